@@ -1,0 +1,12 @@
+package ebm.cli;
+
+import java.util.List;
+
+/** The subcommands of `ebm`, in the order `ebm --help` lists them. */
+final class Commands {
+    private Commands() {}
+
+    static List<Object> all() {
+        return List.of();
+    }
+}

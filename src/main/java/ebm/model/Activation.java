@@ -1,0 +1,105 @@
+package ebm.model;
+
+import ebm.EbmException;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * Hidden-layer activations with their first three derivatives. σ‴ is needed to train through the Laplacian:
+ * ΔE uses σ″, and its parameter gradient differentiates σ″ once more.
+ */
+public enum Activation {
+    SOFTPLUS("softplus"),
+    SILU("silu"),
+    TANH("tanh"),
+    GELU_TANH("gelu_tanh");
+
+    private static final double GELU_K = Math.sqrt(2.0 / Math.PI);
+    private static final double GELU_A = 0.044715;
+
+    private final String configName;
+
+    Activation(String configName) {
+        this.configName = configName;
+    }
+
+    public String configName() {
+        return configName;
+    }
+
+    public static Activation parse(String name) {
+        for (Activation a : values()) {
+            if (a.configName.equals(name)) return a;
+        }
+        throw new EbmException("unknown activation '" + name + "'; allowed: "
+                + Arrays.stream(values()).map(Activation::configName).collect(Collectors.joining(", ")));
+    }
+
+    private static double sigmoid(double z) {
+        if (z >= 0) return 1.0 / (1.0 + Math.exp(-z));
+        double e = Math.exp(z);
+        return e / (1.0 + e);
+    }
+
+    /** The order-th derivative of σ at z, order in 0..3. */
+    public double derivative(int order, double z) {
+        return switch (this) {
+            case SOFTPLUS -> {
+                if (order == 0) yield Math.max(z, 0.0) + Math.log1p(Math.exp(-Math.abs(z)));
+                double s = sigmoid(z);
+                yield switch (order) {
+                    case 1 -> s;
+                    case 2 -> s * (1 - s);
+                    case 3 -> s * (1 - s) * (1 - 2 * s);
+                    default -> throw badOrder(order);
+                };
+            }
+            case SILU -> {
+                double s = sigmoid(z);
+                double p = s * (1 - s);
+                yield switch (order) {
+                    case 0 -> z * s;
+                    case 1 -> s + z * p;
+                    case 2 -> p * (2 + z * (1 - 2 * s));
+                    case 3 -> p * ((1 - 2 * s) * (3 + z * (1 - 2 * s)) - 2 * z * p);
+                    default -> throw badOrder(order);
+                };
+            }
+            case TANH -> {
+                double t = Math.tanh(z);
+                double s = 1 - t * t;
+                yield switch (order) {
+                    case 0 -> t;
+                    case 1 -> s;
+                    case 2 -> -2 * t * s;
+                    case 3 -> -2 * s * (1 - 3 * t * t);
+                    default -> throw badOrder(order);
+                };
+            }
+            case GELU_TANH -> {
+                // f = z (1 + tanh u) / 2 with u = k (z + a z^3); S = sech^2 u.
+                double u = GELU_K * (z + GELU_A * z * z * z);
+                double du = GELU_K * (1 + 3 * GELU_A * z * z);
+                double ddu = 6 * GELU_A * GELU_K * z;
+                double dddu = 6 * GELU_A * GELU_K;
+                double t = Math.tanh(u);
+                double s = 1 - t * t;
+                yield switch (order) {
+                    case 0 -> 0.5 * z * (1 + t);
+                    case 1 -> 0.5 * (1 + t) + 0.5 * z * s * du;
+                    case 2 -> s * du + 0.5 * z * s * (ddu - 2 * t * du * du);
+                    case 3 -> {
+                        double inner = ddu - 2 * t * du * du;
+                        yield 1.5 * s * inner
+                                + 0.5 * z * s * (-2 * t * du * inner + dddu - 2 * s * du * du * du - 4 * t * du * ddu);
+                    }
+                    default -> throw badOrder(order);
+                };
+            }
+        };
+    }
+
+    private static IllegalArgumentException badOrder(int order) {
+        return new IllegalArgumentException("activation derivative order must be 0..3, got " + order);
+    }
+}
