@@ -1,0 +1,42 @@
+package ebm.objective;
+
+import ebm.EbmException;
+import ebm.model.BoundEnergy;
+import ebm.model.EnergyModel;
+import ebm.rng.RandomStream;
+import ebm.rng.Streams;
+import ebm.tape.Node;
+import ebm.tape.Tape;
+
+/**
+ * Denoising score matching at one noise level: x̃ = x + σε, J = ½ mean‖∇ₓE(x̃) − ε/σ‖² (the score −∇E matches the
+ * score of the noising kernel, −ε/σ). It learns the score of the noised density p_σ, not of p.
+ */
+public record DenoisingObjective(double sigma, long seed) implements Objective {
+
+    public DenoisingObjective {
+        if (!(sigma > 0) || !Double.isFinite(sigma)) throw new EbmException("objective.sigma must be > 0, got " + sigma);
+    }
+
+    @Override
+    public String name() {
+        return "denoising";
+    }
+
+    @Override
+    public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
+        int d = model.dim();
+        double[] eps = ProbeDistribution.GAUSSIAN.draw(new RandomStream(seed, step, Streams.NOISE), batch * d);
+        double[] noisy = new double[batch * d];
+        double[] target = new double[batch * d];
+        for (int i = 0; i < noisy.length; i++) {
+            noisy[i] = x[i] + sigma * eps[i];
+            target[i] = eps[i] / sigma;
+        }
+        Tape tape = new Tape();
+        BoundEnergy energy = model.bind(tape, params, grad != null);
+        Node residual = tape.sub(energy.gradX(tape.constant(noisy, batch, d)), tape.constant(target, batch, d));
+        Node loss = tape.scale(tape.mean(tape.rowSumSquares(residual)), 0.5);
+        return Losses.finish(tape, energy, loss, grad);
+    }
+}

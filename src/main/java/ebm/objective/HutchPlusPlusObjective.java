@@ -1,0 +1,118 @@
+package ebm.objective;
+
+import ebm.EbmException;
+import ebm.model.BoundEnergy;
+import ebm.model.EnergyModel;
+import ebm.rng.RandomStream;
+import ebm.rng.Streams;
+import ebm.tape.Node;
+import ebm.tape.Tape;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.QRDecomposition;
+
+/**
+ * Hutch++ (Meyer, Musco, Musco, Woodruff 2021) for ΔE inside J = mean[−ΔE_est + ½‖∇ₓE‖²]. Per sample and K probes:
+ * s = ⌊K/3⌋ sketch vectors S give Y = ∇²E·S (Hessian-vector products); Q = orth(Y), treated as a constant so
+ * the estimate stays unbiased; tr(Qᵀ∇²E Q) is taken exactly and the complement by Hutchinson with the remaining
+ * g = K − 2s probes projected by (I − QQᵀ). With K < 3 it is plain Hutchinson.
+ */
+public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution, long seed) implements Objective {
+
+    public HutchPlusPlusObjective {
+        if (probes < 1) throw new EbmException("objective.probes must be >= 1, got " + probes);
+    }
+
+    @Override
+    public String name() {
+        return "hutch++";
+    }
+
+    @Override
+    public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
+        return lossAlong(model, params, x, batch, directions(model, params, x, batch, step), grad);
+    }
+
+    /** Directions per sample: s basis vectors (weight 1), then g projected probes scaled by 1/sqrt(g). */
+    Directions directions(EnergyModel model, double[] params, double[] x, int batch, long step) {
+        int d = model.dim();
+        int sketch = Math.min(probes / 3, d);
+        int rest = probes - 2 * (probes / 3);
+        RandomStream rng = new RandomStream(seed, step, Streams.PROBES);
+        double[] draws = distribution.draw(rng, batch * (sketch + rest) * d);
+        int perSample = sketch + rest;
+        double[] directions = new double[batch * perSample * d];
+        double[] basis = sketch > 0 ? sketchBasis(model, params, x, batch, draws, sketch, rest) : null;
+        double restScale = 1.0 / Math.sqrt(rest);
+        for (int b = 0; b < batch; b++) {
+            int out = b * perSample * d;
+            if (sketch > 0) System.arraycopy(basis, b * sketch * d, directions, out, sketch * d);
+            for (int k = 0; k < rest; k++) {
+                int src = (b * perSample + sketch + k) * d;
+                int dst = out + (sketch + k) * d;
+                System.arraycopy(draws, src, directions, dst, d);
+                if (sketch > 0) projectOut(basis, b * sketch * d, sketch, d, directions, dst);
+                for (int j = 0; j < d; j++) directions[dst + j] *= restScale;
+            }
+        }
+        return new Directions(directions, perSample);
+    }
+
+    record Directions(double[] values, int perSample) {}
+
+    /** The loss with the directions held fixed (Q is a constant for the gradient). */
+    double lossAlong(EnergyModel model, double[] params, double[] x, int batch, Directions dirs, double[] grad) {
+        int d = model.dim();
+        Tape tape = new Tape();
+        BoundEnergy energy = model.bind(tape, params, grad != null);
+        Node xs = tape.constant(x, batch, d);
+        Node v = tape.constant(dirs.values(), batch * dirs.perSample(), d);
+        Node trace = energy.alongDirections(xs, v, dirs.perSample()).secondDerivativeSum();
+        Node gradSq = tape.rowSumSquares(energy.gradX(xs));
+        Node loss = tape.mean(tape.combine(trace, gradSq, -1, 0.5));
+        return Losses.finish(tape, energy, loss, grad);
+    }
+
+    /** Orthonormal bases Q_b [sketch x D] (rows) of ∇²E(x_b)·S_b, from the first `sketch` draws of each sample. */
+    private static double[] sketchBasis(EnergyModel model, double[] params, double[] x, int batch, double[] draws,
+                                        int sketch, int rest) {
+        int d = model.dim();
+        int perSample = sketch + rest;
+        double[] s = new double[batch * sketch * d];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(draws, b * perSample * d, s, b * sketch * d, sketch * d);
+        }
+        // Hessian-vector products: the x-gradient of vᵀ∇E(x), with x copied once per sketch vector.
+        Tape tape = new Tape();
+        BoundEnergy energy = model.bind(tape, params, false);
+        Node xs = tape.variable(repeatRows(x, batch, d, sketch), batch * sketch, d);
+        Node first = energy.alongDirections(xs, tape.constant(s, batch * sketch, d), 1).firstDerivatives();
+        tape.backward(tape.sum(first));
+        double[] hs = xs.grad();
+        double[] basis = new double[batch * sketch * d];
+        for (int b = 0; b < batch; b++) {
+            DMatrixRMaj y = new DMatrixRMaj(d, sketch);
+            for (int k = 0; k < sketch; k++) for (int j = 0; j < d; j++) y.unsafe_set(j, k, hs[(b * sketch + k) * d + j]);
+            QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(d, sketch);
+            if (!qr.decompose(y)) throw new IllegalStateException("QR of the Hutch++ sketch failed");
+            DMatrixRMaj q = qr.getQ(null, true);
+            for (int k = 0; k < sketch; k++) for (int j = 0; j < d; j++) basis[(b * sketch + k) * d + j] = q.unsafe_get(j, k);
+        }
+        return basis;
+    }
+
+    private static double[] repeatRows(double[] x, int batch, int d, int times) {
+        double[] out = new double[batch * times * d];
+        for (int b = 0; b < batch; b++) for (int k = 0; k < times; k++) System.arraycopy(x, b * d, out, (b * times + k) * d, d);
+        return out;
+    }
+
+    /** v ← v − Q Qᵀ v for the rows of Q stored at basis[off ..]. */
+    private static void projectOut(double[] basis, int off, int rows, int d, double[] v, int vOff) {
+        for (int k = 0; k < rows; k++) {
+            double dot = 0;
+            for (int j = 0; j < d; j++) dot += basis[off + k * d + j] * v[vOff + j];
+            for (int j = 0; j < d; j++) v[vOff + j] -= dot * basis[off + k * d + j];
+        }
+    }
+}

@@ -1,0 +1,410 @@
+package ebm.tape;
+
+import ebm.backend.cpu.Gemm;
+import ebm.model.Activation;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A small reverse-mode tape over the engine's own batched ops (dense products, activation derivatives of each
+ * order, elementwise products, grouped sums). Models write their energy, input gradient and second-order
+ * direction propagation with these ops; every objective's parameter gradient is then one backward sweep, and
+ * double backward (through ∇ₓE or through σ″) comes for free because each activation-derivative op's adjoint is
+ * the next derivative. Every op's adjoint is checked by finite differences in the tests.
+ *
+ * <p>"Grouped" tensors hold r rows per sample: row b*r + k is direction k of sample b.
+ */
+public final class Tape {
+    private final List<Node> nodes = new ArrayList<>();
+
+    private Node record(double[] value, int rows, int cols, boolean requiresGrad, Runnable backward) {
+        Node n = new Node(value, rows, cols, requiresGrad);
+        if (requiresGrad) n.backward = backward;
+        nodes.add(n);
+        return n;
+    }
+
+    private static boolean any(Node... inputs) {
+        for (Node n : inputs) if (n.requiresGrad) return true;
+        return false;
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) throw new IllegalArgumentException(what);
+    }
+
+    /** A value the loss is not differentiated with respect to. */
+    public Node constant(double[] value, int rows, int cols) {
+        return record(value, rows, cols, false, null);
+    }
+
+    /** A leaf whose adjoint is wanted (parameters, or inputs for Hessian-vector products). */
+    public Node variable(double[] value, int rows, int cols) {
+        return record(value, rows, cols, true, null);
+    }
+
+    /** Runs the tape backwards from a scalar, seeding its adjoint with 1. */
+    public void backward(Node loss) {
+        check(loss.size() == 1, "backward needs a scalar, got " + loss.rows + "x" + loss.cols);
+        loss.grad()[0] += 1.0;
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            Node n = nodes.get(i);
+            if (n.backward != null && n.grad != null) n.backward.run();
+        }
+    }
+
+    // ---------------------------------------------------------------- products
+
+    /** A [n x k] times B[m x k] transposed: [n x m]. */
+    public Node matmulNT(Node a, Node b) {
+        check(a.cols == b.cols, "matmulNT inner sizes " + a.cols + " vs " + b.cols);
+        int n = a.rows, k = a.cols, m = b.rows;
+        double[] c = new double[n * m];
+        Gemm.gemm(false, true, n, m, k, 1, a.value, 0, k, b.value, 0, k, 0, c, 0, m);
+        Node[] out = new Node[1];
+        out[0] = record(c, n, m, any(a, b), () -> {
+            double[] g = out[0].grad;
+            if (a.requiresGrad) Gemm.gemm(false, false, n, k, m, 1, g, 0, m, b.value, 0, k, 1, a.grad(), 0, k);
+            if (b.requiresGrad) Gemm.gemm(true, false, m, k, n, 1, g, 0, m, a.value, 0, k, 1, b.grad(), 0, k);
+        });
+        return out[0];
+    }
+
+    /** A [n x k] times B [k x m]: [n x m]. */
+    public Node matmulNN(Node a, Node b) {
+        check(a.cols == b.rows, "matmulNN inner sizes " + a.cols + " vs " + b.rows);
+        int n = a.rows, k = a.cols, m = b.cols;
+        double[] c = new double[n * m];
+        Gemm.gemm(false, false, n, m, k, 1, a.value, 0, k, b.value, 0, m, 0, c, 0, m);
+        Node[] out = new Node[1];
+        out[0] = record(c, n, m, any(a, b), () -> {
+            double[] g = out[0].grad;
+            if (a.requiresGrad) Gemm.gemm(false, true, n, k, m, 1, g, 0, m, b.value, 0, m, 1, a.grad(), 0, k);
+            if (b.requiresGrad) Gemm.gemm(true, false, k, m, n, 1, a.value, 0, k, g, 0, m, 1, b.grad(), 0, m);
+        });
+        return out[0];
+    }
+
+    public Node transpose(Node a) {
+        int n = a.rows, m = a.cols;
+        double[] t = new double[n * m];
+        for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) t[j * n + i] = a.value[i * m + j];
+        Node[] out = new Node[1];
+        out[0] = record(t, m, n, any(a), () -> {
+            double[] g = out[0].grad, ga = a.grad();
+            for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) ga[i * m + j] += g[j * n + i];
+        });
+        return out[0];
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    /** σ^(order)(Z) elementwise; its adjoint uses σ^(order+1), so order ≤ 2 when differentiated. */
+    public Node activation(Activation act, int order, Node z) {
+        double[] y = new double[z.size()];
+        for (int i = 0; i < y.length; i++) y[i] = act.derivative(order, z.value[i]);
+        Node[] out = new Node[1];
+        out[0] = record(y, z.rows, z.cols, any(z), () -> {
+            check(order < 3, "the adjoint of σ‴ would need σ⁗, which no objective uses");
+            double[] g = out[0].grad, gz = z.grad();
+            for (int i = 0; i < g.length; i++) gz[i] += g[i] * act.derivative(order + 1, z.value[i]);
+        });
+        return out[0];
+    }
+
+    public Node add(Node a, Node b) {
+        return combine(a, b, 1, 1);
+    }
+
+    public Node sub(Node a, Node b) {
+        return combine(a, b, 1, -1);
+    }
+
+    /** alpha*A + beta*B for same-shaped A, B. */
+    public Node combine(Node a, Node b, double alpha, double beta) {
+        check(a.rows == b.rows && a.cols == b.cols, "combine shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
+        double[] y = new double[a.size()];
+        for (int i = 0; i < y.length; i++) y[i] = alpha * a.value[i] + beta * b.value[i];
+        Node[] out = new Node[1];
+        out[0] = record(y, a.rows, a.cols, any(a, b), () -> {
+            double[] g = out[0].grad;
+            if (a.requiresGrad) {
+                double[] ga = a.grad();
+                for (int i = 0; i < g.length; i++) ga[i] += alpha * g[i];
+            }
+            if (b.requiresGrad) {
+                double[] gb = b.grad();
+                for (int i = 0; i < g.length; i++) gb[i] += beta * g[i];
+            }
+        });
+        return out[0];
+    }
+
+    public Node scale(Node a, double s) {
+        double[] y = new double[a.size()];
+        for (int i = 0; i < y.length; i++) y[i] = s * a.value[i];
+        Node[] out = new Node[1];
+        out[0] = record(y, a.rows, a.cols, any(a), () -> {
+            double[] g = out[0].grad, ga = a.grad();
+            for (int i = 0; i < g.length; i++) ga[i] += s * g[i];
+        });
+        return out[0];
+    }
+
+    /** Elementwise product of same-shaped A and B. */
+    public Node mul(Node a, Node b) {
+        check(a.rows == b.rows && a.cols == b.cols, "mul shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
+        double[] y = new double[a.size()];
+        for (int i = 0; i < y.length; i++) y[i] = a.value[i] * b.value[i];
+        Node[] out = new Node[1];
+        out[0] = record(y, a.rows, a.cols, any(a, b), () -> {
+            double[] g = out[0].grad;
+            if (a.requiresGrad) {
+                double[] ga = a.grad();
+                for (int i = 0; i < g.length; i++) ga[i] += g[i] * b.value[i];
+            }
+            if (b.requiresGrad) {
+                double[] gb = b.grad();
+                for (int i = 0; i < g.length; i++) gb[i] += g[i] * a.value[i];
+            }
+        });
+        return out[0];
+    }
+
+    // ---------------------------------------------------------------- row broadcasts
+
+    /** A [n x m] plus the row vector b [1 x m] on every row. */
+    public Node addRow(Node a, Node b) {
+        check(b.rows == 1 && b.cols == a.cols, "addRow needs a [1 x " + a.cols + "] row, got " + b.rows + "x" + b.cols);
+        int n = a.rows, m = a.cols;
+        double[] y = new double[n * m];
+        for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) y[i * m + j] = a.value[i * m + j] + b.value[j];
+        Node[] out = new Node[1];
+        out[0] = record(y, n, m, any(a, b), () -> {
+            double[] g = out[0].grad;
+            if (a.requiresGrad) {
+                double[] ga = a.grad();
+                for (int i = 0; i < g.length; i++) ga[i] += g[i];
+            }
+            if (b.requiresGrad) {
+                double[] gb = b.grad();
+                for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) gb[j] += g[i * m + j];
+            }
+        });
+        return out[0];
+    }
+
+    /** A [n x m] times the row vector v [1 x m], elementwise on every row. */
+    public Node mulRow(Node a, Node v) {
+        check(v.rows == 1 && v.cols == a.cols, "mulRow needs a [1 x " + a.cols + "] row, got " + v.rows + "x" + v.cols);
+        int n = a.rows, m = a.cols;
+        double[] y = new double[n * m];
+        for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) y[i * m + j] = a.value[i * m + j] * v.value[j];
+        Node[] out = new Node[1];
+        out[0] = record(y, n, m, any(a, v), () -> {
+            double[] g = out[0].grad;
+            if (a.requiresGrad) {
+                double[] ga = a.grad();
+                for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) ga[i * m + j] += g[i * m + j] * v.value[j];
+            }
+            if (v.requiresGrad) {
+                double[] gv = v.grad();
+                for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) gv[j] += g[i * m + j] * a.value[i * m + j];
+            }
+        });
+        return out[0];
+    }
+
+    // ---------------------------------------------------------------- grouped (per-direction) ops
+
+    private static int groups(Node t, int n) {
+        check(n > 0 && t.rows % n == 0, "grouped tensor of " + t.rows + " rows does not split into " + n + " samples");
+        return t.rows / n;
+    }
+
+    /** Row b*r+k of the result is a[b] ⊙ t[b*r+k]: a per-sample factor applied to each of its directions. */
+    public Node groupMul(Node a, Node t) {
+        check(a.cols == t.cols, "groupMul widths " + a.cols + " vs " + t.cols);
+        int n = a.rows, m = a.cols, r = groups(t, n);
+        double[] y = new double[t.size()];
+        for (int b = 0; b < n; b++) {
+            for (int k = 0; k < r; k++) {
+                int row = (b * r + k) * m;
+                for (int j = 0; j < m; j++) y[row + j] = a.value[b * m + j] * t.value[row + j];
+            }
+        }
+        Node[] out = new Node[1];
+        out[0] = record(y, t.rows, m, any(a, t), () -> {
+            double[] g = out[0].grad;
+            double[] ga = a.requiresGrad ? a.grad() : null, gt = t.requiresGrad ? t.grad() : null;
+            for (int b = 0; b < n; b++) {
+                for (int k = 0; k < r; k++) {
+                    int row = (b * r + k) * m;
+                    for (int j = 0; j < m; j++) {
+                        if (ga != null) ga[b * m + j] += g[row + j] * t.value[row + j];
+                        if (gt != null) gt[row + j] += g[row + j] * a.value[b * m + j];
+                    }
+                }
+            }
+        });
+        return out[0];
+    }
+
+    /** Row b*r+k of the result is a[b] ⊙ c[k]: per-sample factors times directions shared by all samples. */
+    public Node sharedMul(Node a, Node c) {
+        check(a.cols == c.cols, "sharedMul widths " + a.cols + " vs " + c.cols);
+        int n = a.rows, m = a.cols, r = c.rows;
+        double[] y = new double[n * r * m];
+        for (int b = 0; b < n; b++) {
+            for (int k = 0; k < r; k++) {
+                int row = (b * r + k) * m;
+                for (int j = 0; j < m; j++) y[row + j] = a.value[b * m + j] * c.value[k * m + j];
+            }
+        }
+        Node[] out = new Node[1];
+        out[0] = record(y, n * r, m, any(a, c), () -> {
+            double[] g = out[0].grad;
+            double[] ga = a.requiresGrad ? a.grad() : null, gc = c.requiresGrad ? c.grad() : null;
+            for (int b = 0; b < n; b++) {
+                for (int k = 0; k < r; k++) {
+                    int row = (b * r + k) * m;
+                    for (int j = 0; j < m; j++) {
+                        if (ga != null) ga[b * m + j] += g[row + j] * c.value[k * m + j];
+                        if (gc != null) gc[k * m + j] += g[row + j] * a.value[b * m + j];
+                    }
+                }
+            }
+        });
+        return out[0];
+    }
+
+    /** [n*r x m] → [n x m]: each sample's directions summed. */
+    public Node groupSum(Node t, int n) {
+        int m = t.cols, r = groups(t, n);
+        double[] y = new double[n * m];
+        for (int b = 0; b < n; b++) {
+            for (int k = 0; k < r; k++) {
+                int row = (b * r + k) * m;
+                for (int j = 0; j < m; j++) y[b * m + j] += t.value[row + j];
+            }
+        }
+        Node[] out = new Node[1];
+        out[0] = record(y, n, m, any(t), () -> {
+            double[] g = out[0].grad, gt = t.grad();
+            for (int b = 0; b < n; b++) {
+                for (int k = 0; k < r; k++) {
+                    int row = (b * r + k) * m;
+                    for (int j = 0; j < m; j++) gt[row + j] += g[b * m + j];
+                }
+            }
+        });
+        return out[0];
+    }
+
+    /** [n*r x m] → [n x m]: each sample's directions squared and summed (Σ_dirs (∂z)²). */
+    public Node groupSumSquares(Node t, int n) {
+        int m = t.cols, r = groups(t, n);
+        double[] y = new double[n * m];
+        for (int b = 0; b < n; b++) {
+            for (int k = 0; k < r; k++) {
+                int row = (b * r + k) * m;
+                for (int j = 0; j < m; j++) y[b * m + j] += t.value[row + j] * t.value[row + j];
+            }
+        }
+        Node[] out = new Node[1];
+        out[0] = record(y, n, m, any(t), () -> {
+            double[] g = out[0].grad, gt = t.grad();
+            for (int b = 0; b < n; b++) {
+                for (int k = 0; k < r; k++) {
+                    int row = (b * r + k) * m;
+                    for (int j = 0; j < m; j++) gt[row + j] += 2 * t.value[row + j] * g[b * m + j];
+                }
+            }
+        });
+        return out[0];
+    }
+
+    /** [n x m] → [n*r x m]: each row repeated r times (a sample copied once per direction). */
+    public Node repeatRows(Node a, int r) {
+        int n = a.rows, m = a.cols;
+        double[] y = new double[n * r * m];
+        for (int b = 0; b < n; b++) for (int k = 0; k < r; k++) System.arraycopy(a.value, b * m, y, (b * r + k) * m, m);
+        Node[] out = new Node[1];
+        out[0] = record(y, n * r, m, any(a), () -> {
+            double[] g = out[0].grad, ga = a.grad();
+            for (int b = 0; b < n; b++) {
+                for (int k = 0; k < r; k++) {
+                    int row = (b * r + k) * m;
+                    for (int j = 0; j < m; j++) ga[b * m + j] += g[row + j];
+                }
+            }
+        });
+        return out[0];
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    /** [n x m] → [n x 1]: Σ_j a_ij². */
+    public Node rowSumSquares(Node a) {
+        int n = a.rows, m = a.cols;
+        double[] y = new double[n];
+        for (int i = 0; i < n; i++) {
+            double s = 0;
+            for (int j = 0; j < m; j++) s += a.value[i * m + j] * a.value[i * m + j];
+            y[i] = s;
+        }
+        Node[] out = new Node[1];
+        out[0] = record(y, n, 1, any(a), () -> {
+            double[] g = out[0].grad, ga = a.grad();
+            for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) ga[i * m + j] += 2 * a.value[i * m + j] * g[i];
+        });
+        return out[0];
+    }
+
+    /** [n x m] → [n x 1]: Σ_j a_ij. */
+    public Node rowSum(Node a) {
+        int n = a.rows, m = a.cols;
+        double[] y = new double[n];
+        for (int i = 0; i < n; i++) {
+            double s = 0;
+            for (int j = 0; j < m; j++) s += a.value[i * m + j];
+            y[i] = s;
+        }
+        Node[] out = new Node[1];
+        out[0] = record(y, n, 1, any(a), () -> {
+            double[] g = out[0].grad, ga = a.grad();
+            for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) ga[i * m + j] += g[i];
+        });
+        return out[0];
+    }
+
+    /** [r x m] → [1 x m]: Σ_k c_kj² (the shared directions' squares, summed). */
+    public Node colSumSquares(Node c) {
+        int r = c.rows, m = c.cols;
+        double[] y = new double[m];
+        for (int k = 0; k < r; k++) for (int j = 0; j < m; j++) y[j] += c.value[k * m + j] * c.value[k * m + j];
+        Node[] out = new Node[1];
+        out[0] = record(y, 1, m, any(c), () -> {
+            double[] g = out[0].grad, gc = c.grad();
+            for (int k = 0; k < r; k++) for (int j = 0; j < m; j++) gc[k * m + j] += 2 * c.value[k * m + j] * g[j];
+        });
+        return out[0];
+    }
+
+    /** Σ of all elements, as a [1 x 1] node. */
+    public Node sum(Node a) {
+        double s = 0;
+        for (double v : a.value) s += v;
+        Node[] out = new Node[1];
+        out[0] = record(new double[] {s}, 1, 1, any(a), () -> {
+            double g = out[0].grad[0];
+            double[] ga = a.grad();
+            for (int i = 0; i < ga.length; i++) ga[i] += g;
+        });
+        return out[0];
+    }
+
+    public Node mean(Node a) {
+        return scale(sum(a), 1.0 / a.size());
+    }
+}
