@@ -1,0 +1,151 @@
+package ebm.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import ebm.EbmException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Reads a run config: YAML file → tree → `--set key=value` overrides (dotted keys, YAML values) → typed records.
+ * Unknown keys, wrong types and out-of-range values are errors that name the key and what is allowed.
+ */
+public final class ConfigLoader {
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+
+    private ConfigLoader() {}
+
+    public static RunConfig load(Path file, List<String> overrides) {
+        JsonNode tree;
+        try {
+            tree = YAML.readTree(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw new EbmException("config file not found: " + file);
+        } catch (JsonProcessingException e) {
+            throw new EbmException("config " + file + " is not valid YAML: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
+        } catch (IOException e) {
+            throw new EbmException("cannot read config " + file + ": " + e.getMessage());
+        }
+        if (tree == null || tree.isMissingNode() || tree.isNull()) tree = JsonNodeFactory.instance.objectNode();
+        if (!tree.isObject()) throw new EbmException("config " + file + " must be a YAML mapping of keys to values");
+        ObjectNode root = (ObjectNode) tree;
+        for (String o : overrides) applyOverride(root, o);
+        return fromTree(root, file.toString());
+    }
+
+    /** Parses a tree into a validated RunConfig; `source` names where it came from in error messages. */
+    public static RunConfig fromTree(JsonNode tree, String source) {
+        try {
+            return YAML.treeToValue(tree, RunConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            String parent = path(e, 1);
+            String key = (parent.isEmpty() ? "" : parent + ".") + e.getPropertyName();
+            String allowed = e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.joining(", "));
+            throw new EbmException(source + ": unknown key '" + key + "'; allowed" + (parent.isEmpty() ? "" : " under '" + parent + "'")
+                    + ": " + allowed);
+        } catch (ValueInstantiationException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof EbmException ee) throw new EbmException(source + ": " + ee.getMessage());
+            throw new EbmException(source + ": invalid value at '" + path(e, 0) + "': " + e.getOriginalMessage());
+        } catch (InvalidFormatException e) {
+            throw new EbmException(source + ": '" + path(e, 0) + "' has the wrong type: got '" + e.getValue() + "', expected "
+                    + describe(e.getTargetType()));
+        } catch (MismatchedInputException e) {
+            throw new EbmException(source + ": '" + path(e, 0) + "' has the wrong type, expected " + describe(e.getTargetType()));
+        } catch (JsonMappingException e) {
+            throw new EbmException(source + ": invalid config at '" + path(e, 0) + "': " + e.getOriginalMessage());
+        } catch (JsonProcessingException e) {
+            throw new EbmException(source + ": invalid config: " + e.getOriginalMessage());
+        }
+    }
+
+    private static String describe(Class<?> type) {
+        if (type == null) return "another type";
+        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) return "an integer";
+        if (type == Double.class || type == double.class) return "a number";
+        if (type == Boolean.class || type == boolean.class) return "true or false";
+        if (type == String.class) return "a string";
+        if (List.class.isAssignableFrom(type)) return "a list, e.g. [64, 64]";
+        return "a mapping of keys (" + type.getSimpleName() + ")";
+    }
+
+    /** The dotted key of a mapping exception's path, dropping the last `dropLast` elements. */
+    private static String path(JsonMappingException e, int dropLast) {
+        List<JsonMappingException.Reference> refs = e.getPath();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < refs.size() - dropLast; i++) {
+            JsonMappingException.Reference r = refs.get(i);
+            if (r.getFieldName() != null) {
+                if (!sb.isEmpty()) sb.append('.');
+                sb.append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Applies `a.b.c=value` with value in YAML syntax (`[128,128]`, `1e-3`, `true`, `cosine`). */
+    public static void applyOverride(ObjectNode root, String assignment) {
+        int eq = assignment.indexOf('=');
+        if (eq <= 0) throw new EbmException("--set expects key=value (e.g. optimizer.lr=1e-3), got '" + assignment + "'");
+        String key = assignment.substring(0, eq).trim();
+        String text = assignment.substring(eq + 1).trim();
+        JsonNode value;
+        try {
+            value = text.isEmpty() ? JsonNodeFactory.instance.nullNode() : YAML.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new EbmException("--set " + key + ": value '" + text + "' is not valid YAML");
+        }
+        String[] parts = key.split("\\.");
+        ObjectNode node = root;
+        for (int i = 0; i < parts.length - 1; i++) {
+            JsonNode child = node.get(parts[i]);
+            if (child == null || child.isNull()) {
+                child = node.putObject(parts[i]);
+            } else if (!child.isObject()) {
+                throw new EbmException("--set " + key + ": '" + String.join(".", List.of(parts).subList(0, i + 1))
+                        + "' is a value, not a section");
+            }
+            node = (ObjectNode) child;
+        }
+        node.set(parts[parts.length - 1], value);
+    }
+
+    public static String toYaml(RunConfig config) {
+        try {
+            return YAML.writeValueAsString(config);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write config", e);
+        }
+    }
+
+    /** The config as a tree with every key resolved (for sweeps that set keys on a base config). */
+    public static JsonNode toTree(RunConfig config) {
+        return YAML.valueToTree(config);
+    }
+}

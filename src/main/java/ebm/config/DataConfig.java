@@ -1,0 +1,33 @@
+package ebm.config;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/**
+ * data.*: a named toy or synthetic density, or a user file (name: file, path: X.npy|X.csv).
+ * dim, components, condition and scale shape the synthetic densities (gaussian, mixture).
+ */
+@JsonPropertyOrder({"name", "path", "dim", "n_train", "n_val", "standardize", "components", "condition", "scale", "seed"})
+public record DataConfig(String name, String path, Integer dim, Integer nTrain, Integer nVal, Boolean standardize,
+                         Integer components, Double condition, Double scale, Long seed) {
+
+    public DataConfig {
+        name = name == null ? (path == null ? "two-peaks" : "file") : name;
+        if (path != null && !name.equals("file")) {
+            throw new ebm.EbmException("data.path is set, so data.name must be 'file' (or left out), got '" + name + "'");
+        }
+        if (name.equals("file") && path == null) throw new ebm.EbmException("data.name: 'file' needs data.path");
+        dim = dim == null ? 2 : dim;
+        Check.atLeast("data.dim", dim, 1);
+        nTrain = nTrain == null ? 20000 : nTrain;
+        Check.atLeast("data.n_train", nTrain, 1);
+        nVal = nVal == null ? 2000 : nVal;
+        Check.atLeast("data.n_val", nVal, 1);
+        standardize = standardize != null && standardize;
+        components = components == null ? 8 : components;
+        Check.atLeast("data.components", components, 1);
+        condition = condition == null ? 10.0 : condition;
+        if (!(condition >= 1)) throw new ebm.EbmException("data.condition: must be >= 1, got " + condition);
+        scale = scale == null ? 1.0 : scale;
+        Check.positive("data.scale", scale);
+    }
+}

@@ -1,0 +1,58 @@
+package ebm.config;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/**
+ * optimizer.*: one flat set of keys for every optimizer (DESIGN §3). Keys an optimizer does not use are kept at
+ * their defaults; those whose default depends on the optimizer (momentum, nesterov) resolve by `name`.
+ * adam_lr is the learning rate of Muon's inner AdamW (first layer, vectors, output layer).
+ */
+@JsonPropertyOrder({"name", "lr", "weight_decay", "momentum", "dampening", "nesterov", "beta1", "beta2", "eps",
+        "adam_lr", "ns_steps", "muon_first_layer", "root_every", "start_step", "max_precond_dim", "precond_eps"})
+public record OptimizerConfig(String name, Double lr, Double weightDecay, Double momentum, Double dampening,
+                              Boolean nesterov, Double beta1, Double beta2, Double eps, Double adamLr, Integer nsSteps,
+                              Boolean muonFirstLayer, Integer rootEvery, Integer startStep, Integer maxPrecondDim,
+                              Double precondEps) {
+    public static final String[] NAMES = {"sgd", "adamw", "muon", "shampoo"};
+
+    public OptimizerConfig {
+        name = name == null ? "adamw" : name;
+        Check.oneOf("optimizer.name", name, NAMES);
+        lr = lr == null ? (name.equals("muon") ? 0.02 : name.equals("sgd") ? 0.01 : 1e-3) : lr;
+        Check.positive("optimizer.lr", lr);
+        weightDecay = weightDecay == null ? 0.0 : weightDecay;
+        Check.nonNegative("optimizer.weight_decay", weightDecay);
+        momentum = momentum == null ? (name.equals("muon") ? 0.95 : 0.0) : momentum;
+        Check.inRange("optimizer.momentum", momentum, 0, 1, false);
+        dampening = dampening == null ? 0.0 : dampening;
+        Check.inRange("optimizer.dampening", dampening, 0, 1, true);
+        nesterov = nesterov == null ? name.equals("muon") : nesterov;
+        if (name.equals("sgd") && nesterov && (momentum <= 0 || dampening != 0)) {
+            throw new ebm.EbmException("optimizer.nesterov: needs optimizer.momentum > 0 and optimizer.dampening = 0 (got "
+                    + momentum + " and " + dampening + ")");
+        }
+        beta1 = beta1 == null ? 0.9 : beta1;
+        Check.inRange("optimizer.beta1", beta1, 0, 1, false);
+        beta2 = beta2 == null ? 0.999 : beta2;
+        Check.inRange("optimizer.beta2", beta2, 0, 1, false);
+        eps = eps == null ? 1e-8 : eps;
+        Check.positive("optimizer.eps", eps);
+        adamLr = adamLr == null ? 1e-3 : adamLr;
+        Check.positive("optimizer.adam_lr", adamLr);
+        nsSteps = nsSteps == null ? 5 : nsSteps;
+        Check.atLeast("optimizer.ns_steps", nsSteps, 1);
+        muonFirstLayer = muonFirstLayer != null && muonFirstLayer;
+        rootEvery = rootEvery == null ? 10 : rootEvery;
+        Check.atLeast("optimizer.root_every", rootEvery, 1);
+        startStep = startStep == null ? 1 : startStep;
+        Check.atLeast("optimizer.start_step", startStep, 1);
+        maxPrecondDim = maxPrecondDim == null ? 1024 : maxPrecondDim;
+        Check.atLeast("optimizer.max_precond_dim", maxPrecondDim, 1);
+        precondEps = precondEps == null ? 1e-6 : precondEps;
+        Check.positive("optimizer.precond_eps", precondEps);
+    }
+
+    static OptimizerConfig defaults() {
+        return new OptimizerConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+}

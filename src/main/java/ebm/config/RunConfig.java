@@ -1,0 +1,23 @@
+package ebm.config;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/**
+ * One training run, as read from a YAML file plus --set overrides. Every section fills its defaults and checks its
+ * ranges in its constructor, so a RunConfig that exists is valid; the resolved form is saved beside the results.
+ */
+@JsonPropertyOrder({"seed", "backend", "data", "model", "objective", "optimizer", "train"})
+public record RunConfig(Long seed, String backend, DataConfig data, ModelConfig model, ObjectiveConfig objective,
+                        OptimizerConfig optimizer, TrainConfig train) {
+
+    public RunConfig {
+        seed = seed == null ? 0L : seed;
+        backend = backend == null ? "cpu" : backend;
+        Check.oneOf("backend", backend, "cpu", "cuda");
+        data = data == null ? new DataConfig(null, null, null, null, null, null, null, null, null, null) : data;
+        model = model == null ? new ModelConfig(null, null, null, null) : model;
+        objective = objective == null ? new ObjectiveConfig(null, null, null, null, null, null, null, null) : objective;
+        optimizer = optimizer == null ? OptimizerConfig.defaults() : optimizer;
+        train = train == null ? new TrainConfig(null, null, null, null, null, null, null, null) : train;
+    }
+}

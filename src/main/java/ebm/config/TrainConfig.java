@@ -1,0 +1,39 @@
+package ebm.config;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/** train.*: the step horizon (also the schedule's), batching, evaluation and checkpoint cadence, schedule, clipping. */
+@JsonPropertyOrder({"steps", "stop_after", "batch_size", "eval_every", "checkpoint_every", "schedule", "warmup", "clip"})
+public record TrainConfig(Integer steps, Integer stopAfter, Integer batchSize, Integer evalEvery, Integer checkpointEvery,
+                          String schedule, Integer warmup, Double clip) {
+
+    public TrainConfig {
+        steps = steps == null ? 1000 : steps;
+        Check.atLeast("train.steps", steps, 1);
+        if (stopAfter != null) Check.atLeast("train.stop_after", stopAfter, 1);
+        batchSize = batchSize == null ? 256 : batchSize;
+        Check.atLeast("train.batch_size", batchSize, 1);
+        evalEvery = evalEvery == null ? 100 : evalEvery;
+        Check.atLeast("train.eval_every", evalEvery, 1);
+        checkpointEvery = checkpointEvery == null ? 500 : checkpointEvery;
+        Check.atLeast("train.checkpoint_every", checkpointEvery, 1);
+        schedule = schedule == null ? "constant" : schedule;
+        Check.oneOf("train.schedule", schedule, "constant", "cosine");
+        warmup = warmup == null ? 0 : warmup;
+        Check.atLeast("train.warmup", warmup, 0);
+        if (clip != null) Check.positive("train.clip", clip);
+    }
+
+    /** The step the run ends at: stop_after when it comes before the horizon. */
+    public int lastStep() {
+        return stopAfter == null ? steps : Math.min(stopAfter, steps);
+    }
+
+    /** Learning-rate factor at step (1-based): linear warmup, then constant or cosine decay to 0 at `steps`. */
+    public double lrScale(long step) {
+        if (warmup > 0 && step <= warmup) return step / (double) warmup;
+        if (schedule.equals("constant")) return 1.0;
+        double progress = (step - warmup) / (double) Math.max(1, steps - warmup);
+        return 0.5 * (1 + Math.cos(Math.PI * Math.min(1.0, progress)));
+    }
+}
