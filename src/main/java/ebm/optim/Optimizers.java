@@ -1,0 +1,24 @@
+package ebm.optim;
+
+import ebm.model.ParamLayout;
+
+/** Creates each optimizer from its options and the layout of the flat parameter buffer it will update. */
+public final class Optimizers {
+    private Optimizers() {}
+
+    public static Sgd sgd(SgdOptions options, ParamLayout layout) {
+        return new Sgd(options, layout.size());
+    }
+
+    public static AdamW adamw(AdamWOptions options, ParamLayout layout) {
+        return new AdamW(options, layout.size(), new int[] {0}, new int[] {layout.size()});
+    }
+
+    public static Muon muon(MuonOptions options, ParamLayout layout) {
+        return new Muon(options, layout);
+    }
+
+    public static Shampoo shampoo(ShampooOptions options, ParamLayout layout) {
+        return new Shampoo(options, layout);
+    }
+}

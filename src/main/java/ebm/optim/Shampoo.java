@@ -1,0 +1,336 @@
+package ebm.optim;
+
+import ebm.backend.cpu.Gemm;
+import ebm.model.ParamLayout;
+import ebm.model.ParamView;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
+
+/**
+ * Shampoo grafted to AdamW. For each weight matrix G: L ← L + GGᵀ, R ← R + GᵀG (both start at ε·I; a side
+ * longer than maxPrecondDim keeps no statistic and is the identity), direction D = L^{−1/4} G R^{−1/4} with the
+ * roots recomputed every rootEvery steps, and the block's step is D rescaled to the Frobenius norm of the
+ * AdamW step of the same block. Biases and vectors take the AdamW (graft) step alone, and so does everything
+ * before startStep. Weight decay is decoupled: θ ← θ(1 − lr·λ) − lr·step. A root refresh that fails
+ * (non-finite statistic or root, or a failed eigendecomposition) keeps the last good roots and is counted.
+ */
+public final class Shampoo implements Optimizer {
+    /**
+     * Eigenvalues below this fraction of the largest are raised to it before the inverse root: rounding can
+     * leave tiny or negative eigenvalues whose −1/4 power would blow up, and this caps the root's condition
+     * number at 1e3 while staying far above fp64 eigenvalue noise (~1e-16 relative).
+     */
+    static final double EIGENVALUE_FLOOR = 1e-12;
+
+    private final ShampooOptions options;
+    private final int size;
+    private final List<MatrixBlock> blocks;
+    private final double[] expAvg;
+    private final double[] expAvgSq;
+    private long steps;
+    private long rootFailures;
+    private double condLeftMax = Double.NaN;
+    private double condRightMax = Double.NaN;
+    private double lastVSpread = Double.NaN;
+
+    /** One weight matrix's statistics and inverse roots; null arrays for an unpreconditioned side. */
+    private static final class MatrixBlock {
+        final ParamView view;
+        final double[] leftStat;
+        final double[] rightStat;
+        final double[] leftRoot;
+        final double[] rightRoot;
+
+        MatrixBlock(ParamView view, int maxPrecondDim, double eps) {
+            this.view = view;
+            boolean left = view.rows() <= maxPrecondDim;
+            boolean right = view.cols() <= maxPrecondDim;
+            leftStat = left ? scaledIdentity(view.rows(), eps) : null;
+            rightStat = right ? scaledIdentity(view.cols(), eps) : null;
+            // Identity until the first root is computed: the direction is then G itself (still grafted).
+            leftRoot = left ? scaledIdentity(view.rows(), 1) : null;
+            rightRoot = right ? scaledIdentity(view.cols(), 1) : null;
+        }
+    }
+
+    Shampoo(ShampooOptions options, ParamLayout layout) {
+        this.options = options;
+        this.size = layout.size();
+        List<MatrixBlock> matrices = new ArrayList<>();
+        for (ParamView view : layout.views()) {
+            if (view.isMatrix()) matrices.add(new MatrixBlock(view, options.maxPrecondDim(), options.eps()));
+        }
+        this.blocks = List.copyOf(matrices);
+        this.expAvg = new double[size];
+        this.expAvgSq = new double[size];
+    }
+
+    @Override
+    public void step(double[] params, double[] grad, double lrScale) {
+        StateMaps.checkGradient(params, grad, size);
+        steps++;
+        double lr = options.lr() * lrScale;
+        double[] direction = graftStep(grad);
+
+        long firstPreconditioned = Math.max(1, options.startStep());
+        boolean precondition = steps >= firstPreconditioned;
+        boolean refreshRoots = precondition && (steps - firstPreconditioned) % options.rootEvery() == 0;
+        double stepCondLeft = Double.NaN;
+        double stepCondRight = Double.NaN;
+        for (MatrixBlock block : blocks) {
+            ParamView view = block.view;
+            int rows = view.rows();
+            int cols = view.cols();
+            // Statistics accumulate from the first step, so they are warm when preconditioning starts.
+            if (block.leftStat != null) {
+                Gemm.gemm(false, true, rows, rows, cols, 1.0, grad, view.offset(), cols, grad, view.offset(), cols,
+                        1.0, block.leftStat, 0, rows);
+            }
+            if (block.rightStat != null) {
+                Gemm.gemm(true, false, cols, cols, rows, 1.0, grad, view.offset(), cols, grad, view.offset(), cols,
+                        1.0, block.rightStat, 0, cols);
+            }
+            if (refreshRoots) {
+                double[] conditions = refreshRoots(block);
+                stepCondLeft = nanMax(stepCondLeft, conditions[0]);
+                stepCondRight = nanMax(stepCondRight, conditions[1]);
+            }
+            if (precondition) applyGraftedPreconditioner(block, grad, direction);
+        }
+        if (refreshRoots) {
+            condLeftMax = stepCondLeft;
+            condRightMax = stepCondRight;
+        }
+
+        double decayFactor = 1 - lr * options.weightDecay();
+        for (int i = 0; i < size; i++) {
+            params[i] = params[i] * decayFactor - lr * direction[i];
+        }
+    }
+
+    /** Updates the AdamW moments of every parameter and returns the AdamW step without its learning rate. */
+    private double[] graftStep(double[] grad) {
+        double beta1 = options.beta1();
+        double beta2 = options.beta2();
+        double biasCorrection1 = 1 - Math.pow(beta1, steps);
+        double biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(beta2, steps));
+        double[] step = new double[size];
+        double minDenom = Double.POSITIVE_INFINITY;
+        double maxDenom = 0;
+        for (int i = 0; i < size; i++) {
+            double g = grad[i];
+            double m = expAvg[i] * beta1 + (1 - beta1) * g;
+            double v = expAvgSq[i] * beta2 + (1 - beta2) * g * g;
+            expAvg[i] = m;
+            expAvgSq[i] = v;
+            double denom = Math.sqrt(v) / biasCorrection2Sqrt + options.graftEps();
+            step[i] = (m / biasCorrection1) / denom;
+            minDenom = Math.min(minDenom, denom);
+            maxDenom = Math.max(maxDenom, denom);
+        }
+        lastVSpread = size == 0 ? Double.NaN : maxDenom / minDenom;
+        return step;
+    }
+
+    /** Replaces the block's graft step in {@code direction} by D = L^{−1/4} G R^{−1/4} rescaled to its norm. */
+    private static void applyGraftedPreconditioner(MatrixBlock block, double[] grad, double[] direction) {
+        ParamView view = block.view;
+        int rows = view.rows();
+        int cols = view.cols();
+        double[] preconditioned = new double[rows * cols];
+        System.arraycopy(grad, view.offset(), preconditioned, 0, preconditioned.length);
+        if (block.leftRoot != null) {
+            double[] product = new double[rows * cols];
+            Gemm.gemm(false, false, rows, cols, rows, 1.0, block.leftRoot, 0, rows, preconditioned, 0, cols,
+                    0.0, product, 0, cols);
+            preconditioned = product;
+        }
+        if (block.rightRoot != null) {
+            double[] product = new double[rows * cols];
+            Gemm.gemm(false, false, rows, cols, cols, 1.0, preconditioned, 0, cols, block.rightRoot, 0, cols,
+                    0.0, product, 0, cols);
+            preconditioned = product;
+        }
+        double graftNorm = frobenius(direction, view.offset(), preconditioned.length);
+        double shampooNorm = frobenius(preconditioned, 0, preconditioned.length);
+        // A zero direction (zero gradient) has no orientation to rescale; the block keeps its graft step then.
+        if (!(shampooNorm > 0)) return;
+        double scale = graftNorm / shampooNorm;
+        for (int k = 0; k < preconditioned.length; k++) {
+            direction[view.offset() + k] = scale * preconditioned[k];
+        }
+    }
+
+    /**
+     * Recomputes the block's roots stat^{−1/4} from symmetric eigendecompositions. If either side fails (the
+     * decomposition fails or anything is non-finite) both previous roots stay and one failure is counted.
+     * Returns the condition numbers {left, right} (λmax/λmin before flooring, +∞ when λmin ≤ 0; NaN for an
+     * unpreconditioned side or a failure).
+     */
+    private double[] refreshRoots(MatrixBlock block) {
+        double[] conditions = {Double.NaN, Double.NaN};
+        double[] freshLeft = block.leftStat == null ? null : new double[block.leftRoot.length];
+        double[] freshRight = block.rightStat == null ? null : new double[block.rightRoot.length];
+        boolean ok = true;
+        if (freshLeft != null) {
+            conditions[0] = inverseFourthRoot(block.leftStat, block.view.rows(), freshLeft);
+            ok = !Double.isNaN(conditions[0]) && allFinite(freshLeft);
+        }
+        if (ok && freshRight != null) {
+            conditions[1] = inverseFourthRoot(block.rightStat, block.view.cols(), freshRight);
+            ok = !Double.isNaN(conditions[1]) && allFinite(freshRight);
+        }
+        if (!ok) {
+            rootFailures++;
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        if (freshLeft != null) System.arraycopy(freshLeft, 0, block.leftRoot, 0, freshLeft.length);
+        if (freshRight != null) System.arraycopy(freshRight, 0, block.rightRoot, 0, freshRight.length);
+        return conditions;
+    }
+
+    private static boolean allFinite(double[] values) {
+        for (double value : values) {
+            if (!Double.isFinite(value)) return false;
+        }
+        return true;
+    }
+
+    /** Writes stat^{−1/4} into out and returns the condition number, or NaN when the decomposition fails. */
+    static double inverseFourthRoot(double[] stat, int n, double[] out) {
+        for (double value : stat) {
+            if (!Double.isFinite(value)) return Double.NaN;
+        }
+        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, true, true);
+        if (!eig.decompose(new DMatrixRMaj(n, n, true, stat.clone()))) return Double.NaN;
+        double[] eigenvalues = new double[n];
+        double largest = Double.NEGATIVE_INFINITY;
+        double smallest = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            eigenvalues[i] = eig.getEigenvalue(i).real;
+            largest = Math.max(largest, eigenvalues[i]);
+            smallest = Math.min(smallest, eigenvalues[i]);
+        }
+        if (!(largest > 0) || !Double.isFinite(largest) || Double.isNaN(smallest)) return Double.NaN;
+        double floor = largest * EIGENVALUE_FLOOR;
+        // out = V diag(λ^{−1/4}) Vᵀ, built as (V scaled by column) times Vᵀ.
+        double[] vectors = new double[n * n];
+        double[] scaled = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            DMatrixRMaj v = eig.getEigenVector(i);
+            if (v == null) return Double.NaN;
+            double weight = Math.pow(Math.max(eigenvalues[i], floor), -0.25);
+            for (int r = 0; r < n; r++) {
+                vectors[r * n + i] = v.get(r, 0);
+                scaled[r * n + i] = v.get(r, 0) * weight;
+            }
+        }
+        Gemm.gemm(false, true, n, n, n, 1.0, scaled, 0, n, vectors, 0, n, 0.0, out, 0, n);
+        return smallest > 0 ? largest / smallest : Double.POSITIVE_INFINITY;
+    }
+
+    private static double frobenius(double[] values, int offset, int length) {
+        double sum = 0;
+        for (int k = offset; k < offset + length; k++) sum += values[k] * values[k];
+        return Math.sqrt(sum);
+    }
+
+    private static double nanMax(double current, double candidate) {
+        if (Double.isNaN(candidate)) return current;
+        return Double.isNaN(current) ? candidate : Math.max(current, candidate);
+    }
+
+    private static double[] scaledIdentity(int n, double diagonal) {
+        double[] identity = new double[n * n];
+        for (int i = 0; i < n; i++) identity[i * n + i] = diagonal;
+        return identity;
+    }
+
+    @Override
+    public long steps() {
+        return steps;
+    }
+
+    /** Step, failure count, graft moments, the last condition numbers, and each matrix's statistics and roots. */
+    @Override
+    public Map<String, double[]> state() {
+        Map<String, double[]> state = new LinkedHashMap<>();
+        state.put("step", new double[] {steps});
+        state.put("root_failures", new double[] {rootFailures});
+        state.put("cond_left_max", new double[] {condLeftMax});
+        state.put("cond_right_max", new double[] {condRightMax});
+        state.put("exp_avg", expAvg.clone());
+        state.put("exp_avg_sq", expAvgSq.clone());
+        for (MatrixBlock block : blocks) {
+            String name = block.view.name();
+            if (block.leftStat != null) {
+                state.put(name + ".left_stat", block.leftStat.clone());
+                state.put(name + ".left_root", block.leftRoot.clone());
+            }
+            if (block.rightStat != null) {
+                state.put(name + ".right_stat", block.rightStat.clone());
+                state.put(name + ".right_root", block.rightRoot.clone());
+            }
+        }
+        return state;
+    }
+
+    @Override
+    public void loadState(Map<String, double[]> state) {
+        // Check every entry before changing anything, so that a bad state leaves the optimizer as it was.
+        long loadedSteps = StateMaps.loadCounter(state, "step");
+        long loadedFailures = StateMaps.loadCounter(state, "root_failures");
+        double loadedCondLeft = StateMaps.require(state, "cond_left_max", 1)[0];
+        double loadedCondRight = StateMaps.require(state, "cond_right_max", 1)[0];
+        StateMaps.require(state, "exp_avg", size);
+        StateMaps.require(state, "exp_avg_sq", size);
+        for (MatrixBlock block : blocks) {
+            String name = block.view.name();
+            if (block.leftStat != null) {
+                StateMaps.require(state, name + ".left_stat", block.leftStat.length);
+                StateMaps.require(state, name + ".left_root", block.leftRoot.length);
+            }
+            if (block.rightStat != null) {
+                StateMaps.require(state, name + ".right_stat", block.rightStat.length);
+                StateMaps.require(state, name + ".right_root", block.rightRoot.length);
+            }
+        }
+        StateMaps.load(state, "exp_avg", expAvg);
+        StateMaps.load(state, "exp_avg_sq", expAvgSq);
+        for (MatrixBlock block : blocks) {
+            String name = block.view.name();
+            if (block.leftStat != null) {
+                StateMaps.load(state, name + ".left_stat", block.leftStat);
+                StateMaps.load(state, name + ".left_root", block.leftRoot);
+            }
+            if (block.rightStat != null) {
+                StateMaps.load(state, name + ".right_stat", block.rightStat);
+                StateMaps.load(state, name + ".right_root", block.rightRoot);
+            }
+        }
+        steps = loadedSteps;
+        rootFailures = loadedFailures;
+        condLeftMax = loadedCondLeft;
+        condRightMax = loadedCondRight;
+    }
+
+    /**
+     * "shampoo_cond_left_max" / "shampoo_cond_right_max": the largest condition number of L and R over the
+     * matrices at the last root computation; "shampoo_root_failures": failed root refreshes so far (one per matrix and refresh);
+     * "adam_v_spread" of the graft.
+     */
+    @Override
+    public Map<String, Double> diagnostics() {
+        Map<String, Double> diagnostics = new LinkedHashMap<>();
+        if (!Double.isNaN(condLeftMax)) diagnostics.put("shampoo_cond_left_max", condLeftMax);
+        if (!Double.isNaN(condRightMax)) diagnostics.put("shampoo_cond_right_max", condRightMax);
+        diagnostics.put("shampoo_root_failures", (double) rootFailures);
+        if (steps > 0 && !Double.isNaN(lastVSpread)) diagnostics.put("adam_v_spread", lastVSpread);
+        return diagnostics;
+    }
+}
