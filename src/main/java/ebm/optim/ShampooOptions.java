@@ -12,7 +12,7 @@ package ebm.optim;
  * @param weightDecay   decoupled λ ≥ 0 (optimizer.weight_decay)
  * @param beta1         graft AdamW first-moment decay in [0, 1) (optimizer.beta1)
  * @param beta2         graft AdamW second-moment decay in [0, 1) (optimizer.beta2)
- * @param graftEps      graft AdamW eps, > 0 (optimizer.graft_eps)
+ * @param graftEps      graft AdamW eps, > 0 (optimizer.eps, shared with AdamW)
  */
 public record ShampooOptions(double lr, double eps, int rootEvery, int startStep, int maxPrecondDim,
                              double weightDecay, double beta1, double beta2, double graftEps) {
@@ -21,14 +21,14 @@ public record ShampooOptions(double lr, double eps, int rootEvery, int startStep
 
     public ShampooOptions {
         OptionChecks.positive("optimizer.lr", lr);
-        OptionChecks.positive("optimizer.eps", eps);
+        OptionChecks.positive("optimizer.precond_eps", eps);
         OptionChecks.intAtLeast("optimizer.root_every", rootEvery, 1);
         OptionChecks.intAtLeast("optimizer.start_step", startStep, 0);
         OptionChecks.intAtLeast("optimizer.max_precond_dim", maxPrecondDim, 1);
         OptionChecks.nonNegative("optimizer.weight_decay", weightDecay);
         OptionChecks.unitHalfOpen("optimizer.beta1", beta1);
         OptionChecks.unitHalfOpen("optimizer.beta2", beta2);
-        OptionChecks.positive("optimizer.graft_eps", graftEps);
+        OptionChecks.positive("optimizer.eps", graftEps);
     }
 
     public static ShampooOptions defaults(double lr) {
