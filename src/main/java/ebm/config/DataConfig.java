@@ -4,11 +4,14 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /**
  * data.*: a named toy or synthetic density, or a user file (name: file, path: X.npy|X.csv).
- * dim, components, condition and scale shape the synthetic densities (gaussian, mixture).
+ * dim, components, condition, mean_scale and scale shape the synthetic densities (gaussian, mixture); seed, when
+ * set, draws the data independently of the run's seed (so runs with different seeds can share one data set).
+ * For a file, n_train is unused (all rows not held out train) and the validation split is min(n_val, N/5) rows.
  */
-@JsonPropertyOrder({"name", "path", "dim", "n_train", "n_val", "standardize", "components", "condition", "scale", "seed"})
+@JsonPropertyOrder({"name", "path", "dim", "n_train", "n_val", "standardize", "components", "condition", "mean_scale", "scale", "seed"})
 public record DataConfig(String name, String path, Integer dim, Integer nTrain, Integer nVal, Boolean standardize,
-                         Integer components, Double condition, Double scale, Long seed) {
+                         Integer components, Double condition, Double meanScale, Double scale,
+                         Long seed) {
 
     public DataConfig {
         name = name == null ? (path == null ? "two-peaks" : "file") : name;
@@ -16,8 +19,9 @@ public record DataConfig(String name, String path, Integer dim, Integer nTrain, 
             throw new ebm.EbmException("data.path is set, so data.name must be 'file' (or left out), got '" + name + "'");
         }
         if (name.equals("file") && path == null) throw new ebm.EbmException("data.name: 'file' needs data.path");
-        dim = dim == null ? 2 : dim;
-        Check.atLeast("data.dim", dim, 1);
+        // A file's width is whatever the file holds unless data.dim asks for a check.
+        if (!name.equals("file")) dim = dim == null ? 2 : dim;
+        if (dim != null) Check.atLeast("data.dim", dim, 1);
         nTrain = nTrain == null ? 20000 : nTrain;
         Check.atLeast("data.n_train", nTrain, 1);
         nVal = nVal == null ? 2000 : nVal;
@@ -27,6 +31,8 @@ public record DataConfig(String name, String path, Integer dim, Integer nTrain, 
         Check.atLeast("data.components", components, 1);
         condition = condition == null ? 10.0 : condition;
         if (!(condition >= 1)) throw new ebm.EbmException("data.condition: must be >= 1, got " + condition);
+        meanScale = meanScale == null ? 2.0 : meanScale;
+        Check.nonNegative("data.mean_scale", meanScale);
         scale = scale == null ? 1.0 : scale;
         Check.positive("data.scale", scale);
     }

@@ -44,11 +44,11 @@ public record OptimizerConfig(String name, Double lr, Double weightDecay, Double
         muonFirstLayer = muonFirstLayer != null && muonFirstLayer;
         rootEvery = rootEvery == null ? 10 : rootEvery;
         Check.atLeast("optimizer.root_every", rootEvery, 1);
-        startStep = startStep == null ? 1 : startStep;
+        startStep = startStep == null ? 10 : startStep;
         Check.atLeast("optimizer.start_step", startStep, 1);
         maxPrecondDim = maxPrecondDim == null ? 1024 : maxPrecondDim;
         Check.atLeast("optimizer.max_precond_dim", maxPrecondDim, 1);
-        precondEps = precondEps == null ? 1e-6 : precondEps;
+        precondEps = precondEps == null ? 1e-12 : precondEps;
         Check.positive("optimizer.precond_eps", precondEps);
     }
 

@@ -5,7 +5,7 @@ package ebm.optim;
  * maxPrecondDim = 1024, λ = 0, β = (0.9, 0.999), graftEps = 1e-8.
  *
  * @param lr            base learning rate, > 0 (optimizer.lr)
- * @param eps           ε of the ε·I start of both statistics, > 0 (optimizer.eps)
+ * @param eps           ε of the ε·I start of both statistics, > 0 (optimizer.precond_eps)
  * @param rootEvery     recompute the inverse fourth roots every this many steps, ≥ 1 (optimizer.root_every)
  * @param startStep     steps before this one (1-based) use the AdamW graft step alone, ≥ 0 (optimizer.start_step)
  * @param maxPrecondDim a matrix side longer than this stays unpreconditioned, ≥ 1 (optimizer.max_precond_dim)

@@ -1,0 +1,204 @@
+package ebm.train;
+
+import ebm.EbmException;
+import ebm.config.ConfigLoader;
+import ebm.config.RunConfig;
+import ebm.config.TrainConfig;
+import ebm.io.MlpCheckpoint;
+import ebm.model.EnergyModel;
+import ebm.model.Mlp;
+import ebm.objective.Objective;
+import ebm.optim.Optimizer;
+import ebm.plot.Plots;
+import ebm.rng.RandomStream;
+import ebm.rng.Streams;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The training loop: batch → loss and gradient → clip → optimizer → metrics → eval → checkpoint. Every random draw
+ * is keyed by (seed, step, stream) and the optimizer state is saved exactly, so a run stopped at any checkpoint and
+ * resumed ends bitwise where an uninterrupted run ends.
+ */
+public final class Trainer {
+    public static final String CHECKPOINT = "checkpoint.safetensors";
+    public static final String METRICS = "metrics.jsonl";
+    public static final String CONFIG = "config.yaml";
+
+    private final RunConfig config;
+    private final Path dir;
+    private final PrintStream console;
+    private final TrainingData data;
+    private final EnergyModel model;
+    private final Objective objective;
+    private final Optimizer optimizer;
+    private final double[] modelTrain;
+    private final double exportScale;
+    private final Double targetNoise;
+
+    /** What the run reached, for the summary and for callers such as sweeps. */
+    public record Outcome(long step, double loss, Double valLoss, Double fisher, Double fisherNoised,
+                          Double gaussianFisher, double seconds, Path dir) {}
+
+    private Trainer(RunConfig config, Path dir, PrintStream console) {
+        this.config = config;
+        this.dir = dir;
+        this.console = console;
+        this.data = DataLoader.load(config);
+        this.model = Components.model(config.model(), data.dim());
+        if (data.standardized() && !(model instanceof Mlp)) {
+            throw new EbmException("data.standardize: only model.kind=mlp folds a standardisation into its weights");
+        }
+        this.objective = Components.objective(config.objective(), config.seed());
+        this.optimizer = OptimizerFactory.create(config.optimizer(), model.layout());
+        this.modelTrain = data.modelTrainPoints();
+        this.exportScale = Components.exportEnergyScale(config.objective());
+        this.targetNoise = Components.targetNoise(config.objective());
+    }
+
+    /** A new run in dir (which must not hold one already). */
+    public static Outcome start(RunConfig config, Path dir, PrintStream console) {
+        if (RunState.exists(dir)) {
+            throw new EbmException(dir + " already holds a run; continue it with `ebm train --resume " + dir
+                    + "` or choose another --out");
+        }
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve(CONFIG), ConfigLoader.toYaml(config));
+        } catch (IOException e) {
+            throw new EbmException("cannot write to " + dir + ": " + e.getMessage());
+        }
+        Trainer t = new Trainer(config, dir, console);
+        double[] params = t.model.initialParams(config.seed());
+        return t.loop(params, 0, 0.0, config.train().lastStep());
+    }
+
+    /** Continues the run in dir from its last checkpoint up to train.steps. */
+    public static Outcome resume(Path dir, PrintStream console) {
+        RunConfig config = ConfigLoader.load(dir.resolve(CONFIG), java.util.List.of());
+        RunState state = RunState.load(dir);
+        Trainer t = new Trainer(config, dir, console);
+        if (state.params().length != t.model.layout().size()) {
+            throw new EbmException(dir.resolve(RunState.FILE) + ": holds " + state.params().length
+                    + " parameters, the config's model has " + t.model.layout().size());
+        }
+        t.optimizer.loadState(state.optimizer());
+        console.printf("resuming %s at step %d of %d%n", dir, state.step(), config.train().steps());
+        return t.loop(state.params().clone(), state.step(), state.seconds(), config.train().steps());
+    }
+
+    private Outcome loop(double[] params, long firstDone, double secondsBefore, long lastStep) {
+        TrainConfig tc = config.train();
+        int d = data.dim(), batch = tc.batchSize(), nTrain = data.train().rows();
+        double[] x = new double[batch * d];
+        double[] grad = new double[params.length];
+        double[] before = new double[params.length];
+        Progress progress = new Progress(console, lastStep);
+        long start = System.nanoTime();
+        double loss = Double.NaN;
+        Map<String, Object> lastEval = null;
+        Double gaussianFisher = Evaluation.momentMatchedGaussianFisher(data.train().data(), nTrain,
+                data.validation().data(), data.validation().rows(), data.density());
+        long lastCheckpoint = firstDone;
+        try (MetricsLog metrics = MetricsLog.open(dir.resolve(METRICS), firstDone)) {
+            for (long step = firstDone + 1; step <= lastStep; step++) {
+                RandomStream pick = new RandomStream(config.seed(), step, Streams.BATCH);
+                for (int i = 0; i < batch; i++) System.arraycopy(modelTrain, pick.below(i, nTrain) * d, x, i * d, d);
+                loss = objective.evaluate(model, params, x, batch, step, grad);
+                double gradNorm = norm(grad);
+                if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+                    throw new EbmException("non-finite loss (" + loss + ") or gradient at step " + step + "; the last good "
+                            + "checkpoint is " + (lastCheckpoint > 0 ? dir.resolve(CHECKPOINT) + " (step " + lastCheckpoint + ")"
+                            : "none (no checkpoint was written yet)") + "; try a smaller optimizer.lr or set train.clip");
+                }
+                if (tc.clip() != null && gradNorm > tc.clip()) {
+                    double s = tc.clip() / gradNorm;
+                    for (int i = 0; i < grad.length; i++) grad[i] *= s;
+                }
+                double lrScale = tc.lrScale(step);
+                System.arraycopy(params, 0, before, 0, params.length);
+                optimizer.step(params, grad, lrScale);
+                double update = 0;
+                for (int i = 0; i < params.length; i++) update += (params[i] - before[i]) * (params[i] - before[i]);
+                double seconds = secondsBefore + (System.nanoTime() - start) * 1e-9;
+                Map<String, Object> rec = new LinkedHashMap<>();
+                rec.put("step", step);
+                rec.put("loss", loss);
+                rec.put("grad_norm", gradNorm);
+                rec.put("update_norm", Math.sqrt(update));
+                rec.put("lr", config.optimizer().lr() * lrScale);
+                rec.put("seconds", seconds);
+                optimizer.diagnostics().forEach((k, v) -> rec.put(k, Double.isFinite(v) ? v : null));
+                boolean evalStep = step % tc.evalEvery() == 0 || step == lastStep;
+                if (evalStep) {
+                    lastEval = evaluate(params);
+                    rec.putAll(lastEval);
+                }
+                metrics.write(rec);
+                if (step % tc.checkpointEvery() == 0 || step == lastStep) {
+                    checkpoint(params, step, seconds);
+                    lastCheckpoint = step;
+                }
+                progress.update(step, loss, evalStep ? lastEval : null);
+            }
+        }
+        progress.finish();
+        double seconds = secondsBefore + (System.nanoTime() - start) * 1e-9;
+        Outcome outcome = new Outcome(lastStep, loss, lastEval == null ? null : (Double) lastEval.get("val_loss"),
+                lastEval == null ? null : (Double) lastEval.get("fisher_divergence"),
+                lastEval == null ? null : (Double) lastEval.get("fisher_divergence_noised"), gaussianFisher, seconds, dir);
+        Summary.write(config, data, outcome, console);
+        plots(params, gaussianFisher);
+        return outcome;
+    }
+
+    private Map<String, Object> evaluate(double[] params) {
+        double[] exported = exportParams(params);
+        double[] val = data.validation().data();
+        int n = data.validation().rows();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("val_loss", Evaluation.exactLoss(model, exported, val, n));
+        double[] scores = Evaluation.modelScores(model, exported, val, n);
+        m.put("fisher_divergence", Evaluation.fisherToTruth(scores, val, n, data.density()));
+        if (targetNoise != null) {
+            m.put("fisher_divergence_noised", Evaluation.fisherToNoised(scores, val, n, data.density(), targetNoise));
+        }
+        return m;
+    }
+
+    private void plots(double[] params, Double gaussianFisher) {
+        Plots.curves(MetricsLog.read(dir.resolve(METRICS)), gaussianFisher, dir);
+        if (data.dim() == 2) {
+            double[] exported = exportParams(params);
+            double[] val = data.validation().data();
+            int n = data.validation().rows();
+            Plots.energyContours(model, exported, val, n, dir.resolve("energy.png"));
+            Plots.scoreField(model, exported, val, n, dir.resolve("score.png"));
+        }
+    }
+
+    /** The model's parameters as users see them (original coordinates, lowest noise level). */
+    double[] exportParams(double[] params) {
+        return Export.params(model, params, data.mean(), data.std(), exportScale);
+    }
+
+    private void checkpoint(double[] params, long step, double seconds) {
+        if (model instanceof Mlp mlp) {
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("step", Long.toString(step));
+            meta.put("objective", config.objective().name());
+            MlpCheckpoint.save(dir.resolve(CHECKPOINT), mlp.spec(), exportParams(params), meta, false);
+        }
+        new RunState(step, seconds, params.clone(), optimizer.state()).save(dir);
+    }
+
+    private static double norm(double[] v) {
+        double s = 0;
+        for (double e : v) s += e * e;
+        return Math.sqrt(s);
+    }
+}
