@@ -1,0 +1,155 @@
+package ebm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ebm.io.MlpCheckpoint;
+import ebm.io.Npy;
+import ebm.io.Safetensors;
+import ebm.train.MetricsLog;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** `ebm train` as a user runs it: outputs, exact resume, and one-line errors for bad configs and data. */
+class TrainCommandTest {
+    @TempDir
+    Path tmp;
+
+    private Path config(String yaml) throws IOException {
+        Path c = tmp.resolve("c" + System.nanoTime() + ".yaml");
+        Files.writeString(c, yaml);
+        return c;
+    }
+
+    private static final String SMALL = """
+            seed: 3
+            data: {name: two-peaks, n_train: 2000, n_val: 300}
+            model: {hidden: [16, 12], activation: silu}
+            train: {steps: 30, batch_size: 64, eval_every: 10, checkpoint_every: 10, schedule: cosine, warmup: 3}
+            """;
+
+    private static double[] stateParams(Path dir) {
+        return Safetensors.read(dir.resolve("state.safetensors")).tensors().get("params").data();
+    }
+
+    @ParameterizedTest(name = "{0} + {1}")
+    @CsvSource({"exact, adamw", "sliced, shampoo", "hutchinson, muon", "annealed-denoising, sgd"})
+    void aRunStoppedAndResumedEndsBitwiseWhereAnUninterruptedOneEnds(String objective, String optimizer) throws IOException {
+        Path cfg = config(SMALL + "objective: {name: " + objective + ", probes: 2}\noptimizer: {name: " + optimizer
+                + ", lr: 0.01" + (optimizer.equals("sgd") ? ", momentum: 0.9, nesterov: true" : "") + "}\n"
+                + (optimizer.equals("shampoo") ? "" : ""));
+        Path whole = tmp.resolve("whole"), parts = tmp.resolve("parts");
+        assertEquals(0, Cli.run("train", cfg.toString(), "--out", whole.toString()).exitCode());
+        assertEquals(0, Cli.run("train", cfg.toString(), "--out", parts.toString(), "--set", "train.stop_after=20").exitCode());
+        assertEquals(20, MetricsLog.read(parts.resolve("metrics.jsonl")).size());
+        // A crash after step 20's checkpoint leaves extra metric lines behind; resume must cut them.
+        Files.writeString(parts.resolve("metrics.jsonl"), "{\"step\": 21, \"loss\": 0}\n{\"step\": 22, \"lo",
+                java.nio.file.StandardOpenOption.APPEND);
+        String threads = System.getProperty("ebm.threads");
+        System.setProperty("ebm.threads", "1");
+        try {
+            assertEquals(0, Cli.run("train", "--resume", parts.toString()).exitCode());
+        } finally {
+            if (threads == null) System.clearProperty("ebm.threads");
+            else System.setProperty("ebm.threads", threads);
+        }
+        double[] a = stateParams(whole), b = stateParams(parts);
+        System.out.printf("%s + %s: uninterrupted vs resumed parameters, %d values, first %.17g vs %.17g%n",
+                objective, optimizer, a.length, a[0], b[0]);
+        assertArrayEquals(a, b, 0.0);
+        assertArrayEquals(MlpCheckpoint.load(whole.resolve("checkpoint.safetensors")).params(),
+                MlpCheckpoint.load(parts.resolve("checkpoint.safetensors")).params(), 0.0);
+        List<Long> steps = new ArrayList<>();
+        for (Map<String, Object> r : MetricsLog.read(parts.resolve("metrics.jsonl"))) steps.add(((Number) r.get("step")).longValue());
+        assertEquals(30, steps.size());
+        for (int i = 0; i < 30; i++) assertEquals(i + 1, steps.get(i));
+    }
+
+    @Test
+    void aRunFolderHasEverythingTheReadmePromises() throws IOException {
+        Path dir = tmp.resolve("run");
+        assertEquals(0, Cli.run("train", config(SMALL).toString(), "--out", dir.toString()).exitCode());
+        for (String f : new String[] {"config.yaml", "metrics.jsonl", "checkpoint.safetensors", "state.safetensors",
+                "summary.md", "loss.png", "fisher.png", "energy.png", "score.png"}) {
+            assertTrue(Files.size(dir.resolve(f)) > 0, f);
+        }
+        Map<String, Object> last = MetricsLog.read(dir.resolve("metrics.jsonl")).getLast();
+        for (String k : new String[] {"step", "loss", "grad_norm", "update_norm", "lr", "seconds", "val_loss", "fisher_divergence"}) {
+            assertTrue(last.containsKey(k), k);
+        }
+        assertTrue(Files.readString(dir.resolve("summary.md")).contains("moment-matched Gaussian"));
+        Cli s = Cli.run("sample", dir.toString(), "--n", "200", "--steps", "50", "--step-size", "0.01");
+        assertEquals(0, s.exitCode());
+        assertEquals(200, Npy.read(dir.resolve("samples.npy")).rows());
+        assertTrue(Files.exists(dir.resolve("samples.png")));
+        assertTrue(Files.readString(dir.resolve("summary.md")).contains("MMD²"));
+        Cli again = Cli.run("train", config(SMALL).toString(), "--out", dir.toString());
+        assertEquals(2, again.exitCode());
+        assertTrue(again.err().contains("already holds a run"), again.err());
+    }
+
+    @Test
+    void aNonFiniteLossStopsTheRunAndKeepsTheLastGoodCheckpoint() throws IOException {
+        Path dir = tmp.resolve("nan");
+        Cli r = Cli.run("train", config(SMALL).toString(), "--out", dir.toString(), "--set", "optimizer.name=sgd",
+                "--set", "optimizer.lr=1e12", "--set", "train.checkpoint_every=1", "--set", "train.warmup=0");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("non-finite") && r.err().contains("at step") && r.err().contains("checkpoint.safetensors"), r.err());
+        assertTrue(Files.exists(dir.resolve("checkpoint.safetensors")));
+        MlpCheckpoint.load(dir.resolve("checkpoint.safetensors")); // still a valid checkpoint
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "optimizer.lrr=0.1          | unknown key 'optimizer.lrr'; allowed under 'optimizer':",
+        "model.activation=relu      | unknown activation 'relu'; allowed: softplus, silu, tanh, gelu_tanh",
+        "model.hidden=[16,0]        | model.hidden[1]: widths must be positive, got 0",
+        "model.hidden=[16,-4]       | model.hidden[1]: widths must be positive, got -4",
+        "optimizer.lr=fast          | 'optimizer.lr' has the wrong type: got 'fast', expected a number",
+        "optimizer.lr=-1            | optimizer.lr: must be > 0, got -1.0",
+        "objective.name=exactly     | objective.name: 'exactly' is not allowed; allowed: exact, hutchinson, sliced",
+        "train.batch_size=0         | train.batch_size: must be >= 1, got 0",
+        "data.name=spiral           | unknown data source 'spiral'; known: two-peaks, 8gaussians",
+        "backend=tpu                | backend: 'tpu' is not allowed; allowed: cpu, cuda"})
+    void badConfigValuesAreOneLineErrorsNamingTheKey(String override, String expected) throws IOException {
+        Path dir = tmp.resolve("bad");
+        Cli r = Cli.run("train", config(SMALL).toString(), "--out", dir.toString(), "--set", override);
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains(expected.strip()), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertFalse(Files.exists(dir.resolve("state.safetensors")));
+    }
+
+    @Test
+    void badUserDataIsAnErrorNamingTheFileAndRow() throws IOException {
+        Path npy = tmp.resolve("points.npy");
+        double[] x = new double[20];
+        x[13] = Double.POSITIVE_INFINITY;
+        Npy.write(npy, 10, 2, x);
+        Path csv = tmp.resolve("points.csv");
+        Files.writeString(csv, "a,b\n1,2\n3,x\n");
+        Path empty = tmp.resolve("empty.csv");
+        Files.writeString(empty, "");
+        String[][] cases = {
+            {npy.toString(), "row 6, column 1"},
+            {csv.toString(), "line 3"},
+            {empty.toString(), "empty"},
+            {tmp.resolve("missing.npy").toString(), "missing.npy"}};
+        for (String[] c : cases) {
+            Cli r = Cli.run("train", config(SMALL).toString(), "--out", tmp.resolve("run-bad").toString(), "--set",
+                    "data.path=" + c[0], "--set", "data.name=file");
+            assertEquals(2, r.exitCode());
+            assertTrue(r.err().contains(Path.of(c[0]).getFileName().toString()) && r.err().contains(c[1]), r.err());
+        }
+    }
+}
