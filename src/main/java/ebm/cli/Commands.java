@@ -7,6 +7,6 @@ final class Commands {
     private Commands() {}
 
     static List<Object> all() {
-        return List.of(new TrainCommand(), new SampleCommand(), new EvalCommand());
+        return List.of(new TrainCommand(), new SampleCommand(), new EvalCommand(), new DataCommand(), new BenchCommand());
     }
 }

@@ -1,0 +1,87 @@
+package ebm.cli;
+
+import ebm.EbmException;
+import ebm.backend.cpu.Gemm;
+import ebm.bench.StepBench;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (validated before they are timed).",
+        subcommands = {BenchCommand.Step.class})
+final class BenchCommand implements Runnable {
+    @Override
+    public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
+
+    @Command(name = "step", mixinStandardHelpOptions = true,
+            description = {"CPU training step (loss + gradient + AdamW, fp64): ms/step, GFLOP/s, share of the GEMM rate,",
+                    "and the ratio to a peer's CSV (bench/peers/torch_cpu_step.py) when --peer is given."})
+    static final class Step implements Callable<Integer> {
+        @Option(names = "--shapes", split = ",", description = "DxHxL entries (default 2x128x3,64x256x3,512x128x3).")
+        List<String> shapes = new ArrayList<>();
+
+        @Option(names = "--methods", split = ",", description = "Default: exact-per-dimension,exact-row-space,hutchinson-1,denoising.")
+        List<String> methods = new ArrayList<>(StepBench.METHODS);
+
+        @Option(names = "--batch", defaultValue = "256")
+        int batch;
+
+        @Option(names = "--budget", defaultValue = "5", description = "Seconds of timing per row (at least 3 steps).")
+        double budget;
+
+        @Option(names = "--peer", description = "The peer's results.csv to compare with.")
+        Path peer;
+
+        @Option(names = "--out", description = "Folder for results.csv and report.md.")
+        Path out;
+
+        @Override
+        public Integer call() {
+            List<StepBench.Shape> list = new ArrayList<>();
+            if (shapes.isEmpty()) list.addAll(StepBench.SHAPES);
+            else for (String s : shapes) list.add(StepBench.Shape.parse(s));
+            for (String m : methods) {
+                if (!StepBench.METHODS.contains(m)) {
+                    throw new EbmException("unknown --methods entry '" + m + "'; allowed: " + String.join(", ", StepBench.METHODS));
+                }
+            }
+            double rate = StepBench.gemmRate(1024);
+            System.out.printf(Locale.ROOT, "GEMM rate (1024³, %d threads): %.1f GFLOP/s%n", Gemm.threads(), rate);
+            List<StepBench.Row> rows = new ArrayList<>();
+            for (StepBench.Shape s : list) {
+                for (String m : methods) {
+                    StepBench.Row r = StepBench.run(m, s, batch, budget);
+                    System.out.printf(Locale.ROOT, "%-18s %-20s %9.2f ms/step  %7.1f GFLOP/s (%d reps)%n", s, m, r.msPerStep(),
+                            r.gflops(), r.reps());
+                    rows.add(r);
+                }
+            }
+            Map<String, Double> peerRows = peer == null ? null : StepBench.readPeer(peer);
+            String table = StepBench.table(rows, rate, peerRows);
+            System.out.println();
+            System.out.print(table);
+            if (out != null) {
+                try {
+                    Files.createDirectories(out);
+                    Files.writeString(out.resolve("results.csv"), StepBench.csv(rows));
+                    Files.writeString(out.resolve("report.md"), String.format(Locale.ROOT,
+                            "# CPU step benchmark%n%nB=%d, fp64, softplus MLP, one step = loss + gradient + AdamW. GEMM rate "
+                                    + "(1024³ through the same routine, %d threads): %.1f GFLOP/s.%n%n", batch, Gemm.threads(), rate)
+                            + table);
+                } catch (IOException e) {
+                    throw new EbmException("cannot write to " + out + ": " + e.getMessage());
+                }
+            }
+            return 0;
+        }
+    }
+}
