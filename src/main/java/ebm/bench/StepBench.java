@@ -34,7 +34,7 @@ import java.util.Map;
  */
 public final class StepBench {
     public record Shape(int dim, int hidden, int layers) {
-        static Shape parse(String s) {
+        public static Shape parse(String s) {
             String[] p = s.split("x");
             if (p.length != 3) throw new EbmException("--shapes entries are DxHxL (e.g. 64x256x3), got '" + s + "'");
             return new Shape(Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]));
@@ -47,7 +47,7 @@ public final class StepBench {
     }
 
     public record Row(String method, Shape shape, int batch, double msPerStep, int reps, double gflopPerStep) {
-        double gflops() {
+        public double gflops() {
             return gflopPerStep / (msPerStep / 1000);
         }
     }

@@ -55,9 +55,17 @@ public final class Gemm {
         CpuThreads.withThreads(count, body);
     }
 
+    /** 2mnk of every call so far: the benchmarks' FLOP count of a step. */
+    private static final java.util.concurrent.atomic.LongAdder FLOPS = new java.util.concurrent.atomic.LongAdder();
+
+    public static long flops() {
+        return FLOPS.sum();
+    }
+
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
                             double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
                             double beta, double[] c, int cOff, int ldc) {
+        FLOPS.add(2L * m * n * k);
         if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("negative size: m=" + m + " n=" + n + " k=" + k);
         if (m == 0 || n == 0) return;
         if (ldc < n) throw new IllegalArgumentException("ldc=" + ldc + " < n=" + n);
