@@ -45,6 +45,10 @@ public final class Trainer {
                           Double gaussianFisher, double seconds, Path dir) {}
 
     private Trainer(RunConfig config, Path dir, PrintStream console) {
+        if (!config.backend().equals("cpu")) {
+            throw new EbmException("backend '" + config.backend() + "' is not available in this build: the CUDA backend is "
+                    + "not built yet; use backend: cpu (the fp64 reference, on every machine with a JDK)");
+        }
         this.config = config;
         this.dir = dir;
         this.console = console;
