@@ -41,6 +41,9 @@ public final class GemmBench {
             new Shape("A^T*B^T", true, true, 512, 512, 4096),
             new Shape("small", false, true, 256, 128, 2),
             new Shape("small", false, false, 256, 128, 2),
+            new Shape("small", false, true, 256, 64, 64),
+            new Shape("small", false, true, 256, 128, 128),
+            new Shape("small", false, true, 512, 256, 128),
         };
         int allThreads = Gemm.threads();
         System.out.printf("Gemm benchmark: %d threads available (ebm.threads or processors); GFLOP/s = 2mnk / median time%n",

@@ -31,16 +31,21 @@ public final class Gemm {
      * slower here (the JIT spilled its 16 accumulators).
      */
     static final int MR = 4;
-    /** One packed A step (MR values) as a vector, for the transposed-A copy. */
+    /** Rows of the source matrix packed together before moving to the next strip (see packA, packB). */
+    private static final int PACK_CHUNK = 8;
+    /** One packed A step (MR = 4 values) as a vector, for the transposed-A copy. */
     private static final VectorSpecies<Double> MR_SPECIES = DoubleVector.SPECIES_256;
     /** Depth of one packed block: a B strip (KC x NR) plus an A strip (MR x KC) stay within L1 (48 KiB here). */
-    private static final int KC = Integer.getInteger("ebm.gemm.kc", 256);
+    private static final int KC = 256;
     /** Rows of one packed A block: MC x KC doubles (~512 KiB) stays within half the per-core L2. */
-    private static final int MC = Integer.getInteger("ebm.gemm.mc", 256);
+    private static final int MC = 256;
     /** Columns of one packed B block: KC x NC doubles (~2 MiB) stays within a share of L3. */
-    private static final int NC = Integer.getInteger("ebm.gemm.nc", 1024);
-    /** Below this many flops a call runs inline on one thread: handing work to the pool costs tens of microseconds. */
-    private static final long PARALLEL_MIN_FLOPS = 2_000_000;
+    private static final int NC = 1024;
+    /**
+     * Below this many flops a call runs inline on one thread: waking a pool thread costs ~50 us here, and
+     * measured 2-thread calls lost at 8e6 flops (256x128x128) and won at 3.4e7 (512x256x128).
+     */
+    private static final long PARALLEL_MIN_FLOPS = 20_000_000;
 
     /** Per-thread packing buffers, grown on demand and kept, so repeated calls do not allocate. */
     private static final ThreadLocal<double[][]> PACK_BUFFERS = ThreadLocal.withInitial(() -> new double[2][0]);
@@ -168,34 +173,40 @@ public final class Gemm {
                               double[] packed) {
         int fullRows = mb / MR * MR;
         if (transA) {
-            // op(A)(i, p) = a[p*lda + i]: walk each row of a once, front to back, dealing MR-wide runs to the strips.
-            for (int p = 0; p < kb; p++) {
-                int src = aOff + (pc + p) * lda + ic;
+            // op(A)(i, p) = a[p*lda + i]: the MR values for one p are contiguous in a. A few rows of a at a time
+            // are dealt out to all strips: rows are read front to back, and each strip gets a contiguous run
+            // (one p at a time across strips would write to addresses 8 KiB apart, which thrash the L1 sets).
+            for (int p0 = 0; p0 < kb; p0 += PACK_CHUNK) {
+                int p1 = Math.min(kb, p0 + PACK_CHUNK);
                 for (int ir = 0; ir < fullRows; ir += MR) {
-                    DoubleVector.fromArray(MR_SPECIES, a, src + ir).intoArray(packed, ir * kb + p * MR);
+                    int src = aOff + (pc + p0) * lda + ic + ir;
+                    int dst = ir * kb + p0 * MR;
+                    for (int p = p0; p < p1; p++, src += lda, dst += MR) {
+                        DoubleVector.fromArray(MR_SPECIES, a, src).intoArray(packed, dst);
+                    }
                 }
                 if (fullRows < mb) {
-                    int dst = fullRows * kb + p * MR;
                     int rows = mb - fullRows;
-                    for (int r = 0; r < rows; r++) packed[dst + r] = a[src + fullRows + r];
-                    for (int r = rows; r < MR; r++) packed[dst + r] = 0;
+                    int src = aOff + (pc + p0) * lda + ic + fullRows;
+                    int dst = fullRows * kb + p0 * MR;
+                    for (int p = p0; p < p1; p++, src += lda, dst += MR) {
+                        for (int r = 0; r < rows; r++) packed[dst + r] = a[src + r];
+                        for (int r = rows; r < MR; r++) packed[dst + r] = 0;
+                    }
                 }
             }
         } else {
-            // op(A)(i, p) = a[i*lda + p]: read MR rows of a side by side, write the strip contiguously.
+            // op(A)(i, p) = a[i*lda + p]: read each row of a front to back (consecutive rows are usually adjacent
+            // in memory, so this is one long stream), placing its values MR apart in the strip.
             for (int ir = 0; ir < mb; ir += MR) {
                 int rows = Math.min(MR, mb - ir);
-                int dst = ir * kb;
-                int src = aOff + (ic + ir) * lda + pc;
-                if (rows == MR) {
-                    for (int p = 0; p < kb; p++, dst += MR) {
-                        for (int r = 0; r < MR; r++) packed[dst + r] = a[src + r * lda + p];
-                    }
-                } else {
-                    for (int p = 0; p < kb; p++, dst += MR) {
-                        for (int r = 0; r < rows; r++) packed[dst + r] = a[src + r * lda + p];
-                        for (int r = rows; r < MR; r++) packed[dst + r] = 0;
-                    }
+                int strip = ir * kb;
+                for (int r = 0; r < rows; r++) {
+                    int src = aOff + (ic + ir + r) * lda + pc;
+                    for (int p = 0; p < kb; p++) packed[strip + p * MR + r] = a[src + p];
+                }
+                for (int r = rows; r < MR; r++) {
+                    for (int p = 0; p < kb; p++) packed[strip + p * MR + r] = 0;
                 }
             }
         }
@@ -209,31 +220,46 @@ public final class Gemm {
                               double[] packed) {
         int fullCols = nb / NR * NR;
         if (!transB) {
-            // op(B)(p, j) = b[p*ldb + j]: walk each row of b once, front to back (what the prefetcher follows
-            // best), dealing its NR-wide runs out to the strips.
-            for (int p = 0; p < kb; p++) {
-                int src = bOff + (pc + p) * ldb + jc;
+            // op(B)(p, j) = b[p*ldb + j]: each p's NR values are one contiguous run of b. As for A, a few rows of b
+            // at a time are dealt out to all strips, so reads stream and writes stay contiguous per strip.
+            for (int p0 = 0; p0 < kb; p0 += PACK_CHUNK) {
+                int p1 = Math.min(kb, p0 + PACK_CHUNK);
                 for (int jr = 0; jr < fullCols; jr += NR) {
-                    int dst = jr * kb + p * NR;
-                    DoubleVector.fromArray(SPECIES, b, src + jr).intoArray(packed, dst);
-                    DoubleVector.fromArray(SPECIES, b, src + jr + LANES).intoArray(packed, dst + LANES);
+                    int src = bOff + (pc + p0) * ldb + jc + jr;
+                    int dst = jr * kb + p0 * NR;
+                    for (int p = p0; p < p1; p++, src += ldb, dst += NR) {
+                        DoubleVector.fromArray(SPECIES, b, src).intoArray(packed, dst);
+                        DoubleVector.fromArray(SPECIES, b, src + LANES).intoArray(packed, dst + LANES);
+                    }
                 }
                 if (fullCols < nb) {
-                    int dst = fullCols * kb + p * NR;
                     int cols = nb - fullCols;
-                    for (int j = 0; j < cols; j++) packed[dst + j] = b[src + fullCols + j];
-                    for (int j = cols; j < NR; j++) packed[dst + j] = 0;
+                    int src = bOff + (pc + p0) * ldb + jc + fullCols;
+                    int dst = fullCols * kb + p0 * NR;
+                    for (int p = p0; p < p1; p++, src += ldb, dst += NR) {
+                        for (int j = 0; j < cols; j++) packed[dst + j] = b[src + j];
+                        for (int j = cols; j < NR; j++) packed[dst + j] = 0;
+                    }
                 }
             }
         } else {
             // op(B)(p, j) = b[j*ldb + p]: each strip gathers one value from each of its NR rows of b per p.
+            int[] rowStarts = new int[NR];
+            for (int j = 0; j < NR; j++) rowStarts[j] = j * ldb;
             for (int jr = 0; jr < nb; jr += NR) {
                 int cols = Math.min(NR, nb - jr);
                 int dst = jr * kb;
                 int src = bOff + (jc + jr) * ldb + pc;
-                for (int p = 0; p < kb; p++, dst += NR) {
-                    for (int j = 0; j < cols; j++) packed[dst + j] = b[src + j * ldb + p];
-                    for (int j = cols; j < NR; j++) packed[dst + j] = 0;
+                if (cols == NR) {
+                    for (int p = 0; p < kb; p++, dst += NR) {
+                        DoubleVector.fromArray(SPECIES, b, src + p, rowStarts, 0).intoArray(packed, dst);
+                        DoubleVector.fromArray(SPECIES, b, src + p, rowStarts, LANES).intoArray(packed, dst + LANES);
+                    }
+                } else {
+                    for (int p = 0; p < kb; p++, dst += NR) {
+                        for (int j = 0; j < cols; j++) packed[dst + j] = b[src + j * ldb + p];
+                        for (int j = cols; j < NR; j++) packed[dst + j] = 0;
+                    }
                 }
             }
         }

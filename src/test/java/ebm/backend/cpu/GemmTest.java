@@ -160,8 +160,9 @@ class GemmTest {
     @Test
     void resultsAreBitwiseIdenticalForAnyThreadCount() {
         SplittableRandom rng = new SplittableRandom(99);
-        // Row split (large m), column split (m below two tiles), and a thread count that splits unevenly.
-        int[][] shapes = {{1030, 300, 700}, {3, 2000, 300}, {130, 130, 6000}};
+        // Row split (large m), column split (m below two tiles), and a thread count that splits unevenly; all
+        // above the size where calls start using the pool.
+        int[][] shapes = {{1030, 300, 700}, {3, 4000, 1000}, {130, 130, 6000}};
         for (int[] s : shapes) {
             for (int combo = 0; combo < 4; combo++) {
                 Case cs = Case.random(rng, (combo & 2) != 0, (combo & 1) != 0, s[0], s[1], s[2], 1.25, 0.5, true);
