@@ -80,6 +80,10 @@ public final class Gemm {
         }
         if (lda < (transA ? m : k)) throw new IllegalArgumentException("lda=" + lda + " too small");
         if (ldb < (transB ? k : n)) throw new IllegalArgumentException("ldb=" + ldb + " too small");
+        if (n < THIN || k < THIN || m < MR) {
+            thin(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
+        }
 
         Job job = new Job(transA, transB, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         long flops = 2L * m * n * k;
@@ -319,6 +323,41 @@ public final class Gemm {
             }
             r0.intoArray(c, idx, m0);
             r1.intoArray(c, idx + LANES, m1);
+        }
+    }
+
+    /** Below this n or k the packed kernel would mostly work on padding (an output vector, an outer product). */
+    private static final int THIN = 8;
+
+    /**
+     * Thin products (matrix-vector, outer products, a row times a matrix) by direct loops in the order that reads
+     * memory contiguously: dot products along k when op(B) is transposed, row updates along n otherwise.
+     */
+    private static void thin(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                             double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
+                             double beta, double[] c, int cOff, int ldc) {
+        scaleC(m, n, beta, c, cOff, ldc);
+        for (int i = 0; i < m; i++) {
+            int ci = cOff + i * ldc;
+            if (transB) {
+                for (int j = 0; j < n; j++) {
+                    int bj = bOff + j * ldb;
+                    double sum = 0;
+                    if (transA) {
+                        for (int p = 0; p < k; p++) sum += a[aOff + p * lda + i] * b[bj + p];
+                    } else {
+                        int ai = aOff + i * lda;
+                        for (int p = 0; p < k; p++) sum += a[ai + p] * b[bj + p];
+                    }
+                    c[ci + j] += alpha * sum;
+                }
+            } else {
+                for (int p = 0; p < k; p++) {
+                    double av = alpha * (transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p]);
+                    int bp = bOff + p * ldb;
+                    for (int j = 0; j < n; j++) c[ci + j] += av * b[bp + j];
+                }
+            }
         }
     }
 
