@@ -110,9 +110,10 @@ public final class Mlp implements EnergyModel {
                 h[0] = x;
                 for (int l = 1; l <= layers; l++) {
                     Node z = tape.addRow(tape.matmulNT(h[l - 1], weight[l - 1]), bias[l - 1]);
-                    h[l] = tape.activation(spec.activation(), 0, z);
-                    d1[l] = tape.activation(spec.activation(), 1, z);
-                    d2[l] = tape.activation(spec.activation(), 2, z);
+                    Node[] sigma = tape.activations(spec.activation(), z);
+                    h[l] = sigma[0];
+                    d1[l] = sigma[1];
+                    d2[l] = sigma[2];
                 }
             }
         }

@@ -55,11 +55,11 @@ public record AnnealedDenoisingObjective(double[] sigmas, long seed) implements 
             double sigma = sigmas[levelRng.below(b, sigmas.length)];
             for (int j = 0; j < d; j++) noisy[b * d + j] = x[b * d + j] + sigma * eps[b * d + j];
         }
-        Tape tape = new Tape();
-        BoundEnergy energy = model.bind(tape, params, grad != null);
-        Node residual = tape.sub(energy.gradX(tape.constant(noisy, batch, d)), tape.constant(eps, batch, d));
-        Node loss = tape.scale(tape.mean(tape.rowSumSquares(residual)), 0.5);
-        return Losses.finish(tape, energy, loss, grad);
+        return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
+            Node gradX = energy.gradX(tape.constant(Losses.rows(noisy, d, from, to), to - from, d));
+            Node residual = tape.sub(gradX, tape.constant(Losses.rows(eps, d, from, to), to - from, d));
+            return tape.scale(tape.rowSumSquares(residual), 0.5);
+        });
     }
 
     @Override

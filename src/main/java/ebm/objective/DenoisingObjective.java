@@ -33,10 +33,10 @@ public record DenoisingObjective(double sigma, long seed) implements Objective {
             noisy[i] = x[i] + sigma * eps[i];
             target[i] = eps[i] / sigma;
         }
-        Tape tape = new Tape();
-        BoundEnergy energy = model.bind(tape, params, grad != null);
-        Node residual = tape.sub(energy.gradX(tape.constant(noisy, batch, d)), tape.constant(target, batch, d));
-        Node loss = tape.scale(tape.mean(tape.rowSumSquares(residual)), 0.5);
-        return Losses.finish(tape, energy, loss, grad);
+        return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
+            Node gradX = energy.gradX(tape.constant(Losses.rows(noisy, d, from, to), to - from, d));
+            Node residual = tape.sub(gradX, tape.constant(Losses.rows(target, d, from, to), to - from, d));
+            return tape.scale(tape.rowSumSquares(residual), 0.5);
+        });
     }
 }

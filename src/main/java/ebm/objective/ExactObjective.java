@@ -16,11 +16,10 @@ public record ExactObjective(TraceAlgorithm trace) implements Objective {
 
     @Override
     public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
-        Tape tape = new Tape();
-        BoundEnergy energy = model.bind(tape, params, grad != null);
-        Node xs = tape.constant(x, batch, model.dim());
-        BoundEnergy.Exact e = energy.exact(xs, trace);
-        Node loss = tape.mean(tape.combine(e.laplacian(), e.gradNormSquared(), -1, 0.5));
-        return Losses.finish(tape, energy, loss, grad);
+        int d = model.dim();
+        return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
+            BoundEnergy.Exact e = energy.exact(tape.constant(Losses.rows(x, d, from, to), to - from, d), trace);
+            return tape.combine(e.laplacian(), e.gradNormSquared(), -1, 0.5);
+        });
     }
 }

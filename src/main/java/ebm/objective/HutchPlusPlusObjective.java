@@ -62,15 +62,13 @@ public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution,
 
     /** The loss with the directions held fixed (Q is a constant for the gradient). */
     double lossAlong(EnergyModel model, double[] params, double[] x, int batch, Directions dirs, double[] grad) {
-        int d = model.dim();
-        Tape tape = new Tape();
-        BoundEnergy energy = model.bind(tape, params, grad != null);
-        Node xs = tape.constant(x, batch, d);
-        Node v = tape.constant(dirs.values(), batch * dirs.perSample(), d);
-        Node trace = energy.alongDirections(xs, v, dirs.perSample()).secondDerivativeSum();
-        Node gradSq = tape.rowSumSquares(energy.gradX(xs));
-        Node loss = tape.mean(tape.combine(trace, gradSq, -1, 0.5));
-        return Losses.finish(tape, energy, loss, grad);
+        int d = model.dim(), r = dirs.perSample();
+        return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
+            Node xs = tape.constant(Losses.rows(x, d, from, to), to - from, d);
+            Node vs = tape.constant(Losses.rows(dirs.values(), r * d, from, to), (to - from) * r, d);
+            Node trace = energy.alongDirections(xs, vs, r).secondDerivativeSum();
+            return tape.combine(trace, tape.rowSumSquares(energy.gradX(xs)), -1, 0.5);
+        });
     }
 
     /** Orthonormal bases Q_b [sketch x D] (rows) of ∇²E(x_b)·S_b, from the first `sketch` draws of each sample. */

@@ -26,13 +26,12 @@ public record HutchinsonObjective(int probes, ProbeDistribution distribution, lo
     @Override
     public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
         int d = model.dim();
-        Tape tape = new Tape();
-        BoundEnergy energy = model.bind(tape, params, grad != null);
-        Node xs = tape.constant(x, batch, d);
         double[] v = distribution.draw(new RandomStream(seed, step, Streams.PROBES), batch * probes * d);
-        Node trace = energy.alongDirections(xs, tape.constant(v, batch * probes, d), probes).secondDerivativeSum();
-        Node gradSq = tape.rowSumSquares(energy.gradX(xs));
-        Node loss = tape.mean(tape.combine(trace, gradSq, -1.0 / probes, 0.5));
-        return Losses.finish(tape, energy, loss, grad);
+        return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
+            Node xs = tape.constant(Losses.rows(x, d, from, to), to - from, d);
+            Node vs = tape.constant(Losses.rows(v, probes * d, from, to), (to - from) * probes, d);
+            Node trace = energy.alongDirections(xs, vs, probes).secondDerivativeSum();
+            return tape.combine(trace, tape.rowSumSquares(energy.gradX(xs)), -1.0 / probes, 0.5);
+        });
     }
 }

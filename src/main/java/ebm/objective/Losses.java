@@ -1,18 +1,59 @@
 package ebm.objective;
 
+import ebm.backend.cpu.CpuThreads;
 import ebm.model.BoundEnergy;
+import ebm.model.EnergyModel;
 import ebm.tape.Node;
 import ebm.tape.Tape;
 
+/**
+ * The batch mean of a per-sample loss and its parameter gradient, computed over fixed chunks of the batch that
+ * run in parallel (both cores on small models, where single products are too small to split) and are reduced in
+ * chunk order. The chunking depends only on the batch size, never on the thread count, so results are bitwise
+ * the same on any number of threads.
+ */
 final class Losses {
+    /** Rows per chunk at least this, so each chunk's products stay efficient. */
+    static final int MIN_CHUNK_ROWS = 64;
+    /** At most this many chunks, bounding the per-chunk gradient buffers. */
+    static final int MAX_CHUNKS = 16;
+
     private Losses() {}
 
-    /** Runs the backward sweep when a gradient is wanted and returns the loss value. */
-    static double finish(Tape tape, BoundEnergy energy, Node loss, double[] grad) {
+    /** The per-sample losses ([rows x 1]) of batch rows [from, to), built on the given tape. */
+    interface PerSample {
+        Node losses(Tape tape, BoundEnergy energy, int from, int to);
+    }
+
+    static double mean(EnergyModel model, double[] params, int batch, double[] grad, PerSample perSample) {
+        int rows = Math.max(MIN_CHUNK_ROWS, (batch + MAX_CHUNKS - 1) / MAX_CHUNKS);
+        int chunks = (batch + rows - 1) / rows;
+        double[] sums = new double[chunks];
+        double[][] grads = new double[chunks][];
+        CpuThreads.forEachChunk(chunks, c -> {
+            int from = c * rows, to = Math.min(batch, from + rows);
+            Tape tape = new Tape();
+            BoundEnergy energy = model.bind(tape, params, grad != null);
+            Node sum = tape.sum(perSample.losses(tape, energy, from, to));
+            sums[c] = sum.scalar();
+            if (grad != null) {
+                tape.backward(sum);
+                grads[c] = new double[grad.length];
+                energy.collectGrad(grads[c]);
+            }
+        });
+        double total = 0;
+        for (double s : sums) total += s;
         if (grad != null) {
-            tape.backward(loss);
-            energy.collectGrad(grad);
+            java.util.Arrays.fill(grad, 0.0);
+            for (double[] g : grads) for (int i = 0; i < g.length; i++) grad[i] += g[i];
+            for (int i = 0; i < grad.length; i++) grad[i] /= batch;
         }
-        return loss.scalar();
+        return total / batch;
+    }
+
+    /** Rows [from, to) of a row-major array with `width` columns. */
+    static double[] rows(double[] values, int width, int from, int to) {
+        return java.util.Arrays.copyOfRange(values, from * width, to * width);
     }
 }

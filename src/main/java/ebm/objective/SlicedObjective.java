@@ -26,13 +26,13 @@ public record SlicedObjective(int probes, ProbeDistribution distribution, long s
     @Override
     public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
         int d = model.dim();
-        Tape tape = new Tape();
-        BoundEnergy energy = model.bind(tape, params, grad != null);
-        Node xs = tape.constant(x, batch, d);
         double[] v = distribution.draw(new RandomStream(seed, step, Streams.PROBES), batch * probes * d);
-        BoundEnergy.Directional dir = energy.alongDirections(xs, tape.constant(v, batch * probes, d), probes);
-        Node projectedSq = tape.groupSumSquares(dir.firstDerivatives(), batch);
-        Node loss = tape.mean(tape.combine(dir.secondDerivativeSum(), projectedSq, -1.0 / probes, 0.5 / probes));
-        return Losses.finish(tape, energy, loss, grad);
+        return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
+            Node xs = tape.constant(Losses.rows(x, d, from, to), to - from, d);
+            Node vs = tape.constant(Losses.rows(v, probes * d, from, to), (to - from) * probes, d);
+            BoundEnergy.Directional dir = energy.alongDirections(xs, vs, probes);
+            Node projectedSq = tape.groupSumSquares(dir.firstDerivatives(), to - from);
+            return tape.combine(dir.secondDerivativeSum(), projectedSq, -1.0 / probes, 0.5 / probes);
+        });
     }
 }

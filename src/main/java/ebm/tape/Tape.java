@@ -99,17 +99,30 @@ public final class Tape {
 
     // ---------------------------------------------------------------- elementwise
 
-    /** σ^(order)(Z) elementwise; its adjoint uses σ^(order+1), so order ≤ 2 when differentiated. */
-    public Node activation(Activation act, int order, Node z) {
-        double[] y = new double[z.size()];
-        for (int i = 0; i < y.length; i++) y[i] = act.derivative(order, z.value[i]);
-        Node[] out = new Node[1];
-        out[0] = record(y, z.rows, z.cols, any(z), () -> {
-            check(order < 3, "the adjoint of σ‴ would need σ⁗, which no objective uses");
-            double[] g = out[0].grad, gz = z.grad();
-            for (int i = 0; i < g.length; i++) gz[i] += g[i] * act.derivative(order + 1, z.value[i]);
-        });
-        return out[0];
+    /**
+     * σ(Z), σ′(Z), σ″(Z) elementwise, computed in one pass. The adjoint of σ^(k) uses σ^(k+1), so σ‴ is kept for
+     * the adjoint of σ″ (training through the Laplacian).
+     */
+    public Node[] activations(Activation act, Node z) {
+        int n = z.size();
+        double[][] y = new double[4][n];
+        double[] d = new double[4];
+        for (int i = 0; i < n; i++) {
+            act.derivatives(z.value[i], d);
+            y[0][i] = d[0];
+            y[1][i] = d[1];
+            y[2][i] = d[2];
+            y[3][i] = d[3];
+        }
+        Node[] out = new Node[3];
+        for (int k = 0; k < 3; k++) {
+            final int order = k;
+            out[k] = record(y[k], z.rows, z.cols, any(z), () -> {
+                double[] g = out[order].grad, gz = z.grad(), next = y[order + 1];
+                for (int i = 0; i < g.length; i++) gz[i] += g[i] * next[i];
+            });
+        }
+        return out;
     }
 
     public Node add(Node a, Node b) {

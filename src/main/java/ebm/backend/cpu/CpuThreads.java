@@ -104,6 +104,23 @@ public final class CpuThreads {
         if (e != null) throw new RuntimeException(e);
     }
 
+    /**
+     * Runs {@code body.accept(c)} for every chunk c = 0 .. chunks-1, spread over up to {@link #threads()} threads,
+     * each chunk single-threaded inside (its own products run inline). Which thread runs a chunk never changes
+     * what the chunk computes, so callers that reduce per-chunk results in chunk order get bitwise the same answer
+     * for any thread count.
+     */
+    public static void forEachChunk(int chunks, IntConsumer body) {
+        int workers = Math.min(threads(), chunks);
+        if (workers <= 1) {
+            for (int c = 0; c < chunks; c++) body.accept(c);
+            return;
+        }
+        parallelFor(workers, t -> withThreads(1, () -> {
+            for (int c = t; c < chunks; c += workers) body.accept(c);
+        }));
+    }
+
     /** Created on first use, so a run with one thread never starts any. Idle threads end after a while. */
     private static ExecutorService pool() {
         ExecutorService p = pool;

@@ -247,23 +247,17 @@ public final class Gemm {
                 }
             }
         } else {
-            // op(B)(p, j) = b[j*ldb + p]: each strip gathers one value from each of its NR rows of b per p.
-            int[] rowStarts = new int[NR];
-            for (int j = 0; j < NR; j++) rowStarts[j] = j * ldb;
+            // op(B)(p, j) = b[j*ldb + p]: a transposing copy. Plain loads, row by row of b: vector gathers fall back
+            // to per-element Java code on some JITs and were the slowest part of every X·Wᵀ here.
             for (int jr = 0; jr < nb; jr += NR) {
                 int cols = Math.min(NR, nb - jr);
                 int dst = jr * kb;
-                int src = bOff + (jc + jr) * ldb + pc;
-                if (cols == NR) {
-                    for (int p = 0; p < kb; p++, dst += NR) {
-                        DoubleVector.fromArray(SPECIES, b, src + p, rowStarts, 0).intoArray(packed, dst);
-                        DoubleVector.fromArray(SPECIES, b, src + p, rowStarts, LANES).intoArray(packed, dst + LANES);
-                    }
-                } else {
-                    for (int p = 0; p < kb; p++, dst += NR) {
-                        for (int j = 0; j < cols; j++) packed[dst + j] = b[src + j * ldb + p];
-                        for (int j = cols; j < NR; j++) packed[dst + j] = 0;
-                    }
+                for (int j = 0; j < cols; j++) {
+                    int src = bOff + (jc + jr + j) * ldb + pc;
+                    for (int p = 0; p < kb; p++) packed[dst + p * NR + j] = b[src + p];
+                }
+                for (int j = cols; j < NR; j++) {
+                    for (int p = 0; p < kb; p++) packed[dst + p * NR + j] = 0;
                 }
             }
         }
