@@ -9,11 +9,12 @@ Methods, written the way PyTorch users write them:
 
 Run with Debian's python3 and python3-torch (apt-get install python3-torch), from the repository root:
   /usr/bin/python3 bench/peers/torch_cpu_step.py --out bench/results/cpu-peer.csv
-Writes CSV rows (method, D, H, layers, batch, backend, ms_per_step, reps, blas) and prints them.
+Writes CSV rows (method, D, H, layers, batch, backend, ms_per_step, reps, threads, blas) and prints them.
 """
 
 import argparse
 import csv
+import os
 import statistics
 import sys
 import time
@@ -73,7 +74,9 @@ def main(argv):
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--budget", type=float, default=20.0, help="seconds of timing per row (at least 3 reps)")
     ap.add_argument("--quick", action="store_true", help="one timed rep per row, skip D=512 exact")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="intra-op threads (default: all cores, as ebm)")
     args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     rows = []
     blas = blas_info()
@@ -96,7 +99,8 @@ def main(argv):
                 if args.quick:
                     break
             row = {"method": method, "D": d, "H": h, "layers": layers, "batch": args.batch, "backend": "torch-cpu-fp64",
-                   "ms_per_step": round(statistics.median(times), 3), "reps": len(times), "blas": blas}
+                   "ms_per_step": round(statistics.median(times), 3), "reps": len(times), "threads": torch.get_num_threads(),
+                   "blas": blas}
             rows.append(row)
             print(",".join(str(v) for v in row.values()), flush=True)
     if args.out:

@@ -125,8 +125,17 @@ public final class StepBench {
         return new Row(method, shape, batch, sorted.get(sorted.size() / 2), times.size(), gflop);
     }
 
-    /** Peer ms/step by (method, D, H) from the peer script's CSV; its exact rows match both exact algorithms. */
-    public static Map<String, Double> readPeer(Path csv) {
+    /**
+     * Peer ms/step by (method, D, H) from the peer script's CSVs, keeping the fastest of several runs (e.g. one and
+     * two threads); its exact rows are compared with both exact algorithms.
+     */
+    public static Map<String, Double> readPeer(List<Path> files) {
+        Map<String, Double> peer = new LinkedHashMap<>();
+        for (Path f : files) readPeer(f).forEach((k, v) -> peer.merge(k, v, Math::min));
+        return peer;
+    }
+
+    static Map<String, Double> readPeer(Path csv) {
         Map<String, Double> peer = new LinkedHashMap<>();
         try {
             List<String> lines = Files.readAllLines(csv);

@@ -38,8 +38,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--budget", defaultValue = "5", description = "Seconds of timing per row (at least 3 steps).")
         double budget;
 
-        @Option(names = "--peer", description = "The peer's results.csv to compare with.")
-        Path peer;
+        @Option(names = "--peer", description = "A peer's CSV to compare with (repeatable: the fastest peer row counts).")
+        List<Path> peer = new ArrayList<>();
 
         @Option(names = "--out", description = "Folder for results.csv and report.md.")
         Path out;
@@ -65,7 +65,7 @@ final class BenchCommand implements Runnable {
                     rows.add(r);
                 }
             }
-            Map<String, Double> peerRows = peer == null ? null : StepBench.readPeer(peer);
+            Map<String, Double> peerRows = peer.isEmpty() ? null : StepBench.readPeer(peer);
             String table = StepBench.table(rows, rate, peerRows);
             System.out.println();
             System.out.print(table);

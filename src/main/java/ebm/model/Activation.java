@@ -109,7 +109,7 @@ public enum Activation {
                 double e = Math.exp(-Math.abs(z));
                 double s = z >= 0 ? 1 / (1 + e) : e / (1 + e);
                 double p = s * (1 - s);
-                out[0] = Math.max(z, 0.0) + Math.log1p(e);
+                out[0] = Math.max(z, 0.0) + log1pSmall(e);
                 out[1] = s;
                 out[2] = p;
                 out[3] = p * (1 - 2 * s);
@@ -127,6 +127,15 @@ public enum Activation {
                 for (int k = 0; k < 4; k++) out[k] = derivative(k, z);
             }
         }
+    }
+
+    /**
+     * log(1 + e) for e in [0, 1] to a few ulps through the intrinsic log (Goldberg's "what every computer scientist
+     * should know", theorem 4): StrictMath.log1p was a tenth of a small model's training step.
+     */
+    private static double log1pSmall(double e) {
+        double u = 1 + e;
+        return u == 1 ? e : Math.log(u) * (e / (u - 1));
     }
 
     private static IllegalArgumentException badOrder(int order) {

@@ -1,12 +1,10 @@
 package ebm.objective;
 
 import ebm.EbmException;
-import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
 import ebm.rng.RandomStream;
 import ebm.rng.Streams;
 import ebm.tape.Node;
-import ebm.tape.Tape;
 
 /**
  * Annealed denoising with one network for every level (DESIGN §3): N geometric levels σ_1 > … > σ_N, one drawn
@@ -48,7 +46,7 @@ public record AnnealedDenoisingObjective(double[] sigmas, long seed) implements 
     @Override
     public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
         int d = model.dim();
-        double[] eps = ProbeDistribution.GAUSSIAN.draw(new RandomStream(seed, step, Streams.NOISE), batch * d);
+        double[] eps = ProbeDistribution.GAUSSIAN.draw(seed, step, Streams.NOISE, batch * d);
         RandomStream levelRng = new RandomStream(seed, step, Streams.NOISE_LEVEL);
         double[] noisy = new double[batch * d];
         for (int b = 0; b < batch; b++) {

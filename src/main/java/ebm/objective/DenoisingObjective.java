@@ -1,12 +1,9 @@
 package ebm.objective;
 
 import ebm.EbmException;
-import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
-import ebm.rng.RandomStream;
 import ebm.rng.Streams;
 import ebm.tape.Node;
-import ebm.tape.Tape;
 
 /**
  * Denoising score matching at one noise level: x̃ = x + σε, J = ½ mean‖∇ₓE(x̃) − ε/σ‖² (the score −∇E matches the
@@ -26,7 +23,7 @@ public record DenoisingObjective(double sigma, long seed) implements Objective {
     @Override
     public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
         int d = model.dim();
-        double[] eps = ProbeDistribution.GAUSSIAN.draw(new RandomStream(seed, step, Streams.NOISE), batch * d);
+        double[] eps = ProbeDistribution.GAUSSIAN.draw(seed, step, Streams.NOISE, batch * d);
         double[] noisy = new double[batch * d];
         double[] target = new double[batch * d];
         for (int i = 0; i < noisy.length; i++) {

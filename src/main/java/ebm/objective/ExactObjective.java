@@ -4,7 +4,6 @@ import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
 import ebm.model.TraceAlgorithm;
 import ebm.tape.Node;
-import ebm.tape.Tape;
 
 /** Hyvärinen's objective J = mean[−ΔE + ½‖∇ₓE‖²] with the exact Hessian trace. */
 public record ExactObjective(TraceAlgorithm trace) implements Objective {

@@ -3,7 +3,6 @@ package ebm.objective;
 import ebm.EbmException;
 import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
-import ebm.rng.RandomStream;
 import ebm.rng.Streams;
 import ebm.tape.Node;
 import ebm.tape.Tape;
@@ -38,8 +37,7 @@ public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution,
         int d = model.dim();
         int sketch = Math.min(probes / 3, d);
         int rest = probes - 2 * (probes / 3);
-        RandomStream rng = new RandomStream(seed, step, Streams.PROBES);
-        double[] draws = distribution.draw(rng, batch * (sketch + rest) * d);
+        double[] draws = distribution.draw(seed, step, Streams.PROBES, batch * (sketch + rest) * d);
         int perSample = sketch + rest;
         double[] directions = new double[batch * perSample * d];
         double[] basis = sketch > 0 ? sketchBasis(model, params, x, batch, draws, sketch, rest) : null;

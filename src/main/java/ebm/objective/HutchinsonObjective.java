@@ -1,12 +1,9 @@
 package ebm.objective;
 
 import ebm.EbmException;
-import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
-import ebm.rng.RandomStream;
 import ebm.rng.Streams;
 import ebm.tape.Node;
-import ebm.tape.Tape;
 
 /**
  * J = mean[−(1/K) Σ_k v_kᵀ∇²ₓE v_k + ½‖∇ₓE‖²]: ½‖∇E‖² stays exact (one reverse pass) and only the trace is
@@ -26,7 +23,7 @@ public record HutchinsonObjective(int probes, ProbeDistribution distribution, lo
     @Override
     public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
         int d = model.dim();
-        double[] v = distribution.draw(new RandomStream(seed, step, Streams.PROBES), batch * probes * d);
+        double[] v = distribution.draw(seed, step, Streams.PROBES, batch * probes * d);
         return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
             Node xs = tape.constant(Losses.rows(x, d, from, to), to - from, d);
             Node vs = tape.constant(Losses.rows(v, probes * d, from, to), (to - from) * probes, d);

@@ -14,7 +14,7 @@ import ebm.tape.Tape;
  */
 final class Losses {
     /** Rows per chunk at least this, so each chunk's products stay efficient. */
-    static final int MIN_CHUNK_ROWS = 64;
+    static final int MIN_CHUNK_ROWS = 128;
     /** At most this many chunks, bounding the per-chunk gradient buffers. */
     static final int MAX_CHUNKS = 16;
 

@@ -1,6 +1,7 @@
 package ebm.objective;
 
 import ebm.EbmException;
+import ebm.backend.cpu.CpuThreads;
 import ebm.rng.RandomStream;
 
 /** Distribution of Hutchinson/sliced probe vectors: both have E[vvᵀ] = I. */
@@ -23,11 +24,20 @@ public enum ProbeDistribution {
         throw new EbmException("unknown objective.probe_dist '" + name + "'; allowed: gaussian, rademacher");
     }
 
-    /** count values: element e is draw e of the stream, so a backend reproduces any element on its own. */
-    public double[] draw(RandomStream rng, int count) {
+    /**
+     * count values: element e is draw e of the stream, so a backend reproduces any element on its own (and the
+     * draws can be split across threads by element ranges without changing them).
+     */
+    public double[] draw(long seed, long step, int stream, int count) {
         double[] v = new double[count];
-        if (this == GAUSSIAN) rng.fillGaussian(v, 0, count, 0);
-        else rng.fillRademacher(v, 0, count, 0);
+        int parts = count < 1 << 14 ? 1 : 8;
+        int per = ((count + parts - 1) / parts + 3) & ~3; // whole Philox blocks per part
+        CpuThreads.forEachChunk(parts, c -> {
+            int from = Math.min(count, c * per), to = Math.min(count, from + per);
+            RandomStream rng = new RandomStream(seed, step, stream);
+            if (this == GAUSSIAN) rng.fillGaussian(v, from, to - from, from);
+            else rng.fillRademacher(v, from, to - from, from);
+        });
         return v;
     }
 }

@@ -3,10 +3,8 @@ package ebm.objective;
 import ebm.EbmException;
 import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
-import ebm.rng.RandomStream;
 import ebm.rng.Streams;
 import ebm.tape.Node;
-import ebm.tape.Tape;
 
 /**
  * Song et al.'s sliced score matching: J = mean (1/K) Σ_k [−v_kᵀ∇²ₓE v_k + ½(v_kᵀ∇ₓE)²]. Both terms come from one
@@ -26,7 +24,7 @@ public record SlicedObjective(int probes, ProbeDistribution distribution, long s
     @Override
     public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
         int d = model.dim();
-        double[] v = distribution.draw(new RandomStream(seed, step, Streams.PROBES), batch * probes * d);
+        double[] v = distribution.draw(seed, step, Streams.PROBES, batch * probes * d);
         return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
             Node xs = tape.constant(Losses.rows(x, d, from, to), to - from, d);
             Node vs = tape.constant(Losses.rows(v, probes * d, from, to), (to - from) * probes, d);

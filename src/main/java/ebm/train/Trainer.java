@@ -25,6 +25,7 @@ import java.util.Map;
  * resumed ends bitwise where an uninterrupted run ends.
  */
 public final class Trainer {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Trainer.class);
     public static final String CHECKPOINT = "checkpoint.safetensors";
     public static final String METRICS = "metrics.jsonl";
     public static final String CONFIG = "config.yaml";
@@ -62,6 +63,14 @@ public final class Trainer {
         this.modelTrain = data.modelTrainPoints();
         this.exportScale = Components.exportEnergyScale(config.objective());
         this.targetNoise = Components.targetNoise(config.objective());
+        LOG.debug("data {}: {} train x {} validation points, D={}, standardised={}, density known={}", data.name(),
+                data.train().rows(), data.validation().rows(), data.dim(), data.standardized(),
+                data.density() != null && data.density().knownScore());
+        LOG.debug("model {} with {} parameters; objective {}; optimizer {}; {} CPU threads", model.getClass().getSimpleName(),
+                model.layout().size(), objective, config.optimizer().name(), ebm.backend.cpu.CpuThreads.threads());
+        if (model instanceof Mlp mlp && config.objective().name().equals("exact")) {
+            LOG.debug("exact trace algorithm: {}", mlp.resolve(ebm.model.TraceAlgorithm.parse(config.objective().trace())).configName());
+        }
     }
 
     /** A new run in dir (which must not hold one already). */
@@ -191,6 +200,7 @@ public final class Trainer {
     }
 
     private void checkpoint(double[] params, long step, double seconds) {
+        LOG.debug("checkpoint at step {} in {}", step, dir);
         if (model instanceof Mlp mlp) {
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("step", Long.toString(step));
