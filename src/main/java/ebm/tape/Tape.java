@@ -104,16 +104,8 @@ public final class Tape {
      * the adjoint of σ″ (training through the Laplacian).
      */
     public Node[] activations(Activation act, Node z) {
-        int n = z.size();
-        double[][] y = new double[4][n];
-        double[] d = new double[4];
-        for (int i = 0; i < n; i++) {
-            act.derivatives(z.value[i], d);
-            y[0][i] = d[0];
-            y[1][i] = d[1];
-            y[2][i] = d[2];
-            y[3][i] = d[3];
-        }
+        double[][] y = new double[4][z.size()];
+        act.derivatives(z.value, y);
         Node[] out = new Node[3];
         for (int k = 0; k < 3; k++) {
             final int order = k;

@@ -110,6 +110,8 @@ public final class Trainer {
         double[] x = new double[batch * d];
         double[] grad = new double[params.length];
         double[] before = new double[params.length];
+        double[] lastUpdate = new double[params.length];
+        double lastUpdateNorm = 0;
         Progress progress = new Progress(console, lastStep);
         long start = System.nanoTime();
         double loss = Double.NaN;
@@ -135,14 +137,25 @@ public final class Trainer {
                 double lrScale = tc.lrScale(step);
                 System.arraycopy(params, 0, before, 0, params.length);
                 optimizer.step(params, grad, lrScale);
-                double update = 0;
-                for (int i = 0; i < params.length; i++) update += (params[i] - before[i]) * (params[i] - before[i]);
+                double update = 0, dot = 0;
+                for (int i = 0; i < params.length; i++) {
+                    double u = params[i] - before[i];
+                    update += u * u;
+                    dot += u * lastUpdate[i];
+                    lastUpdate[i] = u;
+                }
+                double updateNorm = Math.sqrt(update);
+                // cosine between successive updates: near 1 = consistent direction, negative = oscillation
+                Double updateCosine = step > firstDone + 1 && updateNorm > 0 && lastUpdateNorm > 0
+                        ? dot / (updateNorm * lastUpdateNorm) : null;
+                lastUpdateNorm = updateNorm;
                 double seconds = secondsBefore + (System.nanoTime() - start) * 1e-9;
                 Map<String, Object> rec = new LinkedHashMap<>();
                 rec.put("step", step);
                 rec.put("loss", loss);
                 rec.put("grad_norm", gradNorm);
-                rec.put("update_norm", Math.sqrt(update));
+                rec.put("update_norm", updateNorm);
+                rec.put("update_cosine", updateCosine);
                 rec.put("lr", config.optimizer().lr() * lrScale);
                 rec.put("seconds", seconds);
                 optimizer.diagnostics().forEach((k, v) -> rec.put(k, Double.isFinite(v) ? v : null));

@@ -24,7 +24,22 @@ class ActivationTest {
                 }
             }
         }
-        System.out.printf("%-9s worst |σ^(k) − fd| %.1e, one-pass vs per-order rel %.1e%n", act.configName(), worstFd, worstPass);
+        // the array form (vectorised for softplus and silu) against the scalar one
+        int n = 1001;
+        double[] zs = new double[n];
+        for (int i = 0; i < n; i++) zs[i] = -30 + 60.0 * i / (n - 1);
+        double[][] arr = new double[4][n];
+        act.derivatives(zs, arr);
+        double worstArray = 0;
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < 4; k++) {
+                double ref = act.derivative(k, zs[i]);
+                worstArray = Math.max(worstArray, Math.abs(arr[k][i] - ref) / (Math.abs(ref) + 1e-300));
+            }
+        }
+        System.out.printf("%-9s worst |σ^(k) − fd| %.1e, one-pass vs per-order rel %.1e, array form rel %.1e%n",
+                act.configName(), worstFd, worstPass, worstArray);
+        assertEquals(0, worstArray, 1e-12);
         assertEquals(0, worstFd, 1e-8);
         assertEquals(0, worstPass, 1e-13);
     }
