@@ -70,9 +70,23 @@ public final class RandomStream {
         return (i & 1) == 0 ? r * Math.cos(t) : r * Math.sin(t);
     }
 
-    /** out[off + e] = gaussian(first + e) for e in [0, n). */
+    /** out[off + e] = gaussian(first + e) for e in [0, n); whole blocks share each Box-Muller pair's log and sqrt. */
     public void fillGaussian(double[] out, int off, int n, long first) {
-        for (int e = 0; e < n; e++) out[off + e] = gaussian(first + e);
+        int e = 0;
+        while (e < n && ((first + e) & 3) != 0) {
+            out[off + e] = gaussian(first + e);
+            e++;
+        }
+        for (; e + 4 <= n; e += 4) {
+            int[] w = block((first + e) >>> 2);
+            for (int pair = 0; pair < 2; pair++) {
+                double r = Math.sqrt(-2.0 * Math.log(toUniform(w[2 * pair])));
+                double t = 2.0 * Math.PI * toUniform(w[2 * pair + 1]);
+                out[off + e + 2 * pair] = r * Math.cos(t);
+                out[off + e + 2 * pair + 1] = r * Math.sin(t);
+            }
+        }
+        for (; e < n; e++) out[off + e] = gaussian(first + e);
     }
 
     /** out[off + e] = rademacher(first + e) for e in [0, n). */

@@ -70,4 +70,14 @@ class PhiloxTest {
         for (int i = 0; i < 70000; i++) counts[s.below(i, 7)]++;
         for (int c : counts) assertTrue(Math.abs(c - 10000) < 600, "bucket count " + c);
     }
+
+    @Test
+    void bulkGaussiansEqualElementwiseOnesAtAnyOffset() {
+        RandomStream s = new RandomStream(5, 6, Streams.NOISE);
+        double[] out = new double[23];
+        for (long first : new long[] {0, 1, 2, 3, 9}) {
+            s.fillGaussian(out, 1, 21, first);
+            for (int e = 0; e < 21; e++) assertEquals(s.gaussian(first + e), out[1 + e], 0.0);
+        }
+    }
 }

@@ -289,6 +289,32 @@ public final class Gemm {
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
         }
+        if (rows == MR && cols == NR && beta == 0) {
+            // The common full tile, stored here: left to a call, the stores ran in C1-compiled code that does not
+            // intrinsify the Vector API (seen in profiles as VectorSupport fallbacks).
+            c00.mul(alpha).intoArray(c, cIdx);
+            c01.mul(alpha).intoArray(c, cIdx + LANES);
+            c10.mul(alpha).intoArray(c, cIdx + ldc);
+            c11.mul(alpha).intoArray(c, cIdx + ldc + LANES);
+            c20.mul(alpha).intoArray(c, cIdx + 2 * ldc);
+            c21.mul(alpha).intoArray(c, cIdx + 2 * ldc + LANES);
+            c30.mul(alpha).intoArray(c, cIdx + 3 * ldc);
+            c31.mul(alpha).intoArray(c, cIdx + 3 * ldc + LANES);
+            return;
+        }
+        if (rows == MR && cols == NR) {
+            DoubleVector bv = DoubleVector.broadcast(SPECIES, beta);
+            DoubleVector.fromArray(SPECIES, c, cIdx).fma(bv, c00.mul(alpha)).intoArray(c, cIdx);
+            DoubleVector.fromArray(SPECIES, c, cIdx + LANES).fma(bv, c01.mul(alpha)).intoArray(c, cIdx + LANES);
+            int r1 = cIdx + ldc, r2 = cIdx + 2 * ldc, r3 = cIdx + 3 * ldc;
+            DoubleVector.fromArray(SPECIES, c, r1).fma(bv, c10.mul(alpha)).intoArray(c, r1);
+            DoubleVector.fromArray(SPECIES, c, r1 + LANES).fma(bv, c11.mul(alpha)).intoArray(c, r1 + LANES);
+            DoubleVector.fromArray(SPECIES, c, r2).fma(bv, c20.mul(alpha)).intoArray(c, r2);
+            DoubleVector.fromArray(SPECIES, c, r2 + LANES).fma(bv, c21.mul(alpha)).intoArray(c, r2 + LANES);
+            DoubleVector.fromArray(SPECIES, c, r3).fma(bv, c30.mul(alpha)).intoArray(c, r3);
+            DoubleVector.fromArray(SPECIES, c, r3 + LANES).fma(bv, c31.mul(alpha)).intoArray(c, r3 + LANES);
+            return;
+        }
         storeRow(c00, c01, c, cIdx, cols, alpha, beta);
         if (rows > 1) storeRow(c10, c11, c, cIdx + ldc, cols, alpha, beta);
         if (rows > 2) storeRow(c20, c21, c, cIdx + 2 * ldc, cols, alpha, beta);
