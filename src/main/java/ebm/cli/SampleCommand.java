@@ -100,11 +100,11 @@ final class SampleCommand implements Callable<Integer> {
         double mmd = SampleMetrics.mmdSquared(x, m, val, nv, d);
         double[] scores = Evaluation.modelScores(model, exported, x, m);
         double ksd = SampleMetrics.ksdSquared(x, scores, m, d);
-        String title = String.format(Locale.ROOT, "%s Langevin samples (%d chains, %d steps, ε=%g) vs data",
-                annealed ? "Annealed" : "", n, steps, stepSize).trim();
+        String title = String.format(Locale.ROOT, "%s Langevin samples (%d chains, %d steps, ε=%s) vs data",
+                annealed ? "Annealed" : "", n, steps, Double.toString(stepSize)).trim();
         if (d == 2) Plots.samples(x, n, val, data.validation().rows(), dir.resolve("samples.png"), title);
-        String line = String.format(Locale.ROOT, "%d chains x %d steps (ε=%g%s) in %.1fs: MMD² to held-out data %.4g, KSD² under the model %.4g",
-                n, steps, stepSize, annealed ? ", annealed" : "", seconds, mmd, ksd);
+        String line = String.format(Locale.ROOT, "%d chains x %d steps (ε=%s%s) in %.1fs: MMD² to held-out data %.4g, KSD² under the model %.4g",
+                n, steps, Double.toString(stepSize), annealed ? ", annealed" : "", seconds, mmd, ksd);
         System.out.println(line);
         try {
             Files.writeString(dir.resolve("summary.md"), "\n## Sampling\n\n" + line + "\n", StandardOpenOption.CREATE,
