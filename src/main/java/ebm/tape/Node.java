@@ -28,7 +28,10 @@ public final class Node {
 
     /** The adjoint dL/d(this) after {@link Tape#backward(Node)}; zeros when nothing reached this node. */
     public double[] grad() {
-        if (grad == null) grad = new double[value.length];
+        if (grad == null) {
+            grad = new double[value.length];
+            Tape.countBytes(8L * value.length);
+        }
         return grad;
     }
 

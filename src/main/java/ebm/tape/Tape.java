@@ -15,9 +15,22 @@ import java.util.List;
  * <p>"Grouped" tensors hold r rows per sample: row b*r + k is direction k of sample b.
  */
 public final class Tape {
+    /** Bytes of values (and adjoints, counted when first touched) recorded on all tapes so far, for benchmarks. */
+    private static final java.util.concurrent.atomic.LongAdder BYTES = new java.util.concurrent.atomic.LongAdder();
+
     private final List<Node> nodes = new ArrayList<>();
 
+    /** Bytes of node values and adjoints allocated by all tapes so far: a step's working set is the difference. */
+    public static long bytesAllocated() {
+        return BYTES.sum();
+    }
+
+    static void countBytes(long bytes) {
+        BYTES.add(bytes);
+    }
+
     private Node record(double[] value, int rows, int cols, boolean requiresGrad, Runnable backward) {
+        BYTES.add(8L * value.length);
         Node n = new Node(value, rows, cols, requiresGrad);
         if (requiresGrad) n.backward = backward;
         nodes.add(n);
