@@ -44,7 +44,7 @@ public record AnnealedDenoisingObjective(double[] sigmas, long seed) implements 
     }
 
     @Override
-    public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
+    public Objective.Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
         int d = model.dim();
         double[] eps = ProbeDistribution.GAUSSIAN.draw(seed, step, Streams.NOISE, batch * d);
         RandomStream levelRng = new RandomStream(seed, step, Streams.NOISE_LEVEL);

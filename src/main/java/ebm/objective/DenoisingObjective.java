@@ -21,7 +21,7 @@ public record DenoisingObjective(double sigma, long seed) implements Objective {
     }
 
     @Override
-    public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
+    public Objective.Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
         int d = model.dim();
         double[] eps = ProbeDistribution.GAUSSIAN.draw(seed, step, Streams.NOISE, batch * d);
         double[] noisy = new double[batch * d];

@@ -14,7 +14,7 @@ public record ExactObjective(TraceAlgorithm trace) implements Objective {
     }
 
     @Override
-    public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
+    public Objective.Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
         int d = model.dim();
         return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
             BoundEnergy.Exact e = energy.exact(tape.constant(Losses.rows(x, d, from, to), to - from, d), trace);

@@ -28,8 +28,8 @@ public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution,
     }
 
     @Override
-    public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
-        return lossAlong(model, params, x, batch, directions(model, params, x, batch, step), grad);
+    public Objective.Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
+        return along(model, params, x, batch, directions(model, params, x, batch, step), grad);
     }
 
     /** Directions per sample: s basis vectors (weight 1), then g projected probes scaled by 1/sqrt(g). */
@@ -60,6 +60,10 @@ public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution,
 
     /** The loss with the directions held fixed (Q is a constant for the gradient). */
     double lossAlong(EnergyModel model, double[] params, double[] x, int batch, Directions dirs, double[] grad) {
+        return along(model, params, x, batch, dirs, grad).loss();
+    }
+
+    private Objective.Result along(EnergyModel model, double[] params, double[] x, int batch, Directions dirs, double[] grad) {
         int d = model.dim(), r = dirs.perSample();
         return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
             Node xs = tape.constant(Losses.rows(x, d, from, to), to - from, d);

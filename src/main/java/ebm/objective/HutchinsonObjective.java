@@ -21,7 +21,7 @@ public record HutchinsonObjective(int probes, ProbeDistribution distribution, lo
     }
 
     @Override
-    public double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
+    public Objective.Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
         int d = model.dim();
         double[] v = distribution.draw(seed, step, Streams.PROBES, batch * probes * d);
         return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {

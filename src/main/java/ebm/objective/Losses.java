@@ -25,8 +25,9 @@ final class Losses {
         Node losses(Tape tape, BoundEnergy energy, int from, int to);
     }
 
-    static double mean(EnergyModel model, double[] params, int batch, double[] grad, PerSample perSample) {
-        int rows = Math.max(MIN_CHUNK_ROWS, (batch + MAX_CHUNKS - 1) / MAX_CHUNKS);
+    static Objective.Result mean(EnergyModel model, double[] params, int batch, double[] grad, PerSample perSample) {
+        // at least two chunks whenever the batch has two samples, so the half-batch noise estimate always exists
+        int rows = Math.min(Math.max(MIN_CHUNK_ROWS, (batch + MAX_CHUNKS - 1) / MAX_CHUNKS), Math.max(1, (batch + 1) / 2));
         int chunks = (batch + rows - 1) / rows;
         double[] sums = new double[chunks];
         double[][] grads = new double[chunks][];
@@ -44,12 +45,29 @@ final class Losses {
         });
         double total = 0;
         for (double s : sums) total += s;
-        if (grad != null) {
-            java.util.Arrays.fill(grad, 0.0);
-            for (double[] g : grads) for (int i = 0; i < g.length; i++) grad[i] += g[i];
-            for (int i = 0; i < grad.length; i++) grad[i] /= batch;
+        if (grad == null) return new Objective.Result(total / batch, null);
+        int half = chunks / 2;
+        int rowsA = Math.min(batch, half * rows), rowsB = batch - rowsA;
+        double[] sumA = new double[grad.length];
+        java.util.Arrays.fill(grad, 0.0);
+        for (int c = 0; c < chunks; c++) {
+            double[] g = grads[c];
+            for (int i = 0; i < g.length; i++) grad[i] += g[i];
+            if (c == half - 1) System.arraycopy(grad, 0, sumA, 0, grad.length);
         }
-        return total / batch;
+        Double noise = null;
+        if (rowsA > 0 && rowsB > 0) {
+            double diff = 0, norm = 0;
+            for (int i = 0; i < grad.length; i++) {
+                double a = sumA[i] / rowsA, b = (grad[i] - sumA[i]) / rowsB, g = grad[i] / batch;
+                diff += (a - b) * (a - b);
+                norm += g * g;
+            }
+            double traceSigma = diff / (1.0 / rowsA + 1.0 / rowsB);
+            noise = norm > 0 ? Math.sqrt(traceSigma / batch / norm) : null;
+        }
+        for (int i = 0; i < grad.length; i++) grad[i] /= batch;
+        return new Objective.Result(total / batch, noise);
     }
 
     /** Rows [from, to) of a row-major array with `width` columns. */

@@ -12,7 +12,19 @@ public interface Objective {
      * @param grad  when not null, receives dJ/dθ (overwritten), laid out as params
      * @return J on this batch
      */
-    double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad);
+    default double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
+        return run(model, params, x, batch, step, grad).loss();
+    }
+
+    /** As {@link #evaluate}, also returning the gradient-noise estimate of this batch. */
+    Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad);
+
+    /**
+     * The batch loss, and (when a gradient was computed and the batch has two halves) the gradient's noise-to-signal
+     * ratio sqrt(tr Σ / B)/‖ḡ‖, with tr Σ, the per-sample gradient variance, estimated from the two half-batch mean
+     * gradients: E‖ḡ_A − ḡ_B‖² = tr Σ (1/n_A + 1/n_B). Null when it cannot be estimated.
+     */
+    record Result(double loss, Double gradNoise) {}
 
     /** Name as written in configs. */
     String name();

@@ -123,7 +123,8 @@ public final class Trainer {
             for (long step = firstDone + 1; step <= lastStep; step++) {
                 RandomStream pick = new RandomStream(config.seed(), step, Streams.BATCH);
                 for (int i = 0; i < batch; i++) System.arraycopy(modelTrain, pick.below(i, nTrain) * d, x, i * d, d);
-                loss = objective.evaluate(model, params, x, batch, step, grad);
+                Objective.Result result = objective.run(model, params, x, batch, step, grad);
+                loss = result.loss();
                 double gradNorm = norm(grad);
                 if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
                     throw new EbmException("non-finite loss (" + loss + ") or gradient at step " + step + "; the last good "
@@ -154,6 +155,7 @@ public final class Trainer {
                 rec.put("step", step);
                 rec.put("loss", loss);
                 rec.put("grad_norm", gradNorm);
+                rec.put("grad_noise", result.gradNoise());
                 rec.put("update_norm", updateNorm);
                 rec.put("update_cosine", updateCosine);
                 rec.put("lr", config.optimizer().lr() * lrScale);
