@@ -79,13 +79,13 @@ public final class Trainer {
             throw new EbmException(dir + " already holds a run; continue it with `ebm train --resume " + dir
                     + "` or choose another --out");
         }
+        Trainer t = new Trainer(config, dir, console); // loads and checks the data first: bad input writes nothing
         try {
             Files.createDirectories(dir);
             Files.writeString(dir.resolve(CONFIG), ConfigLoader.toYaml(config));
         } catch (IOException e) {
             throw new EbmException("cannot write to " + dir + ": " + e.getMessage());
         }
-        Trainer t = new Trainer(config, dir, console);
         double[] params = t.model.initialParams(config.seed());
         return t.loop(params, 0, 0.0, config.train().lastStep());
     }

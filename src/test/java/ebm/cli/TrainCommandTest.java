@@ -127,7 +127,7 @@ class TrainCommandTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains(expected.strip()), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
-        assertFalse(Files.exists(dir.resolve("state.safetensors")));
+        assertFalse(Files.exists(dir), "nothing is written for a bad config");
     }
 
     @Test
@@ -150,6 +150,7 @@ class TrainCommandTest {
                     "data.path=" + c[0], "--set", "data.name=file");
             assertEquals(2, r.exitCode());
             assertTrue(r.err().contains(Path.of(c[0]).getFileName().toString()) && r.err().contains(c[1]), r.err());
+            assertFalse(Files.exists(tmp.resolve("run-bad")), "nothing is written for bad input");
         }
     }
 }
