@@ -123,6 +123,18 @@ public final class Plots {
         s.setMarker(SeriesMarkers.CIRCLE);
     }
 
+    /** g x g points spanning window w = {x0, x1, y0, y1}, row-major with x varying fastest. */
+    private static double[] grid(double[] w, int g) {
+        double[] grid = new double[g * g * 2];
+        for (int i = 0; i < g; i++) {
+            for (int j = 0; j < g; j++) {
+                grid[2 * (i * g + j)] = w[0] + (w[1] - w[0]) * j / (g - 1);
+                grid[2 * (i * g + j) + 1] = w[2] + (w[3] - w[2]) * i / (g - 1);
+            }
+        }
+        return grid;
+    }
+
     private static void frame(XYChart c, double[] w) {
         c.getStyler().setXAxisMin(w[0]).setXAxisMax(w[1]).setYAxisMin(w[2]).setYAxisMax(w[3]);
     }
@@ -131,13 +143,7 @@ public final class Plots {
     public static void energyContours(EnergyModel model, double[] params, double[] data, int n, Path file) {
         double[] w = window(data, n);
         int g = 120;
-        double[] grid = new double[g * g * 2];
-        for (int i = 0; i < g; i++) {
-            for (int j = 0; j < g; j++) {
-                grid[2 * (i * g + j)] = w[0] + (w[1] - w[0]) * j / (g - 1);
-                grid[2 * (i * g + j) + 1] = w[2] + (w[3] - w[2]) * i / (g - 1);
-            }
-        }
+        double[] grid = grid(w, g);
         Tape t = new Tape();
         double[] e = model.bind(t, params, false).energy(t.constant(grid, g * g, 2)).value;
         double[] sorted = e.clone();
@@ -175,13 +181,7 @@ public final class Plots {
     public static void scoreField(EnergyModel model, double[] params, double[] data, int n, Path file) {
         double[] w = window(data, n);
         int g = 21;
-        double[] grid = new double[g * g * 2];
-        for (int i = 0; i < g; i++) {
-            for (int j = 0; j < g; j++) {
-                grid[2 * (i * g + j)] = w[0] + (w[1] - w[0]) * j / (g - 1);
-                grid[2 * (i * g + j) + 1] = w[2] + (w[3] - w[2]) * i / (g - 1);
-            }
-        }
+        double[] grid = grid(w, g);
         Tape t = new Tape();
         double[] grad = model.bind(t, params, false).gradX(t.constant(grid, g * g, 2)).value;
         double maxLen = 1e-12;
