@@ -153,4 +153,29 @@ class TrainCommandTest {
             assertFalse(Files.exists(tmp.resolve("run-bad")), "nothing is written for bad input");
         }
     }
+
+    @Test
+    void aGivenGaussianOrMixtureTrainsAndBadParametersAreNamed() throws IOException {
+        String base = """
+                model: {hidden: [8]}
+                train: {steps: 5, batch_size: 32, eval_every: 5, checkpoint_every: 5}
+                """;
+        Path gaussian = config(base + "data: {name: gaussian, mean: [1, -1], covariance: [[2, 0.5], [0.5, 1]], n_train: 200, n_val: 50}\n");
+        Cli ok = Cli.run("train", gaussian.toString(), "--out", tmp.resolve("g").toString());
+        assertEquals(0, ok.exitCode());
+        assertTrue(ok.out().contains("D=2"), ok.out());
+        Path mixture = config(base + "data: {name: mixture, weights: [1, 3], means: [[0, 0, 0], [2, 2, 2]], "
+                + "covariances: [[[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5]]], n_train: 200, n_val: 50}\n");
+        assertEquals(0, Cli.run("train", mixture.toString(), "--out", tmp.resolve("m").toString()).exitCode());
+        String[][] bad = {
+            {"data.covariance=[[2, 0.4], [0.5, 1]]", "not symmetric"},
+            {"data.covariance=[[1, 2], [2, 1]]", "not positive definite"},
+            {"data.covariance=[[1, 0]]", "data.covariance must have 2 rows"},
+            {"data.mean=[1, nan]", "data.mean"}};
+        for (String[] b : bad) {
+            Cli r = Cli.run("train", gaussian.toString(), "--out", tmp.resolve("bad-g").toString(), "--set", b[0]);
+            assertEquals(2, r.exitCode());
+            assertTrue(r.err().contains(b[1]), r.err());
+        }
+    }
 }
