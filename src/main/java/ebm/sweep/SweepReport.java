@@ -317,7 +317,8 @@ public final class SweepReport {
                 List<Run> seeds = b.runs();
                 List<Eval> hits = seeds.stream().map(r -> firstBelow(r, scale)).toList();
                 long reached = hits.stream().filter(h -> h != null).count();
-                String steps = reached == 0 ? "not reached" : fmt(mean(hits.stream().filter(h -> h != null).map(h -> (double) h.step()).toList()))
+                String steps = reached == 0 ? "not reached" : String.format(Locale.ROOT, "%.0f",
+                        mean(hits.stream().filter(h -> h != null).map(h -> (double) h.step()).toList()))
                         + (reached < seeds.size() ? " (" + reached + "/" + seeds.size() + " reached)" : "");
                 String secs = reached == 0 ? "" : fmt(mean(hits.stream().filter(h -> h != null).map(Eval::seconds).toList()));
                 boolean shared = seeds.stream().anyMatch(Run::sharedCpu);
@@ -366,11 +367,12 @@ public final class SweepReport {
                 // Neighbours whose means differ by less than their spreads are not told apart by this sweep.
                 boolean close = prev.best().runs().size() > 1 && a.best().runs().size() > 1
                         && a.best().mean() - prev.best().mean() <= prev.best().sd() + a.best().sd();
-                sb.append(close ? " ≈ " : " > ");
+                sb.append(close ? " ≈ " : ", ");
             }
-            sb.append(a.optimizer()).append(" (").append(fmt(a.best().mean())).append(")");
+            sb.append(i + 1).append(". ").append(a.optimizer()).append(" (").append(fmt(a.best().mean())).append(")");
         }
-        return sb + (ranked.stream().allMatch(a -> a.best().runs().size() > 1) ? "" : "; one seed per rate, so no spread to judge ties by");
+        return sb + (ranked.stream().allMatch(a -> a.best().runs().size() > 1) ? " (≈: means closer than their spreads)"
+                : "; one seed per rate, so no spread to judge ties by");
     }
 
     static String rankingComparison(Contents c) {
@@ -388,15 +390,17 @@ public final class SweepReport {
         Set<String> shared = common;
         Map<String, List<String>> restricted = new LinkedHashMap<>();
         orders.forEach((k, v) -> restricted.put(k, v.stream().filter(shared::contains).toList()));
-        String listing = String.join("; ", restricted.entrySet().stream().map(e -> e.getKey() + ": " + String.join(" > ", e.getValue())).toList());
+        String listing = String.join("; ", restricted.entrySet().stream().map(e -> e.getKey() + ": " + String.join(", ", e.getValue())).toList());
         if (shared.size() < 2) return "Fewer than two optimizers were ranked under every objective, so the rankings cannot be compared (" + listing + ").";
         boolean same = restricted.values().stream().distinct().count() == 1;
         String scope = shared.size() < orders.values().stream().mapToInt(List::size).max().orElse(0)
                 ? " (comparing the " + shared.size() + " optimizers ranked under every objective)" : "";
-        if (same) return "The ranking of optimizers is the same under every objective" + scope + ": " + listing + ".";
+        boolean oneSeed = c.arms().stream().anyMatch(a -> a.best() != null && a.best().runs().size() < 2);
+        String caveat = oneSeed ? " With one seed per rate, close means may swap by chance: add seeds before reading much into it." : "";
+        if (same) return "The ranking of optimizers (best first) is the same under every objective" + scope + ": " + listing + "." + caveat;
         boolean sameWinner = restricted.values().stream().map(List::getFirst).distinct().count() == 1;
-        return "The ranking of optimizers changes between objectives" + scope + ": " + listing + "; "
-                + (sameWinner ? "the best optimizer is the same." : "even the best optimizer differs.");
+        return "The ranking of optimizers (best first) changes between objectives" + scope + ": " + listing + "; "
+                + (sameWinner ? "the best optimizer is the same." : "even the best optimizer differs.") + caveat;
     }
 
     static Double mean(List<Double> v) {

@@ -31,9 +31,9 @@ class SweepSpecTest {
         List<String> names = spec.points().stream().map(SweepSpec.Point::name).toList();
         System.out.println("smoke sweep points: " + names);
         assertEquals(20, names.size());
-        assertEquals("exact_sgd_lr0.01_seed0", names.get(0));
-        assertEquals("exact_nesterov_lr0.003_seed0", names.get(2));
-        assertEquals("denoising_muon_lr0.03_seed0", names.get(19));
+        assertEquals("exact_sgd_lr0.03_seed0", names.get(0));
+        assertEquals("exact_nesterov_lr0.01_seed0", names.get(2));
+        assertEquals("denoising_muon_lr0.05_seed0", names.get(19));
         SweepSpec.Point nesterov = spec.points().get(2);
         assertEquals("sgd", nesterov.config().optimizer().name());
         assertEquals(0.9, nesterov.config().optimizer().momentum());
