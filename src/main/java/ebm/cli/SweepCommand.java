@@ -11,9 +11,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true,
-        description = {"Train every point of a grid of configs (optimizer x objective x learning rate x seed) as ordinary run",
-                "folders DIR/runs/NAME, then write DIR/results.csv, DIR/report.md and DIR/plots/. Finished runs are skipped",
-                "and unfinished ones resumed, so running it again continues an interrupted sweep.",
+        description = {"Train every point of a grid of configs (optimizer x objective x learning rate x seed) as ordinary run "
+                + "folders DIR/runs/NAME, then write DIR/results.csv, DIR/report.md and DIR/plots/. Finished runs are skipped "
+                + "and unfinished ones resumed, so running it again continues an interrupted sweep.",
                 "  ebm sweep SWEEP.yaml [--out DIR] [--parallel N] [--shard i/n]",
                 "  ebm sweep report DIR"},
         subcommands = {SweepCommand.Report.class})
@@ -29,7 +29,7 @@ final class SweepCommand implements Callable<Integer> {
     int parallel;
 
     @Option(names = "--shard", paramLabel = "i/n",
-            description = "Take only the points whose index % n == i-1 (i from 1), e.g. one task of a job array.")
+            description = "Take only the points whose index %% n == i-1 (i from 1), e.g. one task of a job array.")
     String shard;
 
     @Override
