@@ -1,0 +1,226 @@
+package ebm.sweep;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import ebm.EbmException;
+import ebm.backend.cpu.CpuThreads;
+import ebm.config.ConfigLoader;
+import ebm.config.RunConfig;
+import ebm.train.RunState;
+import ebm.train.Trainer;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Runs a sweep's grid points (or one shard of them) into DIR/runs/NAME: finished runs are skipped, unfinished ones
+ * resumed, the rest started; `parallel` points at a time, each single-threaded when more than one runs. A run that
+ * stops on a non-finite loss is recorded as diverged and the sweep goes on. Ends by writing the report.
+ */
+public final class SweepRunner {
+    private SweepRunner() {}
+
+    /** shardIndex is 1-based: shard i of n takes the points whose index % n == i - 1. */
+    public record Options(int parallel, int shardIndex, int shardCount) {
+        public Options {
+            if (parallel < 1) throw new EbmException("--parallel must be >= 1, got " + parallel);
+            if (shardCount < 1 || shardIndex < 1 || shardIndex > shardCount) {
+                throw new EbmException("--shard i/n needs 1 <= i <= n, got " + shardIndex + "/" + shardCount);
+            }
+        }
+
+        public static Options of(int parallel, String shard) {
+            if (shard == null) return new Options(parallel, 1, 1);
+            String[] parts = shard.trim().split("/");
+            try {
+                if (parts.length != 2) throw new NumberFormatException();
+                return new Options(parallel, Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
+            } catch (NumberFormatException e) {
+                throw new EbmException("--shard expects i/n (e.g. 2/8, i from 1), got '" + shard + "'");
+            }
+        }
+    }
+
+    private enum Action { SKIP_FINISHED, SKIP_DIVERGED, RESUME, START }
+
+    private record Task(SweepSpec.Point point, Path runDir, Action action) {}
+
+    /** Runs the shard and writes the report; returns the number of runs that failed for reasons other than divergence. */
+    public static int run(SweepSpec spec, Path dir, Options options, PrintStream out) {
+        List<SweepSpec.Point> mine = new ArrayList<>();
+        for (SweepSpec.Point p : spec.points()) {
+            if (p.index() % options.shardCount() == options.shardIndex() - 1) mine.add(p);
+        }
+        // Decide every point's action, and refuse folders holding a different run, before anything trains.
+        List<Task> tasks = new ArrayList<>();
+        for (SweepSpec.Point p : mine) {
+            Path runDir = dir.resolve(RunFolder.RUNS).resolve(p.name());
+            checkSameConfig(runDir, p.config());
+            RunFolder.Status status = RunFolder.status(runDir, RunFolder.readPoint(runDir), p.config().train().steps());
+            Action action = switch (status) {
+                case FINISHED -> Action.SKIP_FINISHED;
+                case DIVERGED -> Action.SKIP_DIVERGED;
+                default -> RunState.exists(runDir) ? Action.RESUME : Action.START;
+            };
+            tasks.add(new Task(p, runDir, action));
+        }
+        try {
+            Files.createDirectories(dir.resolve(RunFolder.RUNS));
+            RunFolder.writeAtomically(dir.resolve("sweep.yaml"), spec.text().getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new EbmException("cannot write to " + dir + ": " + e.getMessage());
+        }
+        long count = tasks.stream().filter(t -> t.action() == Action.START).count();
+        long resume = tasks.stream().filter(t -> t.action() == Action.RESUME).count();
+        long skip = tasks.size() - count - resume;
+        out.printf(Locale.ROOT, "sweep %s: %d grid points%s; %d to start, %d to resume, %d already done (skipped); "
+                        + "%d at a time%s%n", spec.file(), spec.points().size(),
+                options.shardCount() > 1 ? ", shard " + options.shardIndex() + "/" + options.shardCount() + " takes " + mine.size() : "",
+                count, resume, skip, options.parallel(), options.parallel() > 1 ? " (single-threaded each, wall times marked shared_cpu)" : "");
+        for (Task t : tasks) {
+            if (t.action() == Action.SKIP_FINISHED || t.action() == Action.SKIP_DIVERGED) {
+                out.printf("  %s: %s, skipped%n", t.point().name(), t.action() == Action.SKIP_FINISHED ? "finished" : "diverged before");
+            }
+        }
+
+        List<Task> todo = tasks.stream().filter(t -> t.action() == Action.START || t.action() == Action.RESUME).toList();
+        AtomicInteger done = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        boolean shared = options.parallel() > 1;
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(options.parallel(), Math.max(1, todo.size())));
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (Task t : todo) {
+                futures.add(pool.submit(() -> {
+                    if (!runOne(t, shared, out, done, todo.size())) failed.incrementAndGet();
+                }));
+            }
+            for (Future<?> f : futures) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new EbmException("sweep interrupted; run it again to continue where it stopped");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException("sweep worker failed", e.getCause());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        SweepReport.write(dir, out);
+        return failed.get();
+    }
+
+    /** Trains one point; returns false when it failed for a reason other than divergence. Never throws. */
+    private static boolean runOne(Task t, boolean shared, PrintStream out, AtomicInteger done, int total) {
+        SweepSpec.Point p = t.point();
+        RunFolder.PointRecord before = RunFolder.readPoint(t.runDir());
+        boolean everShared = shared || (before != null && before.sharedCpu());
+        RunFolder.PointRecord record = new RunFolder.PointRecord(p.index(), p.name(), p.values(), everShared, "running", null);
+        String status;
+        String message = null;
+        Trainer.Outcome outcome = null;
+        try {
+            Files.createDirectories(t.runDir());
+            RunFolder.writePoint(t.runDir(), record);
+        } catch (IOException | EbmException e) {
+            synchronized (out) {
+                out.printf("  %s: failed: cannot write its folder: %s%n", p.name(), e.getMessage());
+            }
+            return false;
+        }
+        synchronized (out) {
+            out.printf("  %s: %s (log: %s)%n", p.name(), t.action() == Action.RESUME ? "resuming" : "starting",
+                    t.runDir().resolve(RunFolder.LOG));
+        }
+        try (PrintStream log = new PrintStream(new FileOutputStream(t.runDir().resolve(RunFolder.LOG).toFile(), true), true,
+                StandardCharsets.UTF_8)) {
+            Trainer.Outcome[] result = new Trainer.Outcome[1];
+            Runnable body = () -> result[0] = t.action() == Action.RESUME ? Trainer.resume(t.runDir(), log)
+                    : Trainer.start(p.config(), t.runDir(), log);
+            try {
+                if (shared) CpuThreads.withThreads(1, body);
+                else body.run();
+                outcome = result[0];
+                status = "finished";
+            } catch (EbmException e) {
+                // The trainer's message for a blown-up run starts with "non-finite"; anything else is a failure.
+                message = e.getMessage();
+                status = message != null && message.startsWith("non-finite") ? "diverged" : "failed";
+                log.println("sweep: " + status + ": " + message);
+            } catch (RuntimeException e) {
+                message = "internal error: " + e;
+                status = "failed";
+                e.printStackTrace(new PrintWriter(log, true));
+            }
+        } catch (IOException e) {
+            message = "cannot write " + t.runDir().resolve(RunFolder.LOG) + ": " + e.getMessage();
+            status = "failed";
+        }
+        RunFolder.writePoint(t.runDir(), record.with(everShared, status, message));
+        int k = done.incrementAndGet();
+        synchronized (out) {
+            if (outcome != null) {
+                out.printf(Locale.ROOT, "  [%d/%d] %s: finished, %d steps in %.1f s, val_loss %s, fisher %s%n", k, total, p.name(),
+                        outcome.step(), outcome.seconds(), num(outcome.valLoss()), num(outcome.fisher()));
+            } else {
+                out.printf("  [%d/%d] %s: %s: %s%n", k, total, p.name(), status, message);
+            }
+        }
+        return !status.equals("failed");
+    }
+
+    private static String num(Double v) {
+        return v == null ? "n/a" : String.format(Locale.ROOT, "%.4g", v);
+    }
+
+    /**
+     * A folder that already holds a run must hold this point's run: same resolved config, except train.stop_after
+     * (when to pause is not part of what is trained), so an edited sweep file never mixes two experiments.
+     */
+    private static void checkSameConfig(Path runDir, RunConfig expected) {
+        Path stored = runDir.resolve(Trainer.CONFIG);
+        if (!Files.exists(stored)) return;
+        RunConfig actual = ConfigLoader.load(stored, List.of());
+        String diff = firstDifference("", withoutStopAfter(ConfigLoader.toTree(actual)), withoutStopAfter(ConfigLoader.toTree(expected)));
+        if (diff != null) {
+            throw new EbmException(runDir + " holds a run with a different config (" + diff + "); the sweep file changed? "
+                    + "Delete that folder or choose another --out");
+        }
+    }
+
+    private static JsonNode withoutStopAfter(JsonNode tree) {
+        JsonNode copy = tree.deepCopy();
+        if (copy.get("train") instanceof ObjectNode train) train.remove("stop_after");
+        return copy;
+    }
+
+    /** The first dotted key whose value differs, as "key: stored X, sweep Y", or null when equal. */
+    private static String firstDifference(String prefix, JsonNode a, JsonNode b) {
+        if (a.isObject() && b.isObject()) {
+            java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+            a.fieldNames().forEachRemaining(keys::add);
+            b.fieldNames().forEachRemaining(keys::add);
+            for (String k : keys) {
+                JsonNode x = a.path(k), y = b.path(k);
+                String d = firstDifference(prefix.isEmpty() ? k : prefix + "." + k, x, y);
+                if (d != null) return d;
+            }
+            return null;
+        }
+        boolean same = a.isNumber() && b.isNumber() ? a.asDouble() == b.asDouble() : a.equals(b);
+        return same ? null : prefix + ": stored " + a + ", sweep " + b;
+    }
+}
