@@ -132,25 +132,28 @@ public enum Activation {
     private static final jdk.incubator.vector.VectorSpecies<Double> LANES = jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED;
 
     /**
-     * σ, σ′, σ″, σ‴ of every z[i] into out[0..3][i]. Softplus and SiLU go through the Vector API's exp and log1p
-     * (the activation was a third of a small model's step in scalar form); the others, and the tail, use
-     * {@link #derivatives(double, double[])}. Agrees with {@link #derivative} to a few ulps (ActivationTest).
+     * σ, σ′, σ″, σ‴ of every z[i] into out[0..3][i]. For softplus and SiLU the transcendental part is scalar
+     * (Math.exp and Math.log give the same bits in every JIT tier, which the Vector API's EXP/LOG1P do not, and
+     * runs must be bitwise reproducible); the rest is plain vector arithmetic, exactly rounded in any tier.
      */
     public void derivatives(double[] z, double[][] out) {
         int n = z.length, i = 0;
         if (this == SOFTPLUS || this == SILU) {
+            double[] e = out[3]; // scratch: exp(−|z|), overwritten with σ‴ below
+            for (int k = 0; k < n; k++) e[k] = Math.exp(-Math.abs(z[k]));
+            if (this == SOFTPLUS) {
+                for (int k = 0; k < n; k++) out[0][k] = Math.max(z[k], 0.0) + log1pSmall(e[k]);
+            }
             var one = jdk.incubator.vector.DoubleVector.broadcast(LANES, 1.0);
             var two = jdk.incubator.vector.DoubleVector.broadcast(LANES, 2.0);
-            var zero = jdk.incubator.vector.DoubleVector.zero(LANES);
             for (; i <= n - LANES.length(); i += LANES.length()) {
                 var x = jdk.incubator.vector.DoubleVector.fromArray(LANES, z, i);
-                var e = x.abs().neg().lanewise(jdk.incubator.vector.VectorOperators.EXP);
-                var r = one.div(one.add(e));
-                var s = e.mul(r).blend(r, x.compare(jdk.incubator.vector.VectorOperators.GE, 0.0));
+                var ev = jdk.incubator.vector.DoubleVector.fromArray(LANES, e, i);
+                var r = one.div(one.add(ev));
+                var s = ev.mul(r).blend(r, x.compare(jdk.incubator.vector.VectorOperators.GE, 0.0));
                 var p = s.mul(one.sub(s));
                 var q = one.sub(s.mul(two)); // 1 − 2s
                 if (this == SOFTPLUS) {
-                    x.max(zero).add(e.lanewise(jdk.incubator.vector.VectorOperators.LOG1P)).intoArray(out[0], i);
                     s.intoArray(out[1], i);
                     p.intoArray(out[2], i);
                     p.mul(q).intoArray(out[3], i);
