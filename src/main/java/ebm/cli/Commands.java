@@ -7,6 +7,7 @@ final class Commands {
     private Commands() {}
 
     static List<Object> all() {
-        return List.of(new TrainCommand(), new SampleCommand(), new EvalCommand(), new DataCommand(), new BenchCommand());
+        return List.of(new TrainCommand(), new SampleCommand(), new EvalCommand(), new DataCommand(), new BenchCommand(),
+                new ValidateCommand());
     }
 }
