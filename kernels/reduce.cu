@@ -1,0 +1,23 @@
+// reduce.cu — sums in fp32 through a shared-memory tree, e.g. the batch mean of per-sample losses.
+// Block b writes out[b] = scale · Σ of its grid-stride slice of x; launched twice (G blocks into G partials with
+// scale 1, then one block over the partials with scale 1/n) it gives the mean without atomics, so the result does
+// not depend on scheduling (the same bits on every run).
+//   version 1: per-thread serial sums, then a tree over blockDim.x (a power of two, at most 1024) with __syncthreads.
+
+#define EBM_REDUCE_MAX_THREADS 1024
+
+extern "C" __global__ void ebm_reduce_sum_f32(const float* x, long long n, float scale, float* out) {
+    __shared__ float partial[EBM_REDUCE_MAX_THREADS];
+    const unsigned tid = threadIdx.x;
+    float sum = 0.0f;
+    for (long long i = (long long)blockIdx.x * blockDim.x + tid; i < n; i += (long long)gridDim.x * blockDim.x) {
+        sum += x[i];
+    }
+    partial[tid] = sum;
+    __syncthreads();
+    for (unsigned half = blockDim.x / 2; half > 0; half >>= 1) {
+        if (tid < half) partial[tid] += partial[tid + half];
+        __syncthreads(); // every thread reaches this, also those idle in this round
+    }
+    if (tid == 0) out[blockIdx.x] = partial[0] * scale;
+}
