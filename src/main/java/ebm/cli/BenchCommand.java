@@ -3,6 +3,8 @@ package ebm.cli;
 import ebm.EbmException;
 import ebm.backend.cpu.Gemm;
 import ebm.bench.StepBench;
+import ebm.bench.TraceBench;
+import ebm.bench.TraceBenchReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (validated before they are timed).",
-        subcommands = {BenchCommand.Step.class})
+        subcommands = {BenchCommand.Step.class, BenchCommand.Trace.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -91,6 +93,79 @@ final class BenchCommand implements Runnable {
                 } catch (IOException e) {
                     throw new EbmException("cannot write to " + out + ": " + e.getMessage());
                 }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "trace", mixinStandardHelpOptions = true,
+            description = {"Exact Hessian trace vs Hutchinson/sliced/Hutch++/denoising on one model and batch per D:",
+                    "ms per training step, tape bytes, estimator variance against the exact objective, and the true",
+                    "Fisher divergence reached on a Gaussian mixture after the same wall-clock budget."})
+    static final class Trace implements Callable<Integer> {
+        @Option(names = "--backend", defaultValue = "cpu", description = "cpu (cuda arrives with the GPU backend).")
+        String backend;
+
+        @Option(names = "--precision", defaultValue = "fp64", description = "fp64 on the CPU (fp32/tf32 are for the GPU backend).")
+        String precision;
+
+        @Option(names = "--dims", split = ",", description = "Input dimensions (default 2,8,32,128,512; --quick: 2,16).")
+        List<Integer> dims;
+
+        @Option(names = "--hidden", description = "Hidden width (default 128; --quick: 32).")
+        Integer hidden;
+
+        @Option(names = "--layers", description = "Hidden layers (default 3; --quick: 2).")
+        Integer layers;
+
+        @Option(names = "--batch", description = "Batch size (default 256; --quick: 64).")
+        Integer batch;
+
+        @Option(names = "--methods", split = ",", description = "Default: exact-per-dimension, exact-row-space, hutchinson-1,"
+                + " hutchinson-4, hutchinson-16, hutchinson-rademacher-4, sliced-1, sliced-4, hutch++-6, denoising."
+                + " Spellings: " + TraceBench.METHOD_SPELLINGS + ".")
+        List<String> methods;
+
+        @Option(names = "--budget", description = "Seconds of training per method and D for the Fisher comparison "
+                + "(default 5; --quick: 1).")
+        Double budget;
+
+        @Option(names = "--draws", description = "Independent probe/noise draws for the variance (default 30; --quick: 10).")
+        Integer draws;
+
+        @Option(names = "--max-step-seconds", description = "Skip a row whose single step takes longer (default 2).")
+        Double maxStepSeconds;
+
+        @Option(names = "--quick", description = "A small grid that finishes in about a minute.")
+        boolean quick;
+
+        @Option(names = "--out", description = "Folder for results.csv, curves.csv, report.md and the plots.")
+        Path out;
+
+        @Override
+        public Integer call() {
+            if (backend.equals("cuda")) {
+                throw new EbmException("--backend cuda: the GPU backend is not built yet; use --backend cpu");
+            }
+            if (!backend.equals("cpu")) throw new EbmException("unknown --backend '" + backend + "'; allowed: cpu, cuda");
+            if (!precision.equals("fp64")) {
+                throw new EbmException("--precision " + precision + ": the CPU backend computes in fp64 only "
+                        + "(fp32/tf32 are for the GPU backend, not built yet)");
+            }
+            TraceBench.Settings base = TraceBench.Settings.defaults(quick);
+            TraceBench.Settings settings = base.with(dims, hidden, layers, batch, methods, budget, draws);
+            if (maxStepSeconds != null) {
+                settings = settings.withTiming(settings.warmupSeconds(), settings.timingSeconds(), maxStepSeconds);
+            }
+            double rate = StepBench.gemmRate(quick ? 512 : 1024);
+            System.out.printf(Locale.ROOT, "GEMM rate (%d threads): %.1f GFLOP/s%n", Gemm.threads(), rate);
+            List<TraceBench.Row> rows = TraceBench.run(settings, System.out::println);
+            String machine = String.format(Locale.ROOT, "%d threads, JDK %s.", Gemm.threads(), Runtime.version().feature());
+            System.out.println();
+            System.out.print(TraceBenchReport.verdict(rows));
+            if (out != null) {
+                TraceBenchReport.write(out, settings, rows, rate, machine);
+                System.out.println("wrote " + out.resolve("report.md"));
             }
             return 0;
         }

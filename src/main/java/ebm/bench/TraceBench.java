@@ -1,0 +1,423 @@
+package ebm.bench;
+
+import ebm.EbmException;
+import ebm.backend.cpu.Gemm;
+import ebm.data.DataSources;
+import ebm.data.Density;
+import ebm.data.SyntheticOptions;
+import ebm.io.Npy;
+import ebm.model.Activation;
+import ebm.model.Mlp;
+import ebm.model.MlpSpec;
+import ebm.model.TraceAlgorithm;
+import ebm.objective.DenoisingObjective;
+import ebm.objective.ExactObjective;
+import ebm.objective.HutchPlusPlusObjective;
+import ebm.objective.HutchinsonObjective;
+import ebm.objective.Objective;
+import ebm.objective.ProbeDistribution;
+import ebm.objective.SlicedObjective;
+import ebm.optim.AdamWOptions;
+import ebm.optim.Optimizer;
+import ebm.optim.Optimizers;
+import ebm.tape.Tape;
+import ebm.train.Evaluation;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Exact Hessian trace against its estimators, on the CPU (fp64). For every method and input dimension D, on the same
+ * softplus MLP (seeded init) and the same batch of Gaussian-mixture points:
+ * <ol>
+ *   <li>cost of a full training step (loss + parameter gradient + AdamW): median ms after warm-up, GEMM FLOPs and
+ *       the tape bytes the step allocates (its working set on the CPU), after a validation step;</li>
+ *   <li>the estimator's error against the exact objective from R independent probe/noise draws at the initial
+ *       parameters (draws differ by {@code step});</li>
+ *   <li>quality per second: AdamW for the same wall-clock budget on the mixture, true Fisher divergence on held-out
+ *       points, with a curve of Fisher against training seconds.</li>
+ * </ol>
+ */
+public final class TraceBench {
+    public static final List<String> DEFAULT_METHODS = List.of("exact-per-dimension", "exact-row-space", "hutchinson-1",
+            "hutchinson-4", "hutchinson-16", "hutchinson-rademacher-4", "sliced-1", "sliced-4", "hutch++-6", "denoising");
+    public static final List<Integer> DEFAULT_DIMS = List.of(2, 8, 32, 128, 512);
+    public static final String METHOD_SPELLINGS = "exact-per-dimension, exact-row-space, hutchinson-K, "
+            + "hutchinson-rademacher-K, sliced-K, sliced-rademacher-K, hutch++-K, denoising (K = probes per sample)";
+
+    private static final Pattern PROBED = Pattern.compile("(hutchinson|sliced|hutch\\+\\+)(-rademacher)?-(\\d+)");
+    private static final long PROBE_SEED = 1;
+    private static final long MODEL_SEED = 1;
+    private static final long DATA_SEED = 0;
+    /** Steps of the error draws start here, far from the timing and training steps, so their draws never overlap. */
+    private static final long ERROR_STEP_BASE = 1_000_000;
+
+    private TraceBench() {}
+
+    /**
+     * Everything a run needs. timingSeconds bounds the timed repetitions of one row (at least 3, at most 30);
+     * maxStepSeconds skips a row whose warm step would take longer (said in the report, never hung on).
+     */
+    public record Settings(List<Integer> dims, int hidden, int layers, int batch, List<String> methods,
+                           double budgetSeconds, int errorDraws, double warmupSeconds, double timingSeconds,
+                           double maxStepSeconds, double sigma, double lr, int trainPoints, int heldOutPoints,
+                           int curvePoints) {
+        public Settings {
+            if (dims.isEmpty()) throw new EbmException("--dims needs at least one dimension");
+            for (int d : dims) if (d < 1) throw new EbmException("--dims entries must be >= 1, got " + d);
+            if (hidden < 1) throw new EbmException("--hidden must be >= 1, got " + hidden);
+            if (layers < 1) throw new EbmException("--layers must be >= 1, got " + layers);
+            if (batch < 1) throw new EbmException("--batch must be >= 1, got " + batch);
+            if (methods.isEmpty()) throw new EbmException("--methods needs at least one method");
+            for (String m : methods) objective(m, 0.1);
+            if (!(budgetSeconds > 0)) throw new EbmException("--budget must be > 0 seconds, got " + budgetSeconds);
+            if (errorDraws < 2) throw new EbmException("--draws must be >= 2, got " + errorDraws);
+            if (!(sigma > 0)) throw new EbmException("--sigma must be > 0, got " + sigma);
+            if (!(lr > 0)) throw new EbmException("--lr must be > 0, got " + lr);
+            dims = List.copyOf(dims);
+            methods = List.copyOf(methods);
+        }
+
+        /** The full grid, or with quick a small one that finishes in about a minute on 2 cores. */
+        public static Settings defaults(boolean quick) {
+            return quick
+                    ? new Settings(List.of(2, 16), 32, 2, 64, DEFAULT_METHODS, 1.0, 10, 0.3, 0.3, 2.0, 0.1, 2e-3, 2048, 256, 8)
+                    : new Settings(DEFAULT_DIMS, 128, 3, 256, DEFAULT_METHODS, 5.0, 30, 1.0, 1.5, 2.0, 0.1, 2e-3, 4096, 1000, 12);
+        }
+
+        public Settings with(List<Integer> dims, Integer hidden, Integer layers, Integer batch, List<String> methods,
+                             Double budget, Integer draws) {
+            return new Settings(dims != null ? dims : this.dims, hidden != null ? hidden : this.hidden,
+                    layers != null ? layers : this.layers, batch != null ? batch : this.batch,
+                    methods != null ? methods : this.methods, budget != null ? budget : budgetSeconds,
+                    draws != null ? draws : errorDraws, warmupSeconds, timingSeconds, maxStepSeconds, sigma, lr,
+                    trainPoints, heldOutPoints, curvePoints);
+        }
+
+        public Settings withTiming(double warmup, double timing, double maxStep) {
+            return new Settings(dims, hidden, layers, batch, methods, budgetSeconds, errorDraws, warmup, timing, maxStep,
+                    sigma, lr, trainPoints, heldOutPoints, curvePoints);
+        }
+
+        public Settings withData(int train, int heldOut, int curve) {
+            return new Settings(dims, hidden, layers, batch, methods, budgetSeconds, errorDraws, warmupSeconds,
+                    timingSeconds, maxStepSeconds, sigma, lr, train, heldOut, curve);
+        }
+    }
+
+    /** One point of a training curve: Fisher divergence after this many seconds of training (evaluation excluded). */
+    public record CurvePoint(double seconds, long steps, double fisher) {}
+
+    /**
+     * One (method, D) result. NaN / -1 mark what was not measured; skipped says why (empty when measured).
+     * gradRelVar: mean‖g − g_exact‖²/‖g_exact‖² for unbiased estimators; for denoising mean‖g − ḡ‖²/‖g_exact‖²
+     * (its spread alone), with the bias ‖ḡ − g_exact‖/‖g_exact‖ in gradRelBias.
+     */
+    public record Row(String method, int dim, int hidden, int layers, int batch, double msPerStep, int reps,
+                      long peakBytes, double gflopPerStep, double lossExact, double lossMean, double lossRelVar,
+                      double gradRelVar, double gradRelBias, double fisherAtBudget, long trainSteps,
+                      List<CurvePoint> curve, String skipped) {
+        public boolean measured() {
+            return skipped.isEmpty();
+        }
+
+        public boolean exact() {
+            return isExact(method);
+        }
+    }
+
+    public static boolean isExact(String method) {
+        return method.startsWith("exact-");
+    }
+
+    public static boolean isDenoising(String method) {
+        return method.equals("denoising");
+    }
+
+    /** The objective a method name stands for; unknown names are one-line errors listing the spellings. */
+    public static Objective objective(String method, double sigma) {
+        switch (method) {
+            case "exact-per-dimension":
+                return new ExactObjective(TraceAlgorithm.PER_DIMENSION);
+            case "exact-row-space":
+                return new ExactObjective(TraceAlgorithm.ROW_SPACE);
+            case "denoising":
+                return new DenoisingObjective(sigma, PROBE_SEED);
+            default:
+                break;
+        }
+        Matcher m = PROBED.matcher(method);
+        if (!m.matches()) throw new EbmException("unknown method '" + method + "'; allowed: " + METHOD_SPELLINGS);
+        int probes;
+        try {
+            probes = Integer.parseInt(m.group(3));
+        } catch (NumberFormatException e) {
+            throw new EbmException("method '" + method + "': probe count too large");
+        }
+        if (probes < 1) throw new EbmException("method '" + method + "': needs at least 1 probe");
+        ProbeDistribution dist = m.group(2) != null ? ProbeDistribution.RADEMACHER : ProbeDistribution.GAUSSIAN;
+        return switch (m.group(1)) {
+            case "hutchinson" -> new HutchinsonObjective(probes, dist, PROBE_SEED);
+            case "sliced" -> new SlicedObjective(probes, dist, PROBE_SEED);
+            default -> new HutchPlusPlusObjective(probes, dist, PROBE_SEED);
+        };
+    }
+
+    static Mlp model(int dim, int hidden, int layers) {
+        int[] widths = new int[layers];
+        Arrays.fill(widths, hidden);
+        return new Mlp(new MlpSpec(dim, widths, Activation.SOFTPLUS));
+    }
+
+    /** The benchmark's data in D dimensions: the default mixture (8 components, condition 10, mean scale 2). */
+    static Density mixture(int dim) {
+        return DataSources.byName("mixture", DATA_SEED, SyntheticOptions.defaults(dim));
+    }
+
+    /** The exact loss and gradient at one point, checked across both exact algorithms (to 1e-10, relative). */
+    public record ExactReference(double loss, double[] grad) {}
+
+    public static ExactReference exactReference(Mlp mlp, double[] params, double[] x, int batch, boolean crossCheck) {
+        double[] rowSpace = new double[params.length];
+        double loss = new ExactObjective(TraceAlgorithm.ROW_SPACE).evaluate(mlp, params, x, batch, 0, rowSpace);
+        requireFinite("exact-row-space", loss, rowSpace);
+        if (crossCheck) {
+            double[] perDim = new double[params.length];
+            double other = new ExactObjective(TraceAlgorithm.PER_DIMENSION).evaluate(mlp, params, x, batch, 0, perDim);
+            double lossDiff = Math.abs(other - loss) / Math.max(1, Math.abs(loss));
+            double gradDiff = Math.sqrt(squaredDistance(perDim, rowSpace) / Math.max(1e-300, squaredNorm(rowSpace)));
+            if (lossDiff > 1e-10 || gradDiff > 1e-10) {
+                throw new IllegalStateException(String.format("D=%d: exact algorithms disagree: loss %.17g vs %.17g, "
+                        + "gradient relative difference %.3g", mlp.dim(), loss, other, gradDiff));
+            }
+        }
+        return new ExactReference(loss, rowSpace);
+    }
+
+    /** Loss and gradient spread of a method over R draws, against the exact ones, at fixed parameters. */
+    public record EstimatorError(double lossMean, double lossRelVar, double gradRelVar, double gradRelBias) {}
+
+    public static EstimatorError estimatorError(String method, Objective objective, Mlp mlp, double[] params, double[] x,
+                                                int batch, ExactReference exact, int draws) {
+        int n = params.length;
+        double[] losses = new double[draws];
+        double[][] grads = new double[draws][n];
+        double[] meanGrad = new double[n];
+        for (int r = 0; r < draws; r++) {
+            losses[r] = objective.evaluate(mlp, params, x, batch, ERROR_STEP_BASE + r, grads[r]);
+            requireFinite(method, losses[r], grads[r]);
+        }
+        // Means and variances are taken relative to the first draw, so identical draws give exactly zero spread.
+        for (int i = 0; i < n; i++) {
+            double shift = 0;
+            for (double[] g : grads) shift += (g[i] - grads[0][i]) / draws;
+            meanGrad[i] = grads[0][i] + shift;
+        }
+        double sum = 0, sumSquares = 0;
+        for (double l : losses) {
+            sum += l - losses[0];
+            sumSquares += (l - losses[0]) * (l - losses[0]);
+        }
+        double lossMean = losses[0] + sum / draws;
+        double lossVar = Math.max(0, (sumSquares - sum * sum / draws) / (draws - 1));
+        double exactNorm2 = squaredNorm(exact.grad());
+        // Unbiased estimators: the mean squared error against g_exact (its variance, whatever bias R draws show is
+        // sampling noise). Denoising is biased by design, so its spread is taken around its own mean.
+        double[] centre = isDenoising(method) ? meanGrad : exact.grad();
+        double spread = 0;
+        for (double[] g : grads) spread += squaredDistance(g, centre) / draws;
+        double bias = Math.sqrt(squaredDistance(meanGrad, exact.grad()) / exactNorm2);
+        return new EstimatorError(lossMean, lossVar / (exact.loss() * exact.loss()), spread / exactNorm2, bias);
+    }
+
+    /** Runs the whole grid; progress lines go to log. */
+    public static List<Row> run(Settings s, Consumer<String> log) {
+        warmUpEveryMethod(s);
+        List<Row> rows = new ArrayList<>();
+        for (int dim : s.dims()) {
+            Mlp mlp = model(dim, s.hidden(), s.layers());
+            double[] init = mlp.initialParams(MODEL_SEED);
+            Density density = mixture(dim);
+            int nTrain = Math.max(s.trainPoints(), s.batch());
+            double[] train = DataSources.trainSamples(density, DATA_SEED, nTrain).data();
+            Npy.Matrix heldOut = DataSources.validationSamples(density, DATA_SEED, s.heldOutPoints());
+            double[] trueScores = trueScores(density, heldOut);
+            checkCachedFisher(mlp, init, heldOut, trueScores, density);
+            double[] batchX = Arrays.copyOf(train, s.batch() * dim);
+            boolean anyExact = s.methods().stream().anyMatch(TraceBench::isExact);
+            ExactReference exact = exactReference(mlp, init, batchX, s.batch(), anyExact);
+            log.accept(String.format("D=%d: exact loss %.6g at init; exact algorithms agree (checked: %s)", dim,
+                    exact.loss(), anyExact));
+            for (String method : s.methods()) {
+                Row row = runOne(s, method, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
+                rows.add(row);
+                log.accept(row.measured()
+                        ? String.format("D=%-4d %-24s %9.3f ms/step  %8.1f MB  loss var %.2e  grad var %.2e  bias %.2e  "
+                                + "Fisher@%.0fs %.4g (%d steps)", dim, method, row.msPerStep(), row.peakBytes() / 1e6,
+                                row.lossRelVar(), row.gradRelVar(), row.gradRelBias(), s.budgetSeconds(),
+                                row.fisherAtBudget(), row.trainSteps())
+                        : String.format("D=%-4d %-24s skipped: %s", dim, method, row.skipped()));
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * The JIT compiles each objective's kernels on first use; without this the first D's rows (and their training
+     * budget) would pay for it. Half the per-row warm-up per method, at the smallest D.
+     */
+    private static void warmUpEveryMethod(Settings s) {
+        int dim = s.dims().stream().mapToInt(Integer::intValue).min().orElseThrow();
+        Mlp mlp = model(dim, s.hidden(), s.layers());
+        double[] params = mlp.initialParams(MODEL_SEED);
+        double[] x = Arrays.copyOf(DataSources.trainSamples(mixture(dim), DATA_SEED, s.batch()).data(), s.batch() * dim);
+        double[] grad = new double[params.length];
+        for (String method : s.methods()) {
+            Objective objective = objective(method, s.sigma());
+            long end = System.nanoTime() + (long) (s.warmupSeconds() * 0.5e9);
+            for (long step = 0; step < 3 || System.nanoTime() < end; step++) objective.evaluate(mlp, params, x, s.batch(), step, grad);
+        }
+    }
+
+    private static Row runOne(Settings s, String method, Mlp mlp, double[] init, double[] batchX, ExactReference exact,
+                              double[] train, int nTrain, Npy.Matrix heldOut, double[] trueScores) {
+        int dim = mlp.dim(), batch = s.batch();
+        Objective objective = objective(method, s.sigma());
+        double[] params = init.clone();
+        double[] grad = new double[params.length];
+        // Validate before timing: a finite loss and gradient (the exact algorithms were cross-checked per D).
+        long t0 = System.nanoTime();
+        double loss = objective.evaluate(mlp, params, batchX, batch, 1, grad);
+        double firstSeconds = (System.nanoTime() - t0) * 1e-9;
+        requireFinite(method, loss, grad);
+        if (isExact(method) && Math.abs(loss - exact.loss()) > 1e-10 * Math.max(1, Math.abs(exact.loss()))) {
+            throw new IllegalStateException(method + " loss " + loss + " differs from the exact reference " + exact.loss());
+        }
+        Optimizer adam = Optimizers.adamw(new AdamWOptions(s.lr(), 0.9, 0.999, 1e-8, 0), mlp.layout());
+        long flops0 = Gemm.flops(), bytes0 = Tape.bytesAllocated();
+        t0 = System.nanoTime();
+        objective.evaluate(mlp, params, batchX, batch, 2, grad);
+        adam.step(params, grad, 1.0);
+        double secondSeconds = (System.nanoTime() - t0) * 1e-9;
+        long peakBytes = Tape.bytesAllocated() - bytes0;
+        double gflop = (Gemm.flops() - flops0) / 1e9;
+        double stepSeconds = Math.min(firstSeconds, secondSeconds);
+        if (stepSeconds > s.maxStepSeconds()) {
+            return skipped(s, method, dim, peakBytes, gflop, exact.loss(), String.format(
+                    "one step took %.1f s > %.1f s (--max-step-seconds)", stepSeconds, s.maxStepSeconds()));
+        }
+        long step = 3;
+        for (long warmEnd = System.nanoTime() + (long) (s.warmupSeconds() * 1e9); System.nanoTime() < warmEnd && step < 200; step++) {
+            objective.evaluate(mlp, params, batchX, batch, step, grad);
+            adam.step(params, grad, 1.0);
+        }
+        List<Double> times = new ArrayList<>();
+        long timingEnd = System.nanoTime() + (long) (s.timingSeconds() * 1e9);
+        for (; times.size() < 3 || (System.nanoTime() < timingEnd && times.size() < 30); step++) {
+            long start = System.nanoTime();
+            objective.evaluate(mlp, params, batchX, batch, step, grad);
+            adam.step(params, grad, 1.0);
+            times.add((System.nanoTime() - start) / 1e6);
+        }
+        times.sort(null);
+        double ms = times.get(times.size() / 2);
+
+        // Exact methods draw nothing, so two evaluations show their zero spread (measured, not assumed) cheaply.
+        int draws = isExact(method) ? 2 : s.errorDraws();
+        EstimatorError err = estimatorError(method, objective, mlp, init, batchX, batch, exact, draws);
+        Training t = train(s, objective, mlp, init, train, nTrain, heldOut, trueScores);
+        return new Row(method, dim, s.hidden(), s.layers(), batch, ms, times.size(), peakBytes, gflop, exact.loss(),
+                err.lossMean(), err.lossRelVar(), err.gradRelVar(), err.gradRelBias(), t.fisher(), t.steps(), t.curve(), "");
+    }
+
+    private static Row skipped(Settings s, String method, int dim, long peakBytes, double gflop, double lossExact,
+                               String why) {
+        return new Row(method, dim, s.hidden(), s.layers(), s.batch(), Double.NaN, 0, peakBytes, gflop, lossExact,
+                Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, List.of(), why);
+    }
+
+    record Training(double fisher, long steps, List<CurvePoint> curve) {}
+
+    /**
+     * AdamW from the seeded init for budgetSeconds of training time (Fisher evaluations are not on the clock), batches
+     * taken in order around the training set; Fisher to the truth on held-out points at curvePoints even intervals.
+     */
+    static Training train(Settings s, Objective objective, Mlp mlp, double[] init, double[] train, int nTrain,
+                          Npy.Matrix heldOut, double[] trueScores) {
+        int dim = mlp.dim(), batch = s.batch();
+        double[] params = init.clone();
+        double[] grad = new double[params.length];
+        double[] x = new double[batch * dim];
+        Optimizer adam = Optimizers.adamw(new AdamWOptions(s.lr(), 0.9, 0.999, 1e-8, 0), mlp.layout());
+        List<CurvePoint> curve = new ArrayList<>();
+        curve.add(new CurvePoint(0, 0, fisher(mlp, params, heldOut, trueScores)));
+        long budgetNanos = (long) (s.budgetSeconds() * 1e9), trained = 0, steps = 0;
+        long nextEval = budgetNanos / s.curvePoints();
+        int cursor = 0;
+        while (trained < budgetNanos) {
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(train, cursor * dim, x, b * dim, dim);
+                cursor = (cursor + 1) % nTrain;
+            }
+            long t0 = System.nanoTime();
+            double loss = objective.evaluate(mlp, params, x, batch, 10 + steps, grad);
+            adam.step(params, grad, 1.0);
+            trained += System.nanoTime() - t0;
+            steps++;
+            if (!Double.isFinite(loss)) break; // the curve ends at the last finite point; Fisher says the rest
+            if (trained >= nextEval || trained >= budgetNanos) {
+                curve.add(new CurvePoint(trained * 1e-9, steps, fisher(mlp, params, heldOut, trueScores)));
+                nextEval += budgetNanos / s.curvePoints();
+            }
+        }
+        double last = fisher(mlp, params, heldOut, trueScores);
+        if (curve.getLast().steps() != steps) curve.add(new CurvePoint(trained * 1e-9, steps, last));
+        return new Training(last, steps, curve);
+    }
+
+    /** The truth's score on the held-out points, computed once per D (a full-covariance mixture costs K·D² a point). */
+    static double[] trueScores(Density density, Npy.Matrix points) {
+        int d = points.cols();
+        double[] out = new double[points.rows() * d];
+        for (int i = 0; i < points.rows(); i++) density.score(points.data(), i * d, out, i * d);
+        return out;
+    }
+
+    static double fisher(Mlp mlp, double[] params, Npy.Matrix heldOut, double[] trueScores) {
+        int n = heldOut.rows(), d = heldOut.cols();
+        double[] scores = Evaluation.modelScores(mlp, params, heldOut.data(), n);
+        return Evaluation.fisherDivergence(scores, heldOut.data(), n, d,
+                (i, out) -> System.arraycopy(trueScores, i * d, out, 0, d));
+    }
+
+    /** The cached truth must give what Evaluation.fisherToTruth gives (checked once per D, at the init). */
+    private static void checkCachedFisher(Mlp mlp, double[] params, Npy.Matrix heldOut, double[] trueScores,
+                                          Density density) {
+        double cached = fisher(mlp, params, heldOut, trueScores);
+        double direct = Evaluation.fisherToTruth(Evaluation.modelScores(mlp, params, heldOut.data(), heldOut.rows()),
+                heldOut.data(), heldOut.rows(), density);
+        if (Math.abs(cached - direct) > 1e-12 * Math.abs(direct)) {
+            throw new IllegalStateException("cached true scores give Fisher " + cached + ", fisherToTruth " + direct);
+        }
+    }
+
+    private static void requireFinite(String method, double loss, double[] grad) {
+        if (!Double.isFinite(loss)) throw new IllegalStateException(method + ": non-finite loss " + loss);
+        for (double g : grad) if (!Double.isFinite(g)) throw new IllegalStateException(method + ": non-finite gradient");
+    }
+
+    static double squaredNorm(double[] a) {
+        double s = 0;
+        for (double v : a) s += v * v;
+        return s;
+    }
+
+    static double squaredDistance(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
+        return s;
+    }
+}

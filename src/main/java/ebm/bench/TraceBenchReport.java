@@ -1,0 +1,330 @@
+package ebm.bench;
+
+import ebm.EbmException;
+import ebm.bench.TraceBench.CurvePoint;
+import ebm.bench.TraceBench.Row;
+import ebm.bench.TraceBench.Settings;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * What `ebm bench trace` writes: results.csv, curves.csv, report.md (tables and a verdict computed from them) and the
+ * plots. The verdict's rules are stated in the report itself.
+ */
+public final class TraceBenchReport {
+    public static final String CSV_HEADER = "method,D,H,layers,batch,backend,ms_per_step,reps,peak_bytes,"
+            + "gemm_gflop_per_step,loss_exact,loss_mean,loss_rel_var,grad_rel_var,grad_rel_bias,fisher_at_budget,"
+            + "train_steps,skipped";
+
+    private TraceBenchReport() {}
+
+    public static void write(Path dir, Settings s, List<Row> rows, double gemmRate, String machine) {
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("results.csv"), csv(rows));
+            Files.writeString(dir.resolve("curves.csv"), curvesCsv(rows));
+            Files.writeString(dir.resolve("report.md"), markdown(s, rows, gemmRate, machine));
+        } catch (IOException e) {
+            throw new EbmException("cannot write to " + dir + ": " + e.getMessage());
+        }
+        plots(dir, rows);
+    }
+
+    private static String num(double v, String format) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, format, v) : "";
+    }
+
+    public static String csv(List<Row> rows) {
+        StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
+        for (Row r : rows) {
+            sb.append(String.join(",", r.method(), Integer.toString(r.dim()), Integer.toString(r.hidden()),
+                    Integer.toString(r.layers()), Integer.toString(r.batch()), "cpu-fp64", num(r.msPerStep(), "%.4f"),
+                    Integer.toString(r.reps()), r.peakBytes() < 0 ? "" : Long.toString(r.peakBytes()),
+                    num(r.gflopPerStep(), "%.5f"), num(r.lossExact(), "%.10g"), num(r.lossMean(), "%.10g"),
+                    num(r.lossRelVar(), "%.5g"), num(r.gradRelVar(), "%.5g"), num(r.gradRelBias(), "%.5g"),
+                    num(r.fisherAtBudget(), "%.6g"), Long.toString(r.trainSteps()),
+                    r.skipped().replace(',', ';'))).append('\n');
+        }
+        return sb.toString();
+    }
+
+    public static String curvesCsv(List<Row> rows) {
+        StringBuilder sb = new StringBuilder("method,D,seconds,steps,fisher\n");
+        for (Row r : rows) {
+            for (CurvePoint p : r.curve()) {
+                sb.append(String.format(Locale.ROOT, "%s,%d,%.4f,%d,%.6g%n", r.method(), r.dim(), p.seconds(), p.steps(),
+                        p.fisher()));
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Cost-vs-variance figure of merit: ms × (1 + grad_rel_var); exact rows have no probe variance. */
+    public static double varianceAdjustedMs(Row r) {
+        return r.msPerStep() * (1 + r.gradRelVar());
+    }
+
+    private static Map<Integer, List<Row>> byDim(List<Row> rows) {
+        return rows.stream().collect(Collectors.groupingBy(Row::dim, TreeMap::new, Collectors.toList()));
+    }
+
+    /** The cheaper measured exact row at one D (the exact method a user would run). */
+    static Optional<Row> cheapestExact(List<Row> atDim) {
+        return atDim.stream().filter(r -> r.exact() && r.measured()).min(Comparator.comparingDouble(Row::msPerStep));
+    }
+
+    private static Optional<Row> find(List<Row> atDim, String method) {
+        return atDim.stream().filter(r -> r.method().equals(method) && r.measured()).findFirst();
+    }
+
+    /** Gaussian Hutchinson rows at one D by probe count, ascending. */
+    private static Map<Integer, Row> hutchinsonByProbes(List<Row> atDim) {
+        Map<Integer, Row> out = new TreeMap<>();
+        for (Row r : atDim) {
+            if (r.measured() && r.method().matches("hutchinson-\\d+")) {
+                out.put(Integer.parseInt(r.method().substring("hutchinson-".length())), r);
+            }
+        }
+        return out;
+    }
+
+    private static String exactLabel(Row r) {
+        return "exact (" + r.method().substring("exact-".length()) + ", " + fmt(r.msPerStep()) + " ms)";
+    }
+
+    private static String fmt(double ms) {
+        return String.format(Locale.ROOT, ms < 10 ? "%.2f" : "%.1f", ms);
+    }
+
+    private static String dims(List<Integer> ds) {
+        return ds.isEmpty() ? "none" : ds.stream().map(d -> "D=" + d).collect(Collectors.joining(", "));
+    }
+
+    /**
+     * The verdict, computed from the table: per D the cheaper exact algorithm's cost relative to Hutchinson with K
+     * Gaussian probes, which unbiased estimators beat it once their gradient variance is counted
+     * (ms × (1 + grad_rel_var) &lt; exact ms), and which method reached the lowest Fisher at equal budget; then a
+     * headline across D.
+     */
+    public static String verdict(List<Row> rows) {
+        StringBuilder sb = new StringBuilder();
+        List<Integer> exactBelowH1 = new ArrayList<>(), exactWinsAdjusted = new ArrayList<>(),
+                exactBestFisher = new ArrayList<>(), measuredDims = new ArrayList<>();
+        Map<Integer, Integer> cheaperFromK = new LinkedHashMap<>();
+        for (Map.Entry<Integer, List<Row>> e : byDim(rows).entrySet()) {
+            int d = e.getKey();
+            List<Row> atDim = e.getValue();
+            Optional<Row> exact = cheapestExact(atDim);
+            if (exact.isEmpty()) {
+                sb.append("- D=").append(d).append(": no exact row was measured, so there is nothing to compare.\n");
+                continue;
+            }
+            measuredDims.add(d);
+            Row ex = exact.get();
+            sb.append("- D=").append(d).append(": ").append(exactLabel(ex));
+            Map<Integer, Row> hutch = hutchinsonByProbes(atDim);
+            if (!hutch.isEmpty()) {
+                sb.append(" costs ").append(hutch.entrySet().stream()
+                        .map(h -> String.format(Locale.ROOT, "%.2f× hutchinson-%d", ex.msPerStep() / h.getValue().msPerStep(), h.getKey()))
+                        .collect(Collectors.joining(", ")));
+                List<Integer> cheaper = hutch.entrySet().stream().filter(h -> ex.msPerStep() <= h.getValue().msPerStep())
+                        .map(Map.Entry::getKey).toList();
+                if (cheaper.isEmpty()) sb.append(" (dearer than every Hutchinson K measured)");
+                else if (cheaper.size() == hutch.size()) sb.append(" (no dearer than any Hutchinson K measured)");
+                else sb.append(" (cheaper than K = ").append(cheaper.stream().map(String::valueOf).collect(Collectors.joining(", ")))
+                        .append(" probes)");
+                if (!cheaper.isEmpty()) cheaperFromK.put(d, cheaper.getFirst());
+                if (hutch.containsKey(1) && ex.msPerStep() <= hutch.get(1).msPerStep()) exactBelowH1.add(d);
+            }
+            List<Row> unbiased = atDim.stream().filter(r -> r.measured() && !r.exact() && !TraceBench.isDenoising(r.method())
+                    && Double.isFinite(r.gradRelVar())).toList();
+            List<String> beatExact = unbiased.stream().filter(r -> varianceAdjustedMs(r) < ex.msPerStep())
+                    .map(r -> String.format(Locale.ROOT, "%s (%s ms × %.2f)", r.method(), fmt(r.msPerStep()), 1 + r.gradRelVar()))
+                    .toList();
+            if (!unbiased.isEmpty()) {
+                if (beatExact.isEmpty()) {
+                    sb.append("; counting variance, exact wins against all ").append(unbiased.size())
+                            .append(" unbiased estimators");
+                    exactWinsAdjusted.add(d);
+                } else {
+                    sb.append("; counting variance, ").append(beatExact.size()).append(" of ").append(unbiased.size())
+                            .append(" unbiased estimators still beat it: ").append(String.join(", ", beatExact));
+                }
+            }
+            Optional<Row> best = atDim.stream().filter(r -> r.measured() && Double.isFinite(r.fisherAtBudget()))
+                    .min(Comparator.comparingDouble(Row::fisherAtBudget));
+            Optional<Row> bestEstimator = atDim.stream().filter(r -> r.measured() && !r.exact()
+                    && Double.isFinite(r.fisherAtBudget())).min(Comparator.comparingDouble(Row::fisherAtBudget));
+            Optional<Row> bestExact = atDim.stream().filter(r -> r.measured() && r.exact()
+                    && Double.isFinite(r.fisherAtBudget())).min(Comparator.comparingDouble(Row::fisherAtBudget));
+            if (best.isPresent()) {
+                sb.append(String.format(Locale.ROOT, "; at equal wall-clock the lowest Fisher is %s's (%.4g)",
+                        best.get().method(), best.get().fisherAtBudget()));
+                if (bestExact.isPresent() && bestEstimator.isPresent()) {
+                    sb.append(String.format(Locale.ROOT, ", exact's best is %.2f× the best estimator's",
+                            bestExact.get().fisherAtBudget() / bestEstimator.get().fisherAtBudget()));
+                }
+                if (best.get().exact()) exactBestFisher.add(d);
+            }
+            sb.append(".\n");
+        }
+        StringBuilder head = new StringBuilder("**Verdict.** ");
+        if (measuredDims.isEmpty()) return head.append("No exact row was measured.\n").toString();
+        head.append("The exact trace costs no more than one Hutchinson probe at ").append(dims(exactBelowH1))
+                .append("; it is cheaper than some Hutchinson K at ").append(dims(new ArrayList<>(cheaperFromK.keySet())))
+                .append(". Counting each estimator's gradient variance (rule: an unbiased estimator beats exact per unit of "
+                        + "compute when ms × (1 + grad_rel_var) < exact's ms), exact wins against every unbiased estimator at ")
+                .append(dims(exactWinsAdjusted));
+        List<Integer> losesAdjusted = measuredDims.stream().filter(d -> !exactWinsAdjusted.contains(d)).toList();
+        if (!losesAdjusted.isEmpty()) head.append(" and loses to at least one at ").append(dims(losesAdjusted));
+        head.append(". Trained for the same wall-clock budget, an exact method reached the lowest Fisher divergence at ")
+                .append(dims(exactBestFisher)).append(" of ").append(dims(measuredDims)).append(".\n\n");
+        return head.append(sb).toString();
+    }
+
+    public static String markdown(Settings s, List<Row> rows, double gemmRate, String machine) {
+        StringBuilder sb = new StringBuilder("# Exact Hessian trace vs estimators (CPU, fp64)\n\n");
+        sb.append(String.format(Locale.ROOT, "Softplus MLP H=%d×%d, batch B=%d, AdamW (lr %.0e), mixture data (8 components, "
+                        + "condition 10, mean scale 2). %s GEMM rate (1024³, same routine, this run): %.1f GFLOP/s.%n%n",
+                s.hidden(), s.layers(), s.batch(), s.lr(), machine, gemmRate));
+        sb.append(String.format(Locale.ROOT, "- **Cost**: one step = loss + parameter gradient + AdamW; median of up to 30 "
+                + "repetitions after %.1f s of warm-up. `tape MB` (`peak_bytes`) = tape bytes per step on the CPU "
+                + "(values and adjoints the step allocates, from Tape.bytesAllocated() deltas).%n", s.warmupSeconds()));
+        sb.append(String.format(Locale.ROOT, "- **Error** at the seeded initial parameters, same batch, %d independent draws "
+                + "(draws keyed by step): loss_rel_var = Var(loss)/loss_exact², grad_rel_var = mean‖g − g_exact‖²/‖g_exact‖² "
+                + "(for denoising, σ=%s, mean‖g − ḡ‖²/‖g_exact‖²), grad_rel_bias = ‖ḡ − g_exact‖/‖g_exact‖ (for the "
+                + "unbiased estimators this is sampling noise of order √(grad_rel_var/R)).%n", s.errorDraws(), s.sigma()));
+        sb.append(String.format(Locale.ROOT, "- **Quality per second**: AdamW from the same init for %.1f s of training "
+                + "(evaluation off the clock), true Fisher divergence ½E‖s_θ − s*‖² on %d held-out points. Denoising "
+                + "learns the noised density, so its Fisher to the clean truth has a floor.%n%n", s.budgetSeconds(),
+                s.heldOutPoints()));
+        sb.append(verdict(rows)).append('\n');
+
+        sb.append("## Cost per training step\n\n| D | method | ms/step | vs exact-row-space | GEMM GFLOP/step | GFLOP/s | tape MB/step |\n")
+                .append("|---|---|---|---|---|---|---|\n");
+        Map<Integer, List<Row>> byDim = byDim(rows);
+        for (List<Row> atDim : byDim.values()) {
+            Optional<Row> rowSpace = find(atDim, "exact-row-space");
+            for (Row r : atDim) {
+                if (!r.measured()) continue;
+                sb.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %.3f | %.1f | %.1f |%n", r.dim(), r.method(),
+                        fmt(r.msPerStep()), rowSpace.map(x -> String.format(Locale.ROOT, "%.2f×", r.msPerStep() / x.msPerStep())).orElse("—"),
+                        r.gflopPerStep(), r.gflopPerStep() / (r.msPerStep() / 1000), r.peakBytes() / 1e6));
+            }
+        }
+        sb.append("\n## Estimator error against the exact objective\n\n| D | method | loss_rel_var | grad_rel_var | grad_rel_bias "
+                + "| ms × (1 + grad_rel_var) |\n|---|---|---|---|---|---|\n");
+        for (List<Row> atDim : byDim.values()) {
+            for (Row r : atDim) {
+                if (!r.measured()) continue;
+                sb.append(String.format(Locale.ROOT, "| %d | %s | %.3g | %.3g | %.3g | %s |%n", r.dim(), r.method(),
+                        r.lossRelVar(), r.gradRelVar(), r.gradRelBias(), fmt(varianceAdjustedMs(r))));
+            }
+        }
+        sb.append(String.format(Locale.ROOT, "%n## Fisher divergence after %.1f s of training%n%n| D | method | steps | "
+                + "Fisher at init | Fisher at budget |%n|---|---|---|---|---|%n", s.budgetSeconds()));
+        for (List<Row> atDim : byDim.values()) {
+            for (Row r : atDim) {
+                if (!r.measured()) continue;
+                double init = r.curve().isEmpty() ? Double.NaN : r.curve().getFirst().fisher();
+                sb.append(String.format(Locale.ROOT, "| %d | %s | %d | %.4g | %.4g |%n", r.dim(), r.method(), r.trainSteps(),
+                        init, r.fisherAtBudget()));
+            }
+        }
+        List<Row> skipped = rows.stream().filter(r -> !r.measured()).toList();
+        if (!skipped.isEmpty()) {
+            sb.append("\n## Skipped\n\n");
+            for (Row r : skipped) sb.append("- D=").append(r.dim()).append(' ').append(r.method()).append(": ").append(r.skipped()).append('\n');
+        }
+        sb.append("\nPlots: `time_vs_dim.png` (ms/step, log-log), `cost_ratio_vs_dim.png` (each method's ms/step over "
+                + "exact-row-space's), `fisher_vs_seconds_D<D>.png` (Fisher against training seconds). Curves: `curves.csv`.\n");
+        return sb.toString();
+    }
+
+    private static XYChart chart(String title, String x, String y, boolean logX, boolean logY) {
+        XYChart c = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle(x).yAxisTitle(y).build();
+        c.getStyler().setChartBackgroundColor(Color.WHITE);
+        c.getStyler().setPlotGridLinesVisible(true);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        c.getStyler().setMarkerSize(6);
+        c.getStyler().setXAxisLogarithmic(logX);
+        c.getStyler().setYAxisLogarithmic(logY);
+        return c;
+    }
+
+    private static void save(XYChart c, Path file) {
+        try {
+            BitmapEncoder.saveBitmap(c, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+        } catch (IOException e) {
+            throw new EbmException("cannot write plot " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static Map<String, List<Row>> byMethod(List<Row> rows) {
+        Map<String, List<Row>> out = new LinkedHashMap<>();
+        for (Row r : rows) if (r.measured()) out.computeIfAbsent(r.method(), k -> new ArrayList<>()).add(r);
+        return out;
+    }
+
+    static void plots(Path dir, List<Row> rows) {
+        Map<String, List<Row>> byMethod = byMethod(rows);
+        if (byMethod.isEmpty()) return;
+        XYChart time = chart("Training step time vs D (CPU fp64)", "D (log)", "ms per step (log)", true, true);
+        for (Map.Entry<String, List<Row>> e : byMethod.entrySet()) {
+            time.addSeries(e.getKey(), e.getValue().stream().mapToDouble(Row::dim).toArray(),
+                    e.getValue().stream().mapToDouble(Row::msPerStep).toArray()).setMarker(SeriesMarkers.CIRCLE);
+        }
+        save(time, dir.resolve("time_vs_dim.png"));
+
+        Map<Integer, Double> rowSpaceMs = new TreeMap<>();
+        for (Row r : byMethod.getOrDefault("exact-row-space", List.of())) rowSpaceMs.put(r.dim(), r.msPerStep());
+        if (!rowSpaceMs.isEmpty()) {
+            XYChart ratio = chart("Cost relative to exact-row-space (below 1: cheaper than exact)", "D (log)",
+                    "ms/step ÷ exact-row-space ms/step (log)", true, true);
+            for (Map.Entry<String, List<Row>> e : byMethod.entrySet()) {
+                if (e.getKey().equals("exact-row-space")) continue;
+                List<Row> with = e.getValue().stream().filter(r -> rowSpaceMs.containsKey(r.dim())).toList();
+                if (with.isEmpty()) continue;
+                ratio.addSeries(e.getKey(), with.stream().mapToDouble(Row::dim).toArray(),
+                        with.stream().mapToDouble(r -> r.msPerStep() / rowSpaceMs.get(r.dim())).toArray())
+                        .setMarker(SeriesMarkers.CIRCLE);
+            }
+            double[] ds = rowSpaceMs.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
+            if (ds.length > 0) {
+                ratio.addSeries("parity", new double[] {ds[0], ds[ds.length - 1]}, new double[] {1, 1})
+                        .setMarker(SeriesMarkers.NONE).setLineColor(Color.BLACK);
+            }
+            save(ratio, dir.resolve("cost_ratio_vs_dim.png"));
+        }
+
+        for (Map.Entry<Integer, List<Row>> e : byDim(rows).entrySet()) {
+            XYChart fisher = chart("True Fisher divergence vs training seconds, D=" + e.getKey(), "seconds of training",
+                    "Fisher divergence (held-out, log)", false, true);
+            int series = 0;
+            for (Row r : e.getValue()) {
+                List<CurvePoint> pts = r.curve().stream().filter(p -> Double.isFinite(p.fisher()) && p.fisher() > 0).toList();
+                if (pts.isEmpty()) continue;
+                fisher.addSeries(r.method(), pts.stream().mapToDouble(CurvePoint::seconds).toArray(),
+                        pts.stream().mapToDouble(CurvePoint::fisher).toArray()).setMarker(SeriesMarkers.CIRCLE);
+                series++;
+            }
+            if (series > 0) save(fisher, dir.resolve("fisher_vs_seconds_D" + e.getKey() + ".png"));
+        }
+    }
+}

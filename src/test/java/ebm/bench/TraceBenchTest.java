@@ -1,0 +1,151 @@
+package ebm.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ebm.bench.TraceBench.CurvePoint;
+import ebm.bench.TraceBench.EstimatorError;
+import ebm.bench.TraceBench.ExactReference;
+import ebm.bench.TraceBench.Row;
+import ebm.cli.Cli;
+import ebm.data.DataSources;
+import ebm.model.Mlp;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `ebm bench trace` on tiny sizes: what it writes, the estimator-error measurements, the verdict, bad options. */
+class TraceBenchTest {
+    @TempDir
+    Path tmp;
+
+    private static final int DIM = 8;
+
+    /** A small fixed model and batch of mixture points, and its exact loss and gradient. */
+    private record Fixture(Mlp mlp, double[] params, double[] x, int batch, ExactReference exact) {
+        static Fixture make() {
+            Mlp mlp = TraceBench.model(DIM, 16, 2);
+            double[] params = mlp.initialParams(1);
+            int batch = 32;
+            double[] x = Arrays.copyOf(DataSources.trainSamples(TraceBench.mixture(DIM), 0, batch).data(), batch * DIM);
+            return new Fixture(mlp, params, x, batch, TraceBench.exactReference(mlp, params, x, batch, true));
+        }
+
+        EstimatorError error(String method, int draws) {
+            return TraceBench.estimatorError(method, TraceBench.objective(method, 0.1), mlp, params, x, batch, exact, draws);
+        }
+    }
+
+    @Test
+    void smallGridWritesTheCsvColumnsReportAndPlots() throws IOException {
+        Path out = tmp.resolve("trace");
+        Cli r = Cli.run("bench", "trace", "--quick", "--dims", "2,3", "--hidden", "8", "--layers", "2",
+                "--batch", "16", "--budget", "0.2", "--draws", "4",
+                "--methods", "exact-per-dimension,exact-row-space,hutchinson-2,denoising", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        List<String> header = Arrays.asList(csv.getFirst().split(","));
+        System.out.println("results.csv header: " + header + ", " + (csv.size() - 1) + " rows");
+        for (String column : List.of("method", "D", "H", "layers", "batch", "backend", "ms_per_step", "peak_bytes",
+                "loss_rel_var", "grad_rel_var", "grad_rel_bias", "fisher_at_budget", "gemm_gflop_per_step")) {
+            assertTrue(header.contains(column), "missing column " + column);
+        }
+        assertEquals(1 + 2 * 4, csv.size());
+        int ms = header.indexOf("ms_per_step"), bytes = header.indexOf("peak_bytes"), fisher = header.indexOf("fisher_at_budget");
+        for (String line : csv.subList(1, csv.size())) {
+            String[] f = line.split(",", -1);
+            assertTrue(Double.parseDouble(f[ms]) > 0 && Long.parseLong(f[bytes]) > 0 && Double.isFinite(Double.parseDouble(f[fisher])), line);
+        }
+        String report = Files.readString(out.resolve("report.md"));
+        assertTrue(report.contains("**Verdict.**") && report.contains("## Cost per training step"), report);
+        for (String png : List.of("time_vs_dim.png", "cost_ratio_vs_dim.png", "fisher_vs_seconds_D2.png", "fisher_vs_seconds_D3.png")) {
+            assertTrue(Files.size(out.resolve(png)) > 1000, png);
+        }
+        assertTrue(Files.readAllLines(out.resolve("curves.csv")).size() > 8);
+    }
+
+    @Test
+    void exactMethodsHaveZeroSpreadAcrossDraws() {
+        Fixture f = Fixture.make();
+        for (String method : List.of("exact-per-dimension", "exact-row-space")) {
+            EstimatorError e = f.error(method, 3);
+            System.out.printf("%s over 3 draws: loss_rel_var %.3g grad_rel_var %.3g grad_rel_bias %.3g%n", method,
+                    e.lossRelVar(), e.gradRelVar(), e.gradRelBias());
+            assertEquals(0, e.lossRelVar(), 1e-28);
+            assertTrue(e.gradRelVar() < 1e-26 && e.gradRelBias() < 1e-13, method + " " + e);
+        }
+    }
+
+    @Test
+    void hutchinsonVarianceFallsAsProbesGrow() {
+        Fixture f = Fixture.make();
+        EstimatorError one = f.error("hutchinson-1", 24), sixteen = f.error("hutchinson-16", 24);
+        System.out.printf("hutchinson-1: loss_rel_var %.3g grad_rel_var %.3g; hutchinson-16: loss_rel_var %.3g "
+                + "grad_rel_var %.3g (1/K predicts a 16x fall)%n", one.lossRelVar(), one.gradRelVar(), sixteen.lossRelVar(),
+                sixteen.gradRelVar());
+        assertTrue(sixteen.gradRelVar() * 4 < one.gradRelVar(), "gradient variance should fall with K");
+        assertTrue(sixteen.lossRelVar() * 4 < one.lossRelVar(), "loss variance should fall with K");
+        // Denoising's gradient is biased away from the exact one; the unbiased estimator's mean is not.
+        EstimatorError denoising = f.error("denoising", 24);
+        System.out.printf("denoising: grad_rel_bias %.3g grad_rel_var %.3g; hutchinson-16 bias %.3g%n",
+                denoising.gradRelBias(), denoising.gradRelVar(), sixteen.gradRelBias());
+        assertTrue(denoising.gradRelBias() > 3 * sixteen.gradRelBias());
+    }
+
+    private static Row row(String method, int dim, double ms, double gradRelVar, double fisher) {
+        return new Row(method, dim, 128, 3, 256, ms, 10, 1000, 0.1, -1, -1, gradRelVar, gradRelVar, 0, fisher, 100,
+                List.of(new CurvePoint(0, 0, 10), new CurvePoint(1, 100, fisher)), "");
+    }
+
+    @Test
+    void verdictIsComputedFromTheTable() {
+        List<Row> rows = List.of(
+                row("exact-row-space", 8, 2.0, 0, 0.5),
+                row("hutchinson-1", 8, 1.0, 0.5, 0.4),
+                row("hutchinson-4", 8, 4.0, 0.1, 0.6),
+                row("denoising", 8, 0.5, 3.0, 0.9),
+                row("exact-row-space", 64, 10.0, 0, 0.3),
+                row("hutchinson-1", 64, 1.0, 20.0, 0.7),
+                new Row("exact-per-dimension", 64, 128, 3, 256, Double.NaN, 0, 0, 0, -1, Double.NaN, Double.NaN,
+                        Double.NaN, Double.NaN, Double.NaN, 0, List.of(), "one step took 9.0 s > 2.0 s"));
+        String verdict = TraceBenchReport.verdict(rows);
+        System.out.println(verdict);
+        // D=8: 2/1 and 2/4; only hutchinson-1 (1 × 1.5 = 1.5 < 2) beats exact once variance counts.
+        assertTrue(verdict.contains("- D=8: exact (row-space, 2.00 ms) costs 2.00× hutchinson-1, 0.50× hutchinson-4 "
+                + "(cheaper than K = 4 probes); counting variance, 1 of 2 unbiased estimators still beat it: "
+                + "hutchinson-1 (1.00 ms × 1.50); at equal wall-clock the lowest Fisher is hutchinson-1's (0.4000), "
+                + "exact's best is 1.25× the best estimator's."), verdict);
+        // D=64: hutchinson-1 is 10× cheaper but 1 × 21 = 21 > 10, so exact wins; the skipped row is ignored.
+        assertTrue(verdict.contains("- D=64: exact (row-space, 10.0 ms) costs 10.00× hutchinson-1 (dearer than every "
+                + "Hutchinson K measured); counting variance, exact wins against all 1 unbiased estimators"), verdict);
+        assertTrue(verdict.contains("exact wins against every unbiased estimator at D=64 and loses to at least one at D=8"));
+        assertTrue(verdict.contains("an exact method reached the lowest Fisher divergence at D=64 of D=8, D=64"));
+        assertTrue(verdict.contains("costs no more than one Hutchinson probe at none; it is cheaper than some Hutchinson K at D=8."));
+    }
+
+    @Test
+    void badOptionsAreOneLineErrors() {
+        String[][] cases = {
+                {"--backend", "cuda"}, {"--backend", "tpu"}, {"--precision", "fp32"}, {"--precision", "tf32"},
+                {"--methods", "hutchinson-x"}, {"--methods", "hutchinson-0"}, {"--dims", "0"}, {"--budget", "0"},
+                {"--batch", "-1"}};
+        String[] expected = {"GPU backend is not built yet", "allowed: cpu, cuda", "fp64 only", "fp64 only",
+                "allowed: exact-per-dimension", "at least 1 probe", "--dims entries must be >= 1", "--budget must be > 0",
+                "--batch must be >= 1"};
+        for (int i = 0; i < cases.length; i++) {
+            String[] args = new String[2 + cases[i].length];
+            args[0] = "bench";
+            args[1] = "trace";
+            System.arraycopy(cases[i], 0, args, 2, cases[i].length);
+            Cli r = Cli.run(args);
+            assertEquals(2, r.exitCode());
+            String err = r.err().strip();
+            assertEquals(1, err.lines().count(), err);
+            assertTrue(err.startsWith("ebm: ") && err.contains(expected[i]), err);
+        }
+    }
+}
