@@ -1,7 +1,6 @@
 package ebm.backend.cpu;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -289,60 +288,48 @@ public final class Gemm {
             c30 = av.fma(b0, c30);
             c31 = av.fma(b1, c31);
         }
-        if (rows == MR && cols == NR && beta == 0) {
-            // The common full tile, stored here: left to a call, the stores ran in C1-compiled code that does not
-            // intrinsify the Vector API (seen in profiles as VectorSupport fallbacks).
-            c00.mul(alpha).intoArray(c, cIdx);
-            c01.mul(alpha).intoArray(c, cIdx + LANES);
-            c10.mul(alpha).intoArray(c, cIdx + ldc);
-            c11.mul(alpha).intoArray(c, cIdx + ldc + LANES);
-            c20.mul(alpha).intoArray(c, cIdx + 2 * ldc);
-            c21.mul(alpha).intoArray(c, cIdx + 2 * ldc + LANES);
-            c30.mul(alpha).intoArray(c, cIdx + 3 * ldc);
-            c31.mul(alpha).intoArray(c, cIdx + 3 * ldc + LANES);
-            return;
-        }
+        // Stores stay inside this method and use no masks: a store helper ran in C1-compiled code that does not
+        // intrinsify the Vector API, and masked edge stores made recompiled kernels fall back the same way
+        // (seen in profiles as VectorSupport frames, 5-10x slower steps). Edge tiles go through a small scratch tile.
         if (rows == MR && cols == NR) {
-            DoubleVector bv = DoubleVector.broadcast(SPECIES, beta);
-            DoubleVector.fromArray(SPECIES, c, cIdx).fma(bv, c00.mul(alpha)).intoArray(c, cIdx);
-            DoubleVector.fromArray(SPECIES, c, cIdx + LANES).fma(bv, c01.mul(alpha)).intoArray(c, cIdx + LANES);
-            int r1 = cIdx + ldc, r2 = cIdx + 2 * ldc, r3 = cIdx + 3 * ldc;
-            DoubleVector.fromArray(SPECIES, c, r1).fma(bv, c10.mul(alpha)).intoArray(c, r1);
-            DoubleVector.fromArray(SPECIES, c, r1 + LANES).fma(bv, c11.mul(alpha)).intoArray(c, r1 + LANES);
-            DoubleVector.fromArray(SPECIES, c, r2).fma(bv, c20.mul(alpha)).intoArray(c, r2);
-            DoubleVector.fromArray(SPECIES, c, r2 + LANES).fma(bv, c21.mul(alpha)).intoArray(c, r2 + LANES);
-            DoubleVector.fromArray(SPECIES, c, r3).fma(bv, c30.mul(alpha)).intoArray(c, r3);
-            DoubleVector.fromArray(SPECIES, c, r3 + LANES).fma(bv, c31.mul(alpha)).intoArray(c, r3 + LANES);
+            if (beta == 0) {
+                c00.mul(alpha).intoArray(c, cIdx);
+                c01.mul(alpha).intoArray(c, cIdx + LANES);
+                c10.mul(alpha).intoArray(c, cIdx + ldc);
+                c11.mul(alpha).intoArray(c, cIdx + ldc + LANES);
+                c20.mul(alpha).intoArray(c, cIdx + 2 * ldc);
+                c21.mul(alpha).intoArray(c, cIdx + 2 * ldc + LANES);
+                c30.mul(alpha).intoArray(c, cIdx + 3 * ldc);
+                c31.mul(alpha).intoArray(c, cIdx + 3 * ldc + LANES);
+            } else {
+                DoubleVector bv = DoubleVector.broadcast(SPECIES, beta);
+                int r1 = cIdx + ldc, r2 = cIdx + 2 * ldc, r3 = cIdx + 3 * ldc;
+                DoubleVector.fromArray(SPECIES, c, cIdx).fma(bv, c00.mul(alpha)).intoArray(c, cIdx);
+                DoubleVector.fromArray(SPECIES, c, cIdx + LANES).fma(bv, c01.mul(alpha)).intoArray(c, cIdx + LANES);
+                DoubleVector.fromArray(SPECIES, c, r1).fma(bv, c10.mul(alpha)).intoArray(c, r1);
+                DoubleVector.fromArray(SPECIES, c, r1 + LANES).fma(bv, c11.mul(alpha)).intoArray(c, r1 + LANES);
+                DoubleVector.fromArray(SPECIES, c, r2).fma(bv, c20.mul(alpha)).intoArray(c, r2);
+                DoubleVector.fromArray(SPECIES, c, r2 + LANES).fma(bv, c21.mul(alpha)).intoArray(c, r2 + LANES);
+                DoubleVector.fromArray(SPECIES, c, r3).fma(bv, c30.mul(alpha)).intoArray(c, r3);
+                DoubleVector.fromArray(SPECIES, c, r3 + LANES).fma(bv, c31.mul(alpha)).intoArray(c, r3 + LANES);
+            }
             return;
         }
-        storeRow(c00, c01, c, cIdx, cols, alpha, beta);
-        if (rows > 1) storeRow(c10, c11, c, cIdx + ldc, cols, alpha, beta);
-        if (rows > 2) storeRow(c20, c21, c, cIdx + 2 * ldc, cols, alpha, beta);
-        if (rows > 3) storeRow(c30, c31, c, cIdx + 3 * ldc, cols, alpha, beta);
-    }
-
-    /** C row segment = alpha * acc + beta * C, touching only the first cols entries; beta == 0 never reads C. */
-    private static void storeRow(DoubleVector acc0, DoubleVector acc1, double[] c, int idx, int cols,
-                                 double alpha, double beta) {
-        DoubleVector r0 = acc0.mul(alpha);
-        DoubleVector r1 = acc1.mul(alpha);
-        DoubleVector betaV = DoubleVector.broadcast(SPECIES, beta);
-        if (cols == NR) {
-            if (beta != 0) {
-                r0 = DoubleVector.fromArray(SPECIES, c, idx).fma(betaV, r0);
-                r1 = DoubleVector.fromArray(SPECIES, c, idx + LANES).fma(betaV, r1);
+        double[] tile = new double[MR * NR];
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, LANES);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + LANES);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + LANES);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + LANES);
+        for (int i = 0; i < rows; i++) {
+            int row = cIdx + i * ldc;
+            for (int j = 0; j < cols; j++) {
+                double v = alpha * tile[i * NR + j];
+                c[row + j] = beta == 0 ? v : v + beta * c[row + j];
             }
-            r0.intoArray(c, idx);
-            r1.intoArray(c, idx + LANES);
-        } else {
-            VectorMask<Double> m0 = SPECIES.indexInRange(0, cols);
-            VectorMask<Double> m1 = SPECIES.indexInRange(LANES, cols);
-            if (beta != 0) {
-                r0 = DoubleVector.fromArray(SPECIES, c, idx, m0).fma(betaV, r0);
-                r1 = DoubleVector.fromArray(SPECIES, c, idx + LANES, m1).fma(betaV, r1);
-            }
-            r0.intoArray(c, idx, m0);
-            r1.intoArray(c, idx + LANES, m1);
         }
     }
 
