@@ -39,22 +39,26 @@ public final class ConfigLoader {
     private ConfigLoader() {}
 
     public static RunConfig load(Path file, List<String> overrides) {
-        JsonNode tree;
-        try {
-            tree = YAML.readTree(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            throw new EbmException("config file not found: " + file);
-        } catch (JsonProcessingException e) {
-            throw new EbmException("config " + file + " is not valid YAML: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
-        } catch (IOException e) {
-            throw new EbmException("cannot read config " + file + ": " + e.getMessage());
-        }
+        JsonNode tree = readYaml(file, "config");
         if (tree == null || tree.isMissingNode() || tree.isNull()) tree = JsonNodeFactory.instance.objectNode();
         if (!tree.isObject()) throw new EbmException("config " + file + " must be a YAML mapping of keys to values");
         ObjectNode root = (ObjectNode) tree;
         for (String o : overrides) applyOverride(root, o);
         return fromTree(root, file.toString());
+    }
+
+    /** A YAML file as a tree; `what` ("config", "sweep") names the file's role in error messages. */
+    public static JsonNode readYaml(Path file, String what) {
+        try {
+            return YAML.readTree(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw new EbmException(what + " file not found: " + file);
+        } catch (JsonProcessingException e) {
+            throw new EbmException(what + " " + file + " is not valid YAML: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
+        } catch (IOException e) {
+            throw new EbmException("cannot read " + what + " " + file + ": " + e.getMessage());
+        }
     }
 
     /** Parses a tree into a validated RunConfig; `source` names where it came from in error messages. */

@@ -1,6 +1,5 @@
 package ebm.sweep;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.DoubleNode;
@@ -82,16 +81,10 @@ public final class SweepSpec {
     }
 
     public static SweepSpec load(Path file) {
+        JsonNode root = ConfigLoader.readYaml(file, "sweep");
         String text;
-        JsonNode root;
         try {
-            text = Files.readString(file);
-            root = YAML.readTree(text);
-        } catch (NoSuchFileException e) {
-            throw new EbmException("sweep file not found: " + file);
-        } catch (JsonProcessingException e) {
-            throw new EbmException("sweep " + file + " is not valid YAML: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
+            text = Files.readString(file); // kept verbatim: the sweep folder gets a copy
         } catch (IOException e) {
             throw new EbmException("cannot read sweep " + file + ": " + e.getMessage());
         }
