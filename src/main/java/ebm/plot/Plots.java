@@ -166,7 +166,8 @@ public final class Plots {
                 xs[3 * s + 2] = Double.NaN;
                 ys[3 * s + 2] = Double.NaN;
             }
-            XYSeries series = c.addSeries(String.format(java.util.Locale.ROOT, "E = %.3g", level), xs, ys);
+            // the level number keeps names unique when a nearly flat energy gives levels that print alike
+            XYSeries series = c.addSeries(String.format(java.util.Locale.ROOT, "%d: E = %.3g", k + 1, level), xs, ys);
             series.setMarker(SeriesMarkers.NONE);
             float shade = (float) k / levels;
             series.setLineColor(new Color(0.1f + 0.8f * shade, 0.2f + 0.5f * shade, 0.6f - 0.5f * shade));
