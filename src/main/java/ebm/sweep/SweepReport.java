@@ -50,7 +50,7 @@ public final class SweepReport {
     /** One run folder, read back. */
     record Run(int index, String name, Map<String, JsonNode> values, RunConfig config, String objective, String optimizer,
                double lr, RunFolder.Status status, String message, long stepsDone, List<Eval> evals, Double wallSeconds,
-               boolean sharedCpu) {
+               boolean sharedCpu, Map<String, Double> diagnostics) {
         Double last(java.util.function.Function<Eval, Double> f) {
             if (evals.isEmpty() || status == RunFolder.Status.DIVERGED) return null;
             return f.apply(evals.getLast());
@@ -169,12 +169,29 @@ public final class SweepReport {
         return new RateStats(lr, runs, finished, diverged, mean(q), sd(q));
     }
 
+    /**
+     * The per-step diagnostics (RQ2) the report summarises: each is averaged over a run's logged steps, except
+     * shampoo_root_failures, which is a running count (its last value is kept).
+     */
+    static final List<String> DIAGNOSTICS = List.of("grad_norm", "grad_noise", "update_norm", "update_cosine",
+            "adam_v_spread", "muon_orthogonality_error", "shampoo_cond_left_max", "shampoo_cond_right_max",
+            "shampoo_root_failures");
+
     private static Run readRun(Path folder, RunFolder.PointRecord point) {
         RunConfig config = ConfigLoader.load(folder.resolve(Trainer.CONFIG), List.of());
         List<Eval> evals = new ArrayList<>();
         long stepsDone = 0;
         Double wall = null;
+        Map<String, double[]> sums = new java.util.LinkedHashMap<>(); // key -> {sum, count, last}
         for (Map<String, Object> rec : RunFolder.metrics(folder)) {
+            for (String k : DIAGNOSTICS) {
+                if (rec.get(k) instanceof Number n && Double.isFinite(n.doubleValue())) {
+                    double[] acc = sums.computeIfAbsent(k, x -> new double[3]);
+                    acc[0] += n.doubleValue();
+                    acc[1]++;
+                    acc[2] = n.doubleValue();
+                }
+            }
             long step = ((Number) rec.get("step")).longValue();
             double seconds = rec.get("seconds") instanceof Number n ? n.doubleValue() : Double.NaN;
             stepsDone = step;
@@ -185,7 +202,13 @@ public final class SweepReport {
         return new Run(point.index(), folder.getFileName().toString(), point.values(), config, objectiveLabel(point.values(), config),
                 optimizerLabel(point.values(), config), config.optimizer().lr(), status,
                 status == RunFolder.Status.DIVERGED || status == RunFolder.Status.FAILED ? point.message() : null, stepsDone, evals,
-                wall, point.sharedCpu());
+                wall, point.sharedCpu(), diagnostics(sums));
+    }
+
+    private static Map<String, Double> diagnostics(Map<String, double[]> sums) {
+        Map<String, Double> d = new java.util.LinkedHashMap<>();
+        sums.forEach((k, acc) -> d.put(k, k.equals("shampoo_root_failures") ? acc[2] : acc[0] / acc[1]));
+        return d;
     }
 
     private static Double num(Object o) {
@@ -331,6 +354,7 @@ public final class SweepReport {
                         .append(tried).append(" |\n");
             }
             md.append("\nRanking (best first): ").append(rankingText(ranking(arms))).append(".\n");
+            md.append(diagnosticsTable(arms));
         }
 
         md.append("\n## Does the ranking depend on the objective?\n\n").append(rankingComparison(c)).append("\n");
@@ -348,6 +372,31 @@ public final class SweepReport {
             }
             for (String s : c.skippedFolders()) md.append("- `").append(s).append("`: not read\n");
             md.append("\nRun the sweep again to resume unfinished runs; a diverged run stays recorded (delete its folder to retry it).\n");
+        }
+        return md.toString();
+    }
+
+    /**
+     * RQ2: how the objective meets each optimizer at its best rate — the per-step diagnostics, averaged over steps
+     * and then over seeds; columns that no optimizer logged are left out.
+     */
+    static String diagnosticsTable(List<Arm> arms) {
+        List<Arm> withBest = arms.stream().filter(a -> a.best() != null).toList();
+        List<String> keys = DIAGNOSTICS.stream().filter(k -> withBest.stream()
+                .anyMatch(a -> a.best().runs().stream().anyMatch(r -> r.diagnostics().containsKey(k)))).toList();
+        if (withBest.isEmpty() || keys.isEmpty()) return "";
+        StringBuilder md = new StringBuilder("\nPer-step diagnostics at the best rate (mean over steps, then over seeds; "
+                + "grad_noise = sqrt(tr Σ / B)/‖g‖ from the two half-batches; update_cosine between successive updates; "
+                + "shampoo_root_failures = failed root computations per run):\n\n| optimizer |");
+        for (String k : keys) md.append(' ').append(k).append(" |");
+        md.append("\n|---|").append("---|".repeat(keys.size())).append('\n');
+        for (Arm a : withBest) {
+            md.append("| ").append(a.optimizer()).append(" |");
+            for (String k : keys) {
+                List<Double> v = a.best().runs().stream().map(r -> r.diagnostics().get(k)).filter(java.util.Objects::nonNull).toList();
+                md.append(' ').append(v.isEmpty() ? "—" : fmt(mean(v))).append(" |");
+            }
+            md.append('\n');
         }
         return md.toString();
     }

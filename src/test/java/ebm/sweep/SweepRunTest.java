@@ -105,7 +105,7 @@ class SweepRunTest {
         String report = Files.readString(whole.resolve("report.md"));
         System.out.println(report);
         for (String s : new String[] {"## Objective: exact", "## Objective: denoising", "Ranking (best first)", "shared the CPU",
-                "Does the ranking depend on the objective?"}) {
+                "Does the ranking depend on the objective?", "Per-step diagnostics at the best rate", "grad_noise", "update_cosine"}) {
             assertTrue(report.contains(s), s);
         }
         for (String p : new String[] {"exact_fisher_divergence_vs_step.png", "exact_fisher_divergence_vs_seconds.png",
