@@ -29,57 +29,65 @@ __device__ __forceinline__ void store_inside(T* out, long long n, long long base
     if (base + 3 >= 0 && base + 3 < n) out[base + 3] = v3;
 }
 
-extern "C" __global__ void ebm_probes_words_u32(uint32_t* out, long long n, long long first, uint32_t stream,
-                                                const PhiloxKeyInDevice* key) {
+// The grid-stride loop over Philox blocks shared by every probe kernel; `transform` turns one block's four words
+// into four output values.
+template <typename T, typename Transform>
+__device__ __forceinline__ void fill_from_blocks(T* out, long long n, long long first, uint32_t stream,
+                                                 const PhiloxKeyInDevice* key, Transform transform) {
     const uint64_t seed = key->seed, step = key->step;
     const long long first_block = first_philox_block(first), block_count = philox_block_count(first, n);
     for (long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x; b < block_count;
          b += (long long)gridDim.x * blockDim.x) {
         const long long block_index = first_block + b, base = block_index * 4 - first;
-        PhiloxWords w = philox_stream_block(seed, step, stream, (uint32_t)block_index);
-        store_inside(out, n, base, w.w0, w.w1, w.w2, w.w3);
+        T v[4];
+        transform(philox_stream_block(seed, step, stream, (uint32_t)block_index), v);
+        store_inside(out, n, base, v[0], v[1], v[2], v[3]);
     }
+}
+
+struct WordsTransform {
+    __device__ void operator()(PhiloxWords w, uint32_t* v) const {
+        v[0] = w.w0; v[1] = w.w1; v[2] = w.w2; v[3] = w.w3;
+    }
+};
+
+struct RademacherF32Transform {
+    __device__ void operator()(PhiloxWords w, float* v) const {
+        v[0] = philox_rademacher_f32(w.w0); v[1] = philox_rademacher_f32(w.w1);
+        v[2] = philox_rademacher_f32(w.w2); v[3] = philox_rademacher_f32(w.w3);
+    }
+};
+
+struct GaussianF32Transform {
+    __device__ void operator()(PhiloxWords w, float* v) const {
+        philox_box_muller_f32(w.w0, w.w1, &v[0], &v[1]);
+        philox_box_muller_f32(w.w2, w.w3, &v[2], &v[3]);
+    }
+};
+
+struct GaussianF64Transform {
+    __device__ void operator()(PhiloxWords w, double* v) const {
+        philox_box_muller_f64(w.w0, w.w1, &v[0], &v[1]);
+        philox_box_muller_f64(w.w2, w.w3, &v[2], &v[3]);
+    }
+};
+
+extern "C" __global__ void ebm_probes_words_u32(uint32_t* out, long long n, long long first, uint32_t stream,
+                                                const PhiloxKeyInDevice* key) {
+    fill_from_blocks(out, n, first, stream, key, WordsTransform{});
 }
 
 extern "C" __global__ void ebm_probes_rademacher_f32(float* out, long long n, long long first, uint32_t stream,
                                                      const PhiloxKeyInDevice* key) {
-    const uint64_t seed = key->seed, step = key->step;
-    const long long first_block = first_philox_block(first), block_count = philox_block_count(first, n);
-    for (long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x; b < block_count;
-         b += (long long)gridDim.x * blockDim.x) {
-        const long long block_index = first_block + b, base = block_index * 4 - first;
-        PhiloxWords w = philox_stream_block(seed, step, stream, (uint32_t)block_index);
-        store_inside(out, n, base, philox_rademacher_f32(w.w0), philox_rademacher_f32(w.w1),
-                     philox_rademacher_f32(w.w2), philox_rademacher_f32(w.w3));
-    }
+    fill_from_blocks(out, n, first, stream, key, RademacherF32Transform{});
 }
 
 extern "C" __global__ void ebm_probes_gaussian_f32(float* out, long long n, long long first, uint32_t stream,
                                                    const PhiloxKeyInDevice* key) {
-    const uint64_t seed = key->seed, step = key->step;
-    const long long first_block = first_philox_block(first), block_count = philox_block_count(first, n);
-    for (long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x; b < block_count;
-         b += (long long)gridDim.x * blockDim.x) {
-        const long long block_index = first_block + b, base = block_index * 4 - first;
-        PhiloxWords w = philox_stream_block(seed, step, stream, (uint32_t)block_index);
-        float g0, g1, g2, g3;
-        philox_box_muller_f32(w.w0, w.w1, &g0, &g1);
-        philox_box_muller_f32(w.w2, w.w3, &g2, &g3);
-        store_inside(out, n, base, g0, g1, g2, g3);
-    }
+    fill_from_blocks(out, n, first, stream, key, GaussianF32Transform{});
 }
 
 extern "C" __global__ void ebm_probes_gaussian_f64(double* out, long long n, long long first, uint32_t stream,
                                                    const PhiloxKeyInDevice* key) {
-    const uint64_t seed = key->seed, step = key->step;
-    const long long first_block = first_philox_block(first), block_count = philox_block_count(first, n);
-    for (long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x; b < block_count;
-         b += (long long)gridDim.x * blockDim.x) {
-        const long long block_index = first_block + b, base = block_index * 4 - first;
-        PhiloxWords w = philox_stream_block(seed, step, stream, (uint32_t)block_index);
-        double g0, g1, g2, g3;
-        philox_box_muller_f64(w.w0, w.w1, &g0, &g1);
-        philox_box_muller_f64(w.w2, w.w3, &g2, &g3);
-        store_inside(out, n, base, g0, g1, g2, g3);
-    }
+    fill_from_blocks(out, n, first, stream, key, GaussianF64Transform{});
 }
