@@ -21,3 +21,21 @@ extern "C" __global__ void ebm_reduce_sum_f32(const float* x, long long n, float
     }
     if (tid == 0) out[blockIdx.x] = partial[0] * scale;
 }
+
+// Block b writes out[b] = scale · Σ of x[i]·y[i] over its grid-stride slice (y = x for a squared norm); a second
+// launch of ebm_reduce_sum_f32 over the partials finishes the sum. Used for the step's norms and dot products.
+extern "C" __global__ void ebm_reduce_dot_f32(const float* x, const float* y, long long n, float scale, float* out) {
+    __shared__ float partial[EBM_REDUCE_MAX_THREADS];
+    const unsigned tid = threadIdx.x;
+    float sum = 0.0f;
+    for (long long i = (long long)blockIdx.x * blockDim.x + tid; i < n; i += (long long)gridDim.x * blockDim.x) {
+        sum += x[i] * y[i];
+    }
+    partial[tid] = sum;
+    __syncthreads();
+    for (unsigned half = blockDim.x / 2; half > 0; half >>= 1) {
+        if (tid < half) partial[tid] += partial[tid + half];
+        __syncthreads();
+    }
+    if (tid == 0) out[blockIdx.x] = partial[0] * scale;
+}

@@ -25,9 +25,20 @@ final class Losses {
         Node losses(Tape tape, BoundEnergy energy, int from, int to);
     }
 
+    /** Rows per chunk for this batch: at least two chunks whenever the batch has two samples. */
+    private static int chunkRows(int batch) {
+        return Math.min(Math.max(MIN_CHUNK_ROWS, (batch + MAX_CHUNKS - 1) / MAX_CHUNKS), Math.max(1, (batch + 1) / 2));
+    }
+
+    /** Rows of the first half of the half-batch noise estimate: the first chunks/2 chunks. */
+    static int firstHalfRows(int batch) {
+        int rows = chunkRows(batch), chunks = (batch + rows - 1) / rows;
+        return Math.min(batch, chunks / 2 * rows);
+    }
+
     static Objective.Result mean(EnergyModel model, double[] params, int batch, double[] grad, PerSample perSample) {
         // at least two chunks whenever the batch has two samples, so the half-batch noise estimate always exists
-        int rows = Math.min(Math.max(MIN_CHUNK_ROWS, (batch + MAX_CHUNKS - 1) / MAX_CHUNKS), Math.max(1, (batch + 1) / 2));
+        int rows = chunkRows(batch);
         int chunks = (batch + rows - 1) / rows;
         double[] sums = new double[chunks];
         double[][] grads = new double[chunks][];
@@ -47,7 +58,7 @@ final class Losses {
         for (double s : sums) total += s;
         if (grad == null) return new Objective.Result(total / batch, null);
         int half = chunks / 2;
-        int rowsA = Math.min(batch, half * rows), rowsB = batch - rowsA;
+        int rowsA = firstHalfRows(batch), rowsB = batch - rowsA;
         double[] sumA = new double[grad.length];
         java.util.Arrays.fill(grad, 0.0);
         for (int c = 0; c < chunks; c++) {

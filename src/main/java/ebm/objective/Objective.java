@@ -26,6 +26,14 @@ public interface Objective {
      */
     record Result(double loss, Double gradNoise) {}
 
+    /**
+     * Rows of the first half-batch of the gradient-noise estimate (0 when the batch cannot be split): the CPU's
+     * chunking decides it, and other backends split the same way so that their estimates agree.
+     */
+    static int noiseSplitRows(int batch) {
+        return Losses.firstHalfRows(batch);
+    }
+
     /** Name as written in configs. */
     String name();
 }

@@ -17,6 +17,11 @@ public interface KernelLauncher extends AutoCloseable {
 
     DeviceBuffer allocate(long bytes);
 
+    /** As {@link #allocate(long)}; label names the allocation in an out-of-memory error. */
+    default DeviceBuffer allocate(long bytes, String label) {
+        return allocate(bytes);
+    }
+
     /** Copies src (heap or native) to the start of dst. */
     void copyToDevice(MemorySegment src, DeviceBuffer dst);
 
@@ -25,6 +30,33 @@ public interface KernelLauncher extends AutoCloseable {
 
     /** Launches and waits for the kernel to finish (parity checks need no asynchrony). */
     void launch(KernelFunction function, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args);
+
+    /**
+     * Queues the kernel without waiting (a GPU's stream; the host build runs it at once). The training step
+     * launches this way, so that it can be captured into a CUDA graph; {@link #synchronize()} waits.
+     */
+    default void launchAsync(KernelFunction function, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args) {
+        launch(function, grid, block, sharedBytes, args);
+    }
+
+    /** Waits for everything queued on this launcher. */
+    default void synchronize() {}
+
+    /**
+     * Records the launches (and cuBLAS calls) body makes into a replayable CUDA graph, without running them; null
+     * where the launcher cannot record (the host build), in which case the caller runs body itself every time.
+     */
+    default Graph capture(Runnable body) {
+        return null;
+    }
+
+    /** A captured sequence of launches; replaying it re-reads every argument's device memory, nothing else. */
+    interface Graph extends AutoCloseable {
+        void replay();
+
+        @Override
+        void close();
+    }
 
     @Override
     void close();

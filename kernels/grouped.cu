@@ -1,0 +1,67 @@
+// grouped.cu — the device tape's grouped (per-direction) ops and their adjoints (ebm.tape.Tape's groupMul,
+// sharedMul, groupSum, groupSumSquares, repeatRows, and the row/column/total reductions written as groups).
+// A grouped tensor t is [n·r x m]: row b·r + k is direction k of sample b. fp32, row-major.
+//   ebm_grouped_reduce_f32     out[b, j] ⊕= scale · Σ_k x[b·r+k, j] · (y ? y[b·r+k, j] : 1)
+//       groupSum (y null), groupSumSquares (y = x), groupMul's adjoint for the per-sample factor,
+//       repeatRows' adjoint; rowSum/rowSumSquares as [n·m x 1] with r = m; colSumSquares and sum with n = 1.
+//   ebm_grouped_broadcast_f32  out[b·r+k, j] ⊕= scale · a[b, j] · (t ? t[b·r+k, j] : 1)
+//       groupMul, its adjoint for t, repeatRows, and the adjoints of every reduction above.
+//   ebm_shared_mul_f32         out[b·r+k, j] ⊕= a[b, j] · c[k, j]           (sharedMul)
+//   ebm_shared_mul_adjoint_a   ga[b, j] += Σ_k g[b·r+k, j] · c[k, j]
+//   ebm_shared_mul_adjoint_c   gc[k, j] += Σ_b g[b·r+k, j] · a[b, j]
+//   version 1: one thread per output element, a serial loop over the reduced index in a fixed order (results do not
+//              depend on the launch shape); neighbouring threads take neighbouring j, so loads coalesce for m ≥ 32.
+
+#define EBM_GROUPED_STRIDE(i, n) \
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
+
+extern "C" __global__ void ebm_grouped_reduce_f32(const float* x, const float* y, long long n, long long r, long long m,
+                                                  float scale, int accumulate, float* out) {
+    EBM_GROUPED_STRIDE(i, n * m) {
+        long long b = i / m, j = i % m;
+        const float* xs = x + b * r * m + j;
+        const float* ys = y ? y + b * r * m + j : nullptr;
+        float sum = 0.0f;
+        for (long long k = 0; k < r; k++) sum += ys ? xs[k * m] * ys[k * m] : xs[k * m];
+        float v = scale * sum;
+        out[i] = accumulate ? out[i] + v : v;
+    }
+}
+
+extern "C" __global__ void ebm_grouped_broadcast_f32(const float* a, const float* t, long long n, long long r,
+                                                     long long m, float scale, int accumulate, float* out) {
+    EBM_GROUPED_STRIDE(i, n * r * m) {
+        long long row = i / m, j = i % m, b = row / r;
+        float v = scale * a[b * m + j];
+        if (t) v *= t[i];
+        out[i] = accumulate ? out[i] + v : v;
+    }
+}
+
+extern "C" __global__ void ebm_shared_mul_f32(const float* a, const float* c, long long n, long long r, long long m,
+                                              float* out) {
+    EBM_GROUPED_STRIDE(i, n * r * m) {
+        long long row = i / m, j = i % m, b = row / r, k = row % r;
+        out[i] = a[b * m + j] * c[k * m + j];
+    }
+}
+
+extern "C" __global__ void ebm_shared_mul_adjoint_a_f32(const float* g, const float* c, long long n, long long r,
+                                                        long long m, float* ga) {
+    EBM_GROUPED_STRIDE(i, n * m) {
+        long long b = i / m, j = i % m;
+        float sum = 0.0f;
+        for (long long k = 0; k < r; k++) sum += g[(b * r + k) * m + j] * c[k * m + j];
+        ga[i] += sum;
+    }
+}
+
+extern "C" __global__ void ebm_shared_mul_adjoint_c_f32(const float* g, const float* a, long long n, long long r,
+                                                        long long m, float* gc) {
+    EBM_GROUPED_STRIDE(i, r * m) {
+        long long k = i / m, j = i % m;
+        float sum = 0.0f;
+        for (long long b = 0; b < n; b++) sum += g[(b * r + k) * m + j] * a[b * m + j];
+        gc[i] += sum;
+    }
+}

@@ -1,0 +1,406 @@
+package ebm.backend.cuda;
+
+import ebm.EbmException;
+import ebm.config.OptimizerConfig;
+import ebm.model.MlpSpec;
+import ebm.model.TraceAlgorithm;
+import ebm.objective.DenoisingObjective;
+import ebm.objective.ExactObjective;
+import ebm.objective.HutchinsonObjective;
+import ebm.objective.Objective;
+import ebm.objective.ProbeDistribution;
+import ebm.objective.SlicedObjective;
+import ebm.rng.Streams;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One training step on the GPU backend — probes or noise, the objective's loss and parameter gradient on a
+ * {@link DeviceTape} (two half-batches, as the CPU's {@code Losses} splits them, for the gradient-noise estimate),
+ * clipping, the optimizer, and the step's norms — queued as one stream of launches that reads everything that
+ * changes per step (the batch, the Philox step, the learning rate) from device memory. On a GPU the second step
+ * is captured into a CUDA graph and every later step replays it; the host build runs the same launches eagerly.
+ * Only a handful of scalars come back per step.
+ */
+public final class CudaTrainingStep implements AutoCloseable {
+    /** What one step reports; the update's dot product with the previous update gives the metrics' cosine. */
+    public record Stats(double loss, double gradNorm, Double gradNoise, double updateNorm, double updateDotPrevious) {}
+
+    private static final int PARTIALS = 256;
+    // slots of the scalars buffer
+    private static final int LOSS_SUM = 0, HALF_DIFF_SQ = 1, GRAD_SQ = 2, UPDATE_SQ = 3, UPDATE_DOT = 4, SLOTS = 8;
+
+    private final KernelLauncher launcher;
+    private final DeviceKernels kernels;
+    private final Blas blas;
+    private final DeviceMlp mlp;
+    private final Objective objective;
+    private final OptimizerConfig optimizer;
+    private final int batch;
+    private final int dim;
+    private final int size;
+    private final int rowsA;
+    private final Float clip;
+    private final DeviceArena arena;
+
+    private final DeviceBuffer params, grad, gradA, gradB, before, delta, lastUpdate;
+    private final DeviceBuffer x, probes, noisy, target, philoxKey, scalars, partials;
+    private final DeviceBuffer expAvg, expAvgSq, momentumBuffer, optimizerScalars;
+    private final int probesPerSample;
+
+    private KernelLauncher.Graph graph;
+    private long stepsRun;
+    private long launchesPerStep;
+    private long gemmsPerStep;
+
+    public CudaTrainingStep(KernelLauncher launcher, Blas blas, MlpSpec spec, Objective objective, OptimizerConfig optimizer,
+                            long seed, int batch, Double clip, double[] initialParams) {
+        this.launcher = launcher;
+        this.kernels = new DeviceKernels(launcher);
+        this.blas = blas;
+        this.mlp = new DeviceMlp(spec);
+        this.objective = objective;
+        this.optimizer = optimizer;
+        this.batch = batch;
+        this.dim = spec.inputDim();
+        this.size = mlp.layout().size();
+        this.rowsA = Objective.noiseSplitRows(batch);
+        this.clip = clip == null ? null : clip.floatValue();
+        this.arena = new DeviceArena(launcher);
+        if (initialParams.length != size) {
+            throw new IllegalArgumentException(initialParams.length + " parameters for a model of " + size);
+        }
+        probesPerSample = switch (objective) {
+            case ExactObjective e -> {
+                mlp.resolve(e.trace());
+                yield 0;
+            }
+            case HutchinsonObjective h -> h.probes();
+            case SlicedObjective s -> s.probes();
+            case DenoisingObjective d -> 0;
+            default -> throw new EbmException("objective." + "name: " + objective.name() + " is not available on backend cuda yet "
+                    + "(available there: exact, hutchinson, sliced, denoising); use backend: cpu");
+        };
+        if (!optimizer.name().equals("adamw") && !optimizer.name().equals("sgd")) {
+            throw new EbmException("optimizer.name: " + optimizer.name() + " is not available on backend cuda yet "
+                    + "(available there: adamw, sgd); use backend: cpu");
+        }
+        long n = size;
+        params = launcher.allocate(4 * n, "parameters");
+        grad = launcher.allocate(4 * n, "gradient");
+        gradA = launcher.allocate(4 * n, "half-batch gradient");
+        gradB = launcher.allocate(4 * n, "half-batch gradient");
+        before = launcher.allocate(4 * n, "parameters before the update");
+        delta = launcher.allocate(4 * n, "update");
+        lastUpdate = launcher.allocate(4 * n, "previous update");
+        x = launcher.allocate(4L * batch * dim, "batch");
+        long probeCount = (long) batch * probesPerSample * dim;
+        probes = probeCount > 0 ? launcher.allocate(4 * probeCount, "probes") : null;
+        boolean denoising = objective instanceof DenoisingObjective;
+        noisy = denoising ? launcher.allocate(4L * batch * dim, "noised batch") : null;
+        target = denoising ? launcher.allocate(4L * batch * dim, "denoising target") : null;
+        philoxKey = launcher.allocate(16, "Philox key");
+        scalars = launcher.allocate(4L * SLOTS, "step scalars");
+        partials = launcher.allocate(4L * PARTIALS, "reduction partials");
+        boolean adamw = optimizer.name().equals("adamw");
+        expAvg = adamw ? launcher.allocate(4 * n, "AdamW exp_avg") : null;
+        expAvgSq = adamw ? launcher.allocate(4 * n, "AdamW exp_avg_sq") : null;
+        momentumBuffer = !adamw && optimizer.momentum() != 0 ? launcher.allocate(4 * n, "SGD momentum buffer") : null;
+        optimizerScalars = launcher.allocate(adamw ? 8L * 9 : 8L * 6, "optimizer scalars");
+
+        launcher.write(params, toFloats(initialParams));
+        kernels.launch("ebm_fill_f32", n, a -> a.pointer(lastUpdate).i64(n).f32(0f));
+        if (expAvg != null) {
+            kernels.launch("ebm_fill_f32", n, a -> a.pointer(expAvg).i64(n).f32(0f));
+            kernels.launch("ebm_fill_f32", n, a -> a.pointer(expAvgSq).i64(n).f32(0f));
+        }
+        if (momentumBuffer != null) kernels.launch("ebm_fill_f32", n, a -> a.pointer(momentumBuffer).i64(n).f32(0f));
+        writeOptimizerScalars(0);
+        launcher.write(philoxKey, new long[] {seedOf(objective, seed), 0});
+        launcher.synchronize();
+    }
+
+    private static long seedOf(Objective objective, long seed) {
+        return switch (objective) {
+            case HutchinsonObjective h -> h.seed();
+            case SlicedObjective s -> s.seed();
+            case DenoisingObjective d -> d.seed();
+            default -> seed;
+        };
+    }
+
+    /** AdamWScalarsInDevice / SgdScalarsInDevice (kernels/adamw.cu, sgd.cu) with `steps` taken. */
+    private void writeOptimizerScalars(long steps) {
+        MemorySegment s = MemorySegment.ofArray(new byte[(int) optimizerScalars.bytes()]);
+        s.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0, steps);
+        s.set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, 8, optimizer.lr());
+        if (optimizer.name().equals("adamw")) {
+            double[] rest = {optimizer.beta1(), optimizer.beta2(), optimizer.eps(), optimizer.weightDecay(), Double.NaN,
+                    Double.NaN, Double.NaN};
+            for (int i = 0; i < rest.length; i++) s.set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, 16 + 8L * i, rest[i]);
+        } else {
+            s.set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, 16, optimizer.momentum());
+            s.set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, 24, optimizer.dampening());
+            s.set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, 32, optimizer.weightDecay());
+            s.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 40, optimizer.nesterov() ? 1 : 0);
+        }
+        launcher.copyToDevice(s, optimizerScalars);
+    }
+
+    /**
+     * One step on the batch x ([batch x D], row-major) with the schedule's factor lrScale; `step` keys the probes
+     * and noise (the same (seed, step) draws as the CPU backend).
+     */
+    public Stats step(double[] x, long step, double lrScale) {
+        writeStepInputs(x, step, lrScale);
+        if (graph != null) {
+            graph.replay();
+        } else if (stepsRun >= 1 && (graph = launcher.capture(this::body)) != null) {
+            arena.freeze();
+            graph.replay();
+        } else {
+            long launches = kernels.launches();
+            body();
+            launchesPerStep = kernels.launches() - launches;
+        }
+        stepsRun++;
+        launcher.synchronize();
+        float[] s = launcher.readFloats(scalars, SLOTS);
+        double gradSq = s[GRAD_SQ];
+        Double noise = null;
+        if (rowsA > 0 && gradSq > 0) {
+            double traceSigma = s[HALF_DIFF_SQ] / (1.0 / rowsA + 1.0 / (batch - rowsA));
+            noise = Math.sqrt(traceSigma / batch / gradSq);
+        }
+        return new Stats(s[LOSS_SUM] / batch, Math.sqrt(gradSq), noise, Math.sqrt(s[UPDATE_SQ]), s[UPDATE_DOT]);
+    }
+
+    /** The batch, the Philox step and the learning rate: what changes per step, written where the kernels read it. */
+    private void writeStepInputs(double[] x, long step, double lrScale) {
+        if (x.length != batch * dim) throw new IllegalArgumentException("batch of " + x.length + " values, expected " + batch * dim);
+        launcher.write(this.x, toFloats(x));
+        launcher.copyToDevice(MemorySegment.ofArray(new long[] {step}), new DeviceBuffer(philoxKey.address() + 8, 8));
+        launcher.copyToDevice(MemorySegment.ofArray(new double[] {optimizer.lr() * lrScale}),
+                new DeviceBuffer(optimizerScalars.address() + 8, 8));
+    }
+
+    /** Everything one step queues; it allocates the same sizes in the same order every time (see DeviceArena). */
+    private void body() {
+        long n = size;
+        lossAndGradient();
+        dot(grad, grad, n, GRAD_SQ);
+        if (clip != null) {
+            float c = clip;
+            kernels.launch("ebm_clip_scale_f32", n, a -> a.pointer(grad).i64(n).i64(scalar(GRAD_SQ)).f32(c));
+        }
+        copy(params, before, n);
+        optimizerStep(n);
+        kernels.launch("ebm_combine_f32", n, a -> a.pointer(params).pointer(before).i64(n).f32(1f).f32(-1f).i32(0).pointer(delta));
+        dot(delta, delta, n, UPDATE_SQ);
+        dot(delta, lastUpdate, n, UPDATE_DOT);
+        copy(delta, lastUpdate, n);
+    }
+
+    /**
+     * The objective's part of a step: probes or noise, both half-batches' losses and gradients, their sum into
+     * scalars[LOSS_SUM], the mean gradient into `grad`, and ‖ḡ_A − ḡ_B‖² for the noise estimate.
+     */
+    private void lossAndGradient() {
+        arena.reset();
+        gemmsPerStep = 0;
+        long n = size;
+        fill(gradA.address(), n, 0f);
+        fill(gradB.address(), n, 0f);
+        drawInputs();
+        long lossSum = scalar(LOSS_SUM);
+        if (rowsA > 0) {
+            long lossA = half(0, rowsA, gradA.address());
+            long lossB = half(rowsA, batch, gradB.address());
+            kernels.launch("ebm_combine_f32", 1, a -> a.i64(lossA).i64(lossB).i64(1).f32(1f).f32(1f).i32(0).i64(lossSum));
+        } else {
+            long lossB = half(0, batch, gradB.address());
+            kernels.launch("ebm_combine_f32", 1, a -> a.i64(lossB).i64(0).i64(1).f32(1f).f32(0f).i32(0).i64(lossSum));
+        }
+        float inverseBatch = 1f / batch;
+        kernels.launch("ebm_combine_f32", n, a -> a.pointer(gradA).pointer(gradB).i64(n).f32(inverseBatch).f32(inverseBatch).i32(0).pointer(grad));
+        if (rowsA > 0) { // ḡ_A − ḡ_B, for the noise estimate
+            kernels.launch("ebm_combine_f32", n, a -> a.pointer(gradA).pointer(gradB).i64(n).f32(1f / rowsA)
+                    .f32(-1f / (batch - rowsA)).i32(0).pointer(delta));
+            dot(delta, delta, n, HALF_DIFF_SQ);
+        } else {
+            fill(scalar(HALF_DIFF_SQ), 1, 0f);
+        }
+    }
+
+    /**
+     * The loss and its parameter gradient (into gradOut, fp64) on the batch x at `step`, with no optimizer step:
+     * what the parity checks compare with the CPU objective.
+     */
+    public double lossAndGradient(double[] x, long step, double[] gradOut) {
+        writeStepInputs(x, step, 1.0);
+        lossAndGradient();
+        launcher.synchronize();
+        float[] g = launcher.readFloats(grad, size);
+        for (int i = 0; i < size; i++) gradOut[i] = g[i];
+        return launcher.readFloats(scalars, SLOTS)[LOSS_SUM] / (double) batch;
+    }
+
+    private void drawInputs() {
+        if (probes != null) {
+            ProbeDistribution dist = objective instanceof HutchinsonObjective h ? h.distribution() : ((SlicedObjective) objective).distribution();
+            String kernel = dist == ProbeDistribution.GAUSSIAN ? "ebm_probes_gaussian_f32" : "ebm_probes_rademacher_f32";
+            long count = probes.bytes() / 4;
+            kernels.launch(kernel, (count + 3) / 4, a -> a.pointer(probes).i64(count).i64(0).i32(Streams.PROBES).pointer(philoxKey));
+        }
+        if (objective instanceof DenoisingObjective d) {
+            long count = (long) batch * dim;
+            kernels.launch("ebm_probes_gaussian_f32", (count + 3) / 4, a -> a.pointer(target).i64(count).i64(0).i32(Streams.NOISE).pointer(philoxKey));
+            // ε sits in `target` until the kernel turns it into x̃ (noisy) and ε/σ (target) in place
+            float sigma = (float) d.sigma();
+            kernels.launch("ebm_denoising_inputs_f32", count, a -> a.pointer(x).pointer(target).i64(count).f32(sigma).pointer(noisy).pointer(target));
+        }
+    }
+
+    /** Rows [from, to) of the batch on a fresh tape: their summed loss (device address of a float) and gradient. */
+    private long half(int from, int to, long gradInto) {
+        DeviceTape tape = new DeviceTape(kernels, blas, arena);
+        DeviceMlp.Bound energy = mlp.bind(tape, params.address(), gradInto);
+        int rows = to - from;
+        DeviceNode losses = switch (objective) {
+            case ExactObjective e -> {
+                DeviceNode[] exact = energy.exact(rows(tape, x, from, rows, 1));
+                yield tape.combine(exact[0], exact[1], -1, 0.5);
+            }
+            case HutchinsonObjective h -> {
+                DeviceNode xs = rows(tape, x, from, rows, 1);
+                DeviceNode trace = energy.alongDirections(xs, rows(tape, probes, from, rows, h.probes()))[1];
+                yield tape.combine(trace, tape.rowSumSquares(energy.gradX(xs)), -1.0 / h.probes(), 0.5);
+            }
+            case SlicedObjective s -> {
+                DeviceNode[] dir = energy.alongDirections(rows(tape, x, from, rows, 1), rows(tape, probes, from, rows, s.probes()));
+                yield tape.combine(dir[1], tape.groupSumSquares(dir[0], rows), -1.0 / s.probes(), 0.5 / s.probes());
+            }
+            case DenoisingObjective d -> {
+                DeviceNode gradX = energy.gradX(rows(tape, noisy, from, rows, 1));
+                yield tape.scale(tape.rowSumSquares(tape.sub(gradX, rows(tape, target, from, rows, 1))), 0.5);
+            }
+            default -> throw new IllegalStateException(objective.name());
+        };
+        DeviceNode sum = tape.sum(losses);
+        tape.backward(sum);
+        gemmsPerStep += tape.gemms();
+        return sum.address();
+    }
+
+    /** Rows [from, from + count) of a [batch·perSample x D] buffer, perSample rows per sample. */
+    private DeviceNode rows(DeviceTape tape, DeviceBuffer buffer, int from, int count, int perSample) {
+        return tape.constant(buffer.address() + 4L * from * perSample * dim, count * perSample, dim);
+    }
+
+    private void optimizerStep(long n) {
+        if (optimizer.name().equals("adamw")) {
+            kernels.launch("ebm_adamw_advance", 1, a -> a.pointer(optimizerScalars));
+            kernels.launch("ebm_adamw_step_f32", n, a -> a.pointer(params).pointer(grad).pointer(expAvg).pointer(expAvgSq).i64(n).pointer(optimizerScalars));
+        } else {
+            long buffer = momentumBuffer == null ? 0 : momentumBuffer.address();
+            kernels.launch("ebm_sgd_step_f32", n, a -> a.pointer(params).pointer(grad).i64(buffer).i64(n).pointer(optimizerScalars));
+            kernels.launch("ebm_sgd_advance", 1, a -> a.pointer(optimizerScalars));
+        }
+    }
+
+    private long scalar(int slot) {
+        return scalars.address() + 4L * slot;
+    }
+
+    private void fill(long address, long n, float value) {
+        kernels.launch("ebm_fill_f32", n, a -> a.i64(address).i64(n).f32(value));
+    }
+
+    private void copy(DeviceBuffer from, DeviceBuffer to, long n) {
+        kernels.launch("ebm_combine_f32", n, a -> a.pointer(from).i64(0).i64(n).f32(1f).f32(0f).i32(0).pointer(to));
+    }
+
+    /** scalars[slot] = Σ x·y: block partials, then one block over them (no atomics: the same bits every run). */
+    private void dot(DeviceBuffer a, DeviceBuffer b, long n, int slot) {
+        int blocks = Math.min(PARTIALS, DeviceKernels.blocksFor(n));
+        kernels.launch("ebm_reduce_dot_f32", blocks, k -> k.pointer(a).pointer(b).i64(n).f32(1f).pointer(partials));
+        kernels.launch("ebm_reduce_sum_f32", 1, k -> k.pointer(partials).i64(blocks).f32(1f).i64(scalar(slot)));
+    }
+
+    /** The parameters as fp64 (for evaluation and checkpoints). */
+    public double[] params() {
+        launcher.synchronize();
+        return toDoubles(launcher.readFloats(params, size));
+    }
+
+    /** The optimizer's state in the CPU optimizer's format (so a run can resume on either backend). */
+    public Map<String, double[]> optimizerState() {
+        launcher.synchronize();
+        Map<String, double[]> state = new LinkedHashMap<>();
+        long steps = launcher.readLongs(optimizerScalars, 1)[0];
+        state.put("step", new double[] {steps});
+        if (expAvg != null) {
+            state.put("exp_avg", toDoubles(launcher.readFloats(expAvg, size)));
+            state.put("exp_avg_sq", toDoubles(launcher.readFloats(expAvgSq, size)));
+        }
+        if (momentumBuffer != null) state.put("momentum_buffer", toDoubles(launcher.readFloats(momentumBuffer, size)));
+        return state;
+    }
+
+    /** Restores a state written by {@link #optimizerState()} or by the CPU optimizer of the same config. */
+    public void loadOptimizerState(Map<String, double[]> state) {
+        double[] step = state.get("step");
+        if (step == null || step.length != 1) throw new EbmException("optimizer state has no 'step' counter");
+        for (String key : expAvg != null ? new String[] {"exp_avg", "exp_avg_sq"}
+                : momentumBuffer != null ? new String[] {"momentum_buffer"} : new String[0]) {
+            double[] values = state.get(key);
+            if (values == null || values.length != size) {
+                throw new EbmException("optimizer state '" + key + "' is missing or has the wrong size (model has " + size + " parameters)");
+            }
+            launcher.write(key.equals("exp_avg") ? expAvg : key.equals("exp_avg_sq") ? expAvgSq : momentumBuffer, toFloats(values));
+        }
+        writeOptimizerScalars((long) step[0]);
+    }
+
+    /** Replaces the parameters (e.g. from a resumed run's state). */
+    public void loadParams(double[] values) {
+        if (values.length != size) throw new IllegalArgumentException(values.length + " parameters for a model of " + size);
+        launcher.write(params, toFloats(values));
+    }
+
+    /** Kernel launches of one eager step (a captured graph replays as one launch), and GEMM calls in it. */
+    public long launchesPerStep() {
+        return launchesPerStep;
+    }
+
+    public long gemmsPerStep() {
+        return gemmsPerStep;
+    }
+
+    public boolean captured() {
+        return graph != null;
+    }
+
+    /** Device bytes in use at the peak: the persistent buffers plus the arena's busiest step. */
+    public long peakDeviceBytes() {
+        return arena.peakBytes() + 4L * size * (expAvg != null ? 9 : momentumBuffer != null ? 8 : 7);
+    }
+
+    @Override
+    public void close() {
+        if (graph != null) graph.close();
+    }
+
+    static float[] toFloats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
+        return f;
+    }
+
+    static double[] toDoubles(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) d[i] = v[i];
+        return d;
+    }
+}

@@ -1,0 +1,48 @@
+package ebm.backend.cuda;
+
+/**
+ * A dense row-major [rows x cols] fp32 value in device memory on a {@link DeviceTape}, with its adjoint once the
+ * tape has been run backwards: the device twin of {@link ebm.tape.Node}.
+ */
+public final class DeviceNode {
+    final long value;
+    final int rows;
+    final int cols;
+    final boolean requiresGrad;
+    Runnable backward;
+    long grad;
+
+    DeviceNode(long value, int rows, int cols, boolean requiresGrad, long grad) {
+        this.value = value;
+        this.rows = rows;
+        this.cols = cols;
+        this.requiresGrad = requiresGrad;
+        this.grad = grad;
+    }
+
+    /** Device address of the value. */
+    public long address() {
+        return value;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public long size() {
+        return (long) rows * cols;
+    }
+
+    public long bytes() {
+        return 4L * size();
+    }
+
+    /** Device address of the adjoint, or 0 while nothing has reached this node. */
+    public long gradAddress() {
+        return grad;
+    }
+}

@@ -1,0 +1,364 @@
+package ebm.backend.cuda;
+
+import ebm.model.Activation;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The device twin of {@link ebm.tape.Tape}: the same batched ops with the same shapes and adjoints, in fp32 on
+ * device memory, each op one or two launches of kernels/elementwise.cu, grouped.cu, activation.cu (GEMMs through
+ * {@link Blas}). Ops run as they are recorded (queued on the launcher's stream); {@link #backward} queues the
+ * adjoints in reverse. Nothing is read back, so a whole step can be captured into a CUDA graph.
+ *
+ * <p>"Grouped" tensors hold r rows per sample: row b*r + k is direction k of sample b.
+ */
+public final class DeviceTape {
+    private final DeviceKernels kernels;
+    private final Blas blas;
+    private final DeviceArena arena;
+    private final List<DeviceNode> nodes = new ArrayList<>();
+    private long gemms;
+
+    public DeviceTape(DeviceKernels kernels, Blas blas, DeviceArena arena) {
+        this.kernels = kernels;
+        this.blas = blas;
+        this.arena = arena;
+    }
+
+    /** GEMM calls queued by this tape (forward and backward). */
+    public long gemms() {
+        return gemms;
+    }
+
+    private DeviceNode record(int rows, int cols, boolean requiresGrad, String label) {
+        DeviceBuffer value = arena.allocate(4L * rows * cols, label);
+        DeviceNode n = new DeviceNode(value.address(), rows, cols, requiresGrad, 0);
+        nodes.add(n);
+        return n;
+    }
+
+    private static boolean any(DeviceNode... inputs) {
+        for (DeviceNode n : inputs) if (n.requiresGrad) return true;
+        return false;
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) throw new IllegalArgumentException(what);
+    }
+
+    /** The adjoint of n, allocated and zeroed when first reached. */
+    private long grad(DeviceNode n) {
+        if (n.grad == 0) {
+            n.grad = arena.allocate(n.bytes(), "tape adjoint").address();
+            fill(n.grad, n.size(), 0f);
+        }
+        return n.grad;
+    }
+
+    public void fill(long address, long n, float value) {
+        kernels.launch("ebm_fill_f32", n, a -> a.i64(address).i64(n).f32(value));
+    }
+
+    /** A value the loss is not differentiated with respect to. */
+    public DeviceNode constant(long address, int rows, int cols) {
+        DeviceNode n = new DeviceNode(address, rows, cols, false, 0);
+        nodes.add(n);
+        return n;
+    }
+
+    /** A leaf whose adjoint goes to gradAddress, which the caller has zeroed (a view of the flat gradient). */
+    public DeviceNode variable(long address, long gradAddress, int rows, int cols) {
+        DeviceNode n = new DeviceNode(address, rows, cols, true, gradAddress);
+        nodes.add(n);
+        return n;
+    }
+
+    /** Runs the tape backwards from a scalar, seeding its adjoint with 1. */
+    public void backward(DeviceNode loss) {
+        check(loss.size() == 1, "backward needs a scalar, got " + loss.rows + "x" + loss.cols);
+        long g = grad(loss);
+        fill(g, 1, 1f);
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            DeviceNode n = nodes.get(i);
+            if (n.backward != null && n.grad != 0) n.backward.run();
+        }
+    }
+
+    // ---------------------------------------------------------------- products
+
+    /** Row-major C[n x m] = α op(A) op(B) + β C through the column-major BLAS: Cᵀ = op(B)ᵀ op(A)ᵀ. */
+    private void gemm(boolean transA, boolean transB, int n, int m, int k, long a, int lda, long b, int ldb, float beta,
+                      long c, int ldc) {
+        blas.gemm(transB, transA, m, n, k, 1f, b, ldb, a, lda, beta, c, ldc);
+        gemms++;
+    }
+
+    /** A [n x k] times B[m x k] transposed: [n x m]. */
+    public DeviceNode matmulNT(DeviceNode a, DeviceNode b) {
+        check(a.cols == b.cols, "matmulNT inner sizes " + a.cols + " vs " + b.cols);
+        int n = a.rows, k = a.cols, m = b.rows;
+        DeviceNode out = record(n, m, any(a, b), "matmul output");
+        gemm(false, true, n, m, k, a.value, k, b.value, k, 0f, out.value, m);
+        out.backward = () -> {
+            if (a.requiresGrad) gemm(false, false, n, k, m, out.grad, m, b.value, k, 1f, grad(a), k);
+            if (b.requiresGrad) gemm(true, false, m, k, n, out.grad, m, a.value, k, 1f, grad(b), k);
+        };
+        return out;
+    }
+
+    /** A [n x k] times B [k x m]: [n x m]. */
+    public DeviceNode matmulNN(DeviceNode a, DeviceNode b) {
+        check(a.cols == b.rows, "matmulNN inner sizes " + a.cols + " vs " + b.rows);
+        int n = a.rows, k = a.cols, m = b.cols;
+        DeviceNode out = record(n, m, any(a, b), "matmul output");
+        gemm(false, false, n, m, k, a.value, k, b.value, m, 0f, out.value, m);
+        out.backward = () -> {
+            if (a.requiresGrad) gemm(false, true, n, k, m, out.grad, m, b.value, m, 1f, grad(a), k);
+            if (b.requiresGrad) gemm(true, false, k, m, n, a.value, k, out.grad, m, 1f, grad(b), m);
+        };
+        return out;
+    }
+
+    public DeviceNode transpose(DeviceNode a) {
+        int n = a.rows, m = a.cols;
+        DeviceNode out = record(m, n, any(a), "transpose");
+        kernels.launch("ebm_transpose_f32", a.size(), k -> k.i64(a.value).i64(n).i64(m).i32(0).i64(out.value));
+        out.backward = () -> kernels.launch("ebm_transpose_f32", a.size(),
+                k -> k.i64(out.grad).i64(m).i64(n).i32(1).i64(grad(a)));
+        return out;
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    /**
+     * z = pre + bias (a row), then σ(z), σ′(z), σ″(z): Tape.addRow followed by Tape.activations, fused into one
+     * launch that also keeps σ‴ for the adjoint of σ″.
+     */
+    public DeviceNode[] biasActivations(Activation act, DeviceNode pre, DeviceNode bias) {
+        check(bias.rows == 1 && bias.cols == pre.cols, "bias must be [1 x " + pre.cols + "], got " + bias.rows + "x" + bias.cols);
+        int n = pre.rows, m = pre.cols;
+        long size = pre.size();
+        DeviceBuffer planes = arena.allocate(4L * 4 * size, "activations");
+        kernels.launch("ebm_bias_activation_f32", size,
+                k -> k.i64(pre.value).i64(bias.value).i64(n).i64(m).i32(act.ordinal()).i64(planes.address()));
+        boolean requiresGrad = any(pre, bias);
+        DeviceNode[] out = new DeviceNode[3];
+        for (int order = 0; order < 3; order++) {
+            out[order] = new DeviceNode(planes.address() + 4L * order * size, n, m, requiresGrad, 0);
+        }
+        // One backward for the three orders, placed after them on the tape so it runs once all three adjoints are in.
+        DeviceNode joint = new DeviceNode(planes.address(), n, m, requiresGrad, 0);
+        for (DeviceNode o : out) nodes.add(o);
+        nodes.add(joint);
+        joint.grad = -1; // always run: it checks which orders were reached
+        joint.backward = () -> {
+            if (out[0].grad == 0 && out[1].grad == 0 && out[2].grad == 0) return;
+            long gz = arena.allocate(4L * size, "activation adjoint").address();
+            fill(gz, size, 0f);
+            kernels.launch("ebm_activation_adjoint_f32", size, k -> k.i64(planes.address()).i64(out[0].grad)
+                    .i64(out[1].grad).i64(out[2].grad).i64(size).i64(gz));
+            if (pre.requiresGrad) kernels.launch("ebm_combine_f32", size,
+                    k -> k.i64(gz).i64(0).i64(size).f32(1f).f32(0f).i32(1).i64(grad(pre)));
+            if (bias.requiresGrad) columnSums(gz, n, m, 1f, grad(bias));
+        };
+        return out;
+    }
+
+    /** out[1 x m] += scale · Σ_rows g[rows x m]. */
+    private void columnSums(long g, int rows, int m, float scale, long out) {
+        kernels.launch("ebm_grouped_reduce_f32", m, k -> k.i64(g).i64(0).i64(1).i64(rows).i64(m).f32(scale).i32(1).i64(out));
+    }
+
+    public DeviceNode add(DeviceNode a, DeviceNode b) {
+        return combine(a, b, 1, 1);
+    }
+
+    public DeviceNode sub(DeviceNode a, DeviceNode b) {
+        return combine(a, b, 1, -1);
+    }
+
+    /** alpha*A + beta*B for same-shaped A, B. */
+    public DeviceNode combine(DeviceNode a, DeviceNode b, double alpha, double beta) {
+        check(a.rows == b.rows && a.cols == b.cols, "combine shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
+        long size = a.size();
+        DeviceNode out = record(a.rows, a.cols, any(a, b), "combine");
+        kernels.launch("ebm_combine_f32", size,
+                k -> k.i64(a.value).i64(b.value).i64(size).f32((float) alpha).f32((float) beta).i32(0).i64(out.value));
+        out.backward = () -> {
+            if (a.requiresGrad) axpy((float) alpha, out.grad, size, grad(a));
+            if (b.requiresGrad) axpy((float) beta, out.grad, size, grad(b));
+        };
+        return out;
+    }
+
+    /** y += alpha·x over n elements. */
+    private void axpy(float alpha, long x, long n, long y) {
+        kernels.launch("ebm_combine_f32", n, k -> k.i64(x).i64(0).i64(n).f32(alpha).f32(0f).i32(1).i64(y));
+    }
+
+    public DeviceNode scale(DeviceNode a, double s) {
+        long size = a.size();
+        DeviceNode out = record(a.rows, a.cols, any(a), "scale");
+        kernels.launch("ebm_combine_f32", size, k -> k.i64(a.value).i64(0).i64(size).f32((float) s).f32(0f).i32(0).i64(out.value));
+        out.backward = () -> axpy((float) s, out.grad, size, grad(a));
+        return out;
+    }
+
+    /** Elementwise product of same-shaped A and B. */
+    public DeviceNode mul(DeviceNode a, DeviceNode b) {
+        check(a.rows == b.rows && a.cols == b.cols, "mul shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
+        long size = a.size();
+        DeviceNode out = record(a.rows, a.cols, any(a, b), "mul");
+        kernels.launch("ebm_mul_f32", size, k -> k.i64(a.value).i64(b.value).i64(size).i32(0).i64(out.value));
+        out.backward = () -> {
+            if (a.requiresGrad) kernels.launch("ebm_mul_f32", size, k -> k.i64(out.grad).i64(b.value).i64(size).i32(1).i64(grad(a)));
+            if (b.requiresGrad) kernels.launch("ebm_mul_f32", size, k -> k.i64(out.grad).i64(a.value).i64(size).i32(1).i64(grad(b)));
+        };
+        return out;
+    }
+
+    // ---------------------------------------------------------------- row broadcasts
+
+    /** A [n x m] plus the row vector b [1 x m] on every row. */
+    public DeviceNode addRow(DeviceNode a, DeviceNode b) {
+        check(b.rows == 1 && b.cols == a.cols, "addRow needs a [1 x " + a.cols + "] row, got " + b.rows + "x" + b.cols);
+        int n = a.rows, m = a.cols;
+        DeviceNode out = record(n, m, any(a, b), "addRow");
+        kernels.launch("ebm_add_row_f32", a.size(), k -> k.i64(a.value).i64(b.value).i64(n).i64(m).i64(out.value));
+        out.backward = () -> {
+            if (a.requiresGrad) axpy(1f, out.grad, a.size(), grad(a));
+            if (b.requiresGrad) columnSums(out.grad, n, m, 1f, grad(b));
+        };
+        return out;
+    }
+
+    /** A [n x m] times the row vector v [1 x m], elementwise on every row. */
+    public DeviceNode mulRow(DeviceNode a, DeviceNode v) {
+        check(v.rows == 1 && v.cols == a.cols, "mulRow needs a [1 x " + a.cols + "] row, got " + v.rows + "x" + v.cols);
+        int n = a.rows, m = a.cols;
+        DeviceNode out = record(n, m, any(a, v), "mulRow");
+        kernels.launch("ebm_mul_row_f32", a.size(), k -> k.i64(a.value).i64(v.value).i64(n).i64(m).i32(0).i64(out.value));
+        out.backward = () -> {
+            if (a.requiresGrad) kernels.launch("ebm_mul_row_f32", a.size(),
+                    k -> k.i64(out.grad).i64(v.value).i64(n).i64(m).i32(1).i64(grad(a)));
+            if (v.requiresGrad) { // gv[j] += Σ_i g_ij a_ij: a grouped reduce of the product over n rows
+                kernels.launch("ebm_grouped_reduce_f32", m,
+                        k -> k.i64(out.grad).i64(a.value).i64(1).i64(n).i64(m).f32(1f).i32(1).i64(grad(v)));
+            }
+        };
+        return out;
+    }
+
+    // ---------------------------------------------------------------- grouped (per-direction) ops
+
+    private static int groups(DeviceNode t, int n) {
+        check(n > 0 && t.rows % n == 0, "grouped tensor of " + t.rows + " rows does not split into " + n + " samples");
+        return t.rows / n;
+    }
+
+    /** out[b·r+k, j] ⊕= scale · a[b, j] · (t ? t[b·r+k, j] : 1). */
+    private void groupedBroadcast(long a, long t, long n, long r, long m, float scale, boolean accumulate, long out) {
+        kernels.launch("ebm_grouped_broadcast_f32", n * r * m,
+                k -> k.i64(a).i64(t).i64(n).i64(r).i64(m).f32(scale).i32(accumulate ? 1 : 0).i64(out));
+    }
+
+    /** out[b, j] ⊕= scale · Σ_k x[b·r+k, j] · (y ? y[b·r+k, j] : 1). */
+    private void groupedReduce(long x, long y, long n, long r, long m, float scale, boolean accumulate, long out) {
+        kernels.launch("ebm_grouped_reduce_f32", n * m,
+                k -> k.i64(x).i64(y).i64(n).i64(r).i64(m).f32(scale).i32(accumulate ? 1 : 0).i64(out));
+    }
+
+    /** Row b*r+k of the result is a[b] ⊙ t[b*r+k]: a per-sample factor applied to each of its directions. */
+    public DeviceNode groupMul(DeviceNode a, DeviceNode t) {
+        check(a.cols == t.cols, "groupMul widths " + a.cols + " vs " + t.cols);
+        int n = a.rows, m = a.cols, r = groups(t, n);
+        DeviceNode out = record(t.rows, m, any(a, t), "groupMul");
+        groupedBroadcast(a.value, t.value, n, r, m, 1f, false, out.value);
+        out.backward = () -> {
+            if (a.requiresGrad) groupedReduce(out.grad, t.value, n, r, m, 1f, true, grad(a));
+            if (t.requiresGrad) groupedBroadcast(a.value, out.grad, n, r, m, 1f, true, grad(t));
+        };
+        return out;
+    }
+
+    /** Row b*r+k of the result is a[b] ⊙ c[k]: per-sample factors times directions shared by all samples. */
+    public DeviceNode sharedMul(DeviceNode a, DeviceNode c) {
+        check(a.cols == c.cols, "sharedMul widths " + a.cols + " vs " + c.cols);
+        int n = a.rows, m = a.cols, r = c.rows;
+        DeviceNode out = record(n * r, m, any(a, c), "sharedMul");
+        kernels.launch("ebm_shared_mul_f32", out.size(), k -> k.i64(a.value).i64(c.value).i64(n).i64(r).i64(m).i64(out.value));
+        out.backward = () -> {
+            if (a.requiresGrad) kernels.launch("ebm_shared_mul_adjoint_a_f32", a.size(),
+                    k -> k.i64(out.grad).i64(c.value).i64(n).i64(r).i64(m).i64(grad(a)));
+            if (c.requiresGrad) kernels.launch("ebm_shared_mul_adjoint_c_f32", c.size(),
+                    k -> k.i64(out.grad).i64(a.value).i64(n).i64(r).i64(m).i64(grad(c)));
+        };
+        return out;
+    }
+
+    /** [n*r x m] → [n x m]: each sample's directions summed. */
+    public DeviceNode groupSum(DeviceNode t, int n) {
+        int m = t.cols, r = groups(t, n);
+        DeviceNode out = record(n, m, any(t), "groupSum");
+        groupedReduce(t.value, 0, n, r, m, 1f, false, out.value);
+        out.backward = () -> groupedBroadcast(out.grad, 0, n, r, m, 1f, true, grad(t));
+        return out;
+    }
+
+    /** [n*r x m] → [n x m]: each sample's directions squared and summed (Σ_dirs (∂z)²). */
+    public DeviceNode groupSumSquares(DeviceNode t, int n) {
+        int m = t.cols, r = groups(t, n);
+        DeviceNode out = record(n, m, any(t), "groupSumSquares");
+        groupedReduce(t.value, t.value, n, r, m, 1f, false, out.value);
+        out.backward = () -> groupedBroadcast(out.grad, t.value, n, r, m, 2f, true, grad(t));
+        return out;
+    }
+
+    /** [n x m] → [n*r x m]: each row repeated r times (a sample copied once per direction). */
+    public DeviceNode repeatRows(DeviceNode a, int r) {
+        int n = a.rows, m = a.cols;
+        DeviceNode out = record(n * r, m, any(a), "repeatRows");
+        groupedBroadcast(a.value, 0, n, r, m, 1f, false, out.value);
+        out.backward = () -> groupedReduce(out.grad, 0, n, r, m, 1f, true, grad(a));
+        return out;
+    }
+
+    // ---------------------------------------------------------------- reductions (as groups)
+
+    /** [n x m] → [n x 1]: Σ_j a_ij² (a [n·m x 1] grouped tensor with m directions per row). */
+    public DeviceNode rowSumSquares(DeviceNode a) {
+        int n = a.rows, m = a.cols;
+        DeviceNode out = record(n, 1, any(a), "rowSumSquares");
+        groupedReduce(a.value, a.value, n, m, 1, 1f, false, out.value);
+        out.backward = () -> groupedBroadcast(out.grad, a.value, n, m, 1, 2f, true, grad(a));
+        return out;
+    }
+
+    /** [n x m] → [n x 1]: Σ_j a_ij. */
+    public DeviceNode rowSum(DeviceNode a) {
+        int n = a.rows, m = a.cols;
+        DeviceNode out = record(n, 1, any(a), "rowSum");
+        groupedReduce(a.value, 0, n, m, 1, 1f, false, out.value);
+        out.backward = () -> groupedBroadcast(out.grad, 0, n, m, 1, 1f, true, grad(a));
+        return out;
+    }
+
+    /** [r x m] → [1 x m]: Σ_k c_kj² (the shared directions' squares, summed). */
+    public DeviceNode colSumSquares(DeviceNode c) {
+        int r = c.rows, m = c.cols;
+        DeviceNode out = record(1, m, any(c), "colSumSquares");
+        groupedReduce(c.value, c.value, 1, r, m, 1f, false, out.value);
+        out.backward = () -> groupedBroadcast(out.grad, c.value, 1, r, m, 2f, true, grad(c));
+        return out;
+    }
+
+    /** Σ of all elements, as a [1 x 1] node. */
+    public DeviceNode sum(DeviceNode a) {
+        long size = a.size();
+        check(size <= Integer.MAX_VALUE, "sum of more than 2^31 elements");
+        DeviceNode out = record(1, 1, any(a), "sum");
+        groupedReduce(a.value, 0, 1, size, 1, 1f, false, out.value);
+        out.backward = () -> groupedBroadcast(out.grad, 0, 1, size, 1, 1f, true, grad(a));
+        return out;
+    }
+}
