@@ -13,7 +13,7 @@ public record RunConfig(Long seed, String backend, DataConfig data, ModelConfig 
     public RunConfig {
         seed = seed == null ? 0L : seed;
         backend = backend == null ? "cpu" : backend;
-        Check.oneOf("backend", backend, "cpu", "cuda");
+        Check.oneOf("backend", backend, "cpu", "cuda", "cuda-emulated");
         data = data == null ? new DataConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null) : data;
         model = model == null ? new ModelConfig(null, null, null, null) : model;
         objective = objective == null ? new ObjectiveConfig(null, null, null, null, null, null, null, null) : objective;

@@ -46,10 +46,6 @@ public final class Trainer {
                           Double gaussianFisher, double seconds, Path dir) {}
 
     private Trainer(RunConfig config, Path dir, PrintStream console) {
-        if (!config.backend().equals("cpu")) {
-            throw new EbmException("backend '" + config.backend() + "' is not available in this build: the CUDA backend is "
-                    + "not built yet; use backend: cpu (the fp64 reference, on every machine with a JDK)");
-        }
         this.config = config;
         this.dir = dir;
         this.console = console;
@@ -87,7 +83,9 @@ public final class Trainer {
             throw new EbmException("cannot write to " + dir + ": " + e.getMessage());
         }
         double[] params = t.model.initialParams(config.seed());
-        return t.loop(params, 0, 0.0, config.train().lastStep());
+        try (StepBackend backend = t.backend(params)) {
+            return t.loop(backend, 0, 0.0, config.train().lastStep());
+        }
     }
 
     /** Continues the run in dir from its last checkpoint up to train.steps. */
@@ -99,18 +97,26 @@ public final class Trainer {
             throw new EbmException(dir.resolve(RunState.FILE) + ": holds " + state.params().length
                     + " parameters, the config's model has " + t.model.layout().size());
         }
-        t.optimizer.loadState(state.optimizer());
-        console.printf("resuming %s at step %d of %d%n", dir, state.step(), config.train().steps());
-        return t.loop(state.params().clone(), state.step(), state.seconds(), config.train().steps());
+        try (StepBackend backend = t.backend(state.params())) {
+            backend.loadOptimizerState(state.optimizer());
+            console.printf("resuming %s at step %d of %d%n", dir, state.step(), config.train().steps());
+            return t.loop(backend, state.step(), state.seconds(), config.train().steps());
+        }
     }
 
-    private Outcome loop(double[] params, long firstDone, double secondsBefore, long lastStep) {
+    /** The step on the configured backend, starting from params. */
+    private StepBackend backend(double[] params) {
+        StepBackend backend = config.backend().equals("cpu")
+                ? new CpuStepBackend(model, objective, optimizer, config.train().clip(), config.train().batchSize(), params)
+                : new CudaStepBackend(config, model, objective, params);
+        LOG.debug("training step on {}", backend.description());
+        return backend;
+    }
+
+    private Outcome loop(StepBackend backend, long firstDone, double secondsBefore, long lastStep) {
         TrainConfig tc = config.train();
         int d = data.dim(), batch = tc.batchSize(), nTrain = data.train().rows();
         double[] x = new double[batch * d];
-        double[] grad = new double[params.length];
-        double[] before = new double[params.length];
-        double[] lastUpdate = new double[params.length];
         double lastUpdateNorm = 0;
         Progress progress = new Progress(console, lastStep);
         long start = System.nanoTime();
@@ -123,57 +129,46 @@ public final class Trainer {
             for (long step = firstDone + 1; step <= lastStep; step++) {
                 RandomStream pick = new RandomStream(config.seed(), step, Streams.BATCH);
                 for (int i = 0; i < batch; i++) System.arraycopy(modelTrain, pick.below(i, nTrain) * d, x, i * d, d);
-                Objective.Result result = objective.run(model, params, x, batch, step, grad);
+                double lrScale = tc.lrScale(step);
+                StepBackend.Result result = backend.step(x, step, lrScale);
                 loss = result.loss();
-                double gradNorm = norm(grad);
-                if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+                if (!Double.isFinite(loss) || !Double.isFinite(result.gradNorm())) {
                     throw new EbmException("non-finite loss (" + loss + ") or gradient at step " + step + "; the last good "
                             + "checkpoint is " + (lastCheckpoint > 0 ? dir.resolve(CHECKPOINT) + " (step " + lastCheckpoint + ")"
                             : "none (no checkpoint was written yet)") + "; try a smaller optimizer.lr or set train.clip");
                 }
-                if (tc.clip() != null && gradNorm > tc.clip()) {
-                    double s = tc.clip() / gradNorm;
-                    for (int i = 0; i < grad.length; i++) grad[i] *= s;
-                }
-                double lrScale = tc.lrScale(step);
-                System.arraycopy(params, 0, before, 0, params.length);
-                optimizer.step(params, grad, lrScale);
-                double update = 0, dot = 0;
-                for (int i = 0; i < params.length; i++) {
-                    double u = params[i] - before[i];
-                    update += u * u;
-                    dot += u * lastUpdate[i];
-                    lastUpdate[i] = u;
-                }
-                double updateNorm = Math.sqrt(update);
+                double updateNorm = result.updateNorm();
                 // cosine between successive updates: near 1 = consistent direction, negative = oscillation
                 Double updateCosine = step > firstDone + 1 && updateNorm > 0 && lastUpdateNorm > 0
-                        ? dot / (updateNorm * lastUpdateNorm) : null;
+                        ? result.updateDotPrevious() / (updateNorm * lastUpdateNorm) : null;
                 lastUpdateNorm = updateNorm;
                 double seconds = secondsBefore + (System.nanoTime() - start) * 1e-9;
                 Map<String, Object> rec = new LinkedHashMap<>();
                 rec.put("step", step);
                 rec.put("loss", loss);
-                rec.put("grad_norm", gradNorm);
+                rec.put("grad_norm", result.gradNorm());
                 rec.put("grad_noise", result.gradNoise());
                 rec.put("update_norm", updateNorm);
                 rec.put("update_cosine", updateCosine);
                 rec.put("lr", config.optimizer().lr() * lrScale);
                 rec.put("seconds", seconds);
-                optimizer.diagnostics().forEach((k, v) -> rec.put(k, Double.isFinite(v) ? v : null));
+                result.diagnostics().forEach((k, v) -> rec.put(k, Double.isFinite(v) ? v : null));
                 boolean evalStep = step % tc.evalEvery() == 0 || step == lastStep;
+                boolean checkpointStep = step % tc.checkpointEvery() == 0 || step == lastStep;
+                double[] params = evalStep || checkpointStep ? backend.params() : null;
                 if (evalStep) {
                     lastEval = evaluate(params);
                     rec.putAll(lastEval);
                 }
                 metrics.write(rec);
-                if (step % tc.checkpointEvery() == 0 || step == lastStep) {
-                    checkpoint(params, step, seconds);
+                if (checkpointStep) {
+                    checkpoint(params, backend.optimizerState(), step, seconds);
                     lastCheckpoint = step;
                 }
                 progress.update(step, loss, evalStep ? lastEval : null);
             }
         }
+        double[] params = backend.params();
         progress.finish();
         double seconds = secondsBefore + (System.nanoTime() - start) * 1e-9;
         Outcome outcome = new Outcome(lastStep, loss, lastEval == null ? null : (Double) lastEval.get("val_loss"),
@@ -214,7 +209,7 @@ public final class Trainer {
         return Export.params(model, params, data.mean(), data.std(), exportScale);
     }
 
-    private void checkpoint(double[] params, long step, double seconds) {
+    private void checkpoint(double[] params, Map<String, double[]> optimizerState, long step, double seconds) {
         LOG.debug("checkpoint at step {} in {}", step, dir);
         if (model instanceof Mlp mlp) {
             Map<String, String> meta = new LinkedHashMap<>();
@@ -222,12 +217,7 @@ public final class Trainer {
             meta.put("objective", config.objective().name());
             MlpCheckpoint.save(dir.resolve(CHECKPOINT), mlp.spec(), exportParams(params), meta, false);
         }
-        new RunState(step, seconds, params.clone(), optimizer.state()).save(dir);
+        new RunState(step, seconds, params.clone(), optimizerState).save(dir);
     }
 
-    private static double norm(double[] v) {
-        double s = 0;
-        for (double e : v) s += e * e;
-        return Math.sqrt(s);
-    }
 }

@@ -26,7 +26,7 @@ class DeviceObjectiveParityTest {
         List<Objective> objectives = List.of(new ExactObjective(TraceAlgorithm.PER_DIMENSION),
                 new HutchinsonObjective(3, ProbeDistribution.GAUSSIAN, 11), new HutchinsonObjective(2, ProbeDistribution.RADEMACHER, 11),
                 new SlicedObjective(2, ProbeDistribution.GAUSSIAN, 5), new DenoisingObjective(0.3, 9));
-        try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new NaiveBlas()) {
+        try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
             for (Objective objective : objectives) {
                 for (Activation act : new Activation[] {Activation.SOFTPLUS, Activation.TANH}) {
                     MlpSpec spec = new MlpSpec(3, new int[] {8, 6}, act);

@@ -3,8 +3,10 @@ package ebm.backend.cuda;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-/** Temporary: a naive column-major fp32 GEMM over host memory, until HostBlas lands. */
-final class NaiveBlas implements Blas {
+/** Placeholder naive column-major fp32 GEMM over emulated device memory (replaced by the tested HostBlas). */
+public final class HostBlas implements Blas {
+    public HostBlas(GemmPrecision precision) {}
+
     @Override public String description() { return "naive"; }
     @Override public GemmPrecision precision() { return GemmPrecision.FP32; }
 

@@ -1,0 +1,63 @@
+package ebm.train;
+
+import ebm.EbmException;
+import ebm.backend.cuda.CudaBackends;
+import ebm.backend.cuda.CudaTrainingStep;
+import ebm.config.RunConfig;
+import ebm.model.EnergyModel;
+import ebm.model.Mlp;
+import ebm.objective.Objective;
+import java.util.Map;
+
+/** The training step on the CUDA backend (fp32 on a GPU, or through the host build of its kernels). */
+final class CudaStepBackend implements StepBackend {
+    private final CudaBackends.Runtime runtime;
+    private final CudaTrainingStep step;
+
+    CudaStepBackend(RunConfig config, EnergyModel model, Objective objective, double[] params) {
+        if (!(model instanceof Mlp mlp)) {
+            throw new EbmException("model.kind: " + config.model().kind() + " runs only on backend cpu; backend "
+                    + config.backend() + " trains the energy MLP");
+        }
+        this.runtime = CudaBackends.open(config.backend());
+        try {
+            this.step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, config.optimizer(),
+                    config.seed(), config.train().batchSize(), config.train().clip(), params);
+        } catch (RuntimeException e) {
+            runtime.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String description() {
+        return runtime.description();
+    }
+
+    @Override
+    public Result step(double[] x, long stepNumber, double lrScale) {
+        CudaTrainingStep.Stats s = step.step(x, stepNumber, lrScale);
+        return new Result(s.loss(), s.gradNorm(), s.gradNoise(), s.updateNorm(), s.updateDotPrevious(), Map.of());
+    }
+
+    @Override
+    public double[] params() {
+        return step.params();
+    }
+
+    @Override
+    public Map<String, double[]> optimizerState() {
+        return step.optimizerState();
+    }
+
+    @Override
+    public void loadOptimizerState(Map<String, double[]> state) {
+        step.loadOptimizerState(state);
+    }
+
+    @Override
+    public void close() {
+        step.close();
+        runtime.close();
+    }
+}
