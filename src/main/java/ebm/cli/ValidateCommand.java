@@ -1,6 +1,7 @@
 package ebm.cli;
 
-import ebm.backend.cuda.HostEmulationLauncher;
+import ebm.backend.cuda.CudaBackends;
+import ebm.backend.cuda.StepParityChecks;
 import ebm.backend.cuda.KernelParityChecks;
 import ebm.backend.cuda.ParityResult;
 import java.lang.foreign.Arena;
@@ -19,7 +20,7 @@ final class ValidateCommand implements Callable<Integer> {
             "real kernel launches on the device (timing, occupancy, the GPU's own libm and FMA contraction)",
             "CUDA graph capture and replay",
             "asynchronous copies and stream ordering",
-            "cuBLAS calls",
+            "cuBLAS calls (the host GEMM checks their column-major call patterns)",
             "device memory limits and peak device memory");
 
     @Option(names = "--emulated", description = "Run the kernels through the host build (g++) instead of a GPU.")
@@ -31,7 +32,8 @@ final class ValidateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<String> ops = List.of("philox words", "probes rademacher", "probes gaussian fp64", "probes gaussian fp32",
-                "adamw", "bias+activation (4 activations x orders 0..3)", "reduce sum");
+                "adamw", "bias+activation (4 activations x orders 0..3)", "reduce sum", "device tape ops (value and adjoints)",
+                "objectives (loss and parameter gradient)", "training steps (objective, clipping, adamw/sgd)");
         if (!emulated) {
             String why = gpuUnavailableReason();
             for (String op : ops) System.out.printf("%-48s skipped: %s%n", op, why);
@@ -41,12 +43,13 @@ final class ValidateCommand implements Callable<Integer> {
         long inputSeed = seed != null ? seed : System.nanoTime();
         List<ParityResult> results;
         String description;
-        try (HostEmulationLauncher launcher = new HostEmulationLauncher()) {
-            description = launcher.description();
-            results = new KernelParityChecks(launcher, inputSeed).all();
+        try (CudaBackends.Runtime runtime = CudaBackends.open("cuda-emulated")) {
+            description = runtime.description();
+            results = new java.util.ArrayList<>(new KernelParityChecks(runtime.launcher(), inputSeed).all());
+            results.addAll(new StepParityChecks(runtime.launcher(), runtime.blas(), inputSeed).all());
         }
         System.out.println("kernels through " + description + ", inputs seed " + inputSeed);
-        String format = "%-34s %-30s %-6s %-32s %11s %9s  %s%n";
+        String format = "%-44s %-30s %-6s %-36s %11s %9s  %s%n";
         System.out.printf(format, "op", "shapes", "prec", "error measure", "worst", "tolerance", "result");
         int failures = 0;
         for (ParityResult r : results) {

@@ -356,7 +356,7 @@ public final class KernelParityChecks {
     }
 
     /** Null when the output is usable; otherwise what is wrong with it (an untouched poisoned output is NaN). */
-    private static String problems(double[] got) {
+    static String problems(double[] got) {
         boolean anyNonZero = false;
         for (int i = 0; i < got.length; i++) {
             if (Double.isNaN(got[i])) return "NaN at index " + i + " (never written, or computed as NaN)";
@@ -365,7 +365,7 @@ public final class KernelParityChecks {
         return anyNonZero ? null : "output is all zeros";
     }
 
-    private static List<String> worstPairs(int n, IntToDoubleFunction error, IntToDoubleFunction got, IntToDoubleFunction want) {
+    static List<String> worstPairs(int n, IntToDoubleFunction error, IntToDoubleFunction got, IntToDoubleFunction want) {
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;
         Comparator<Integer> byError = Comparator.comparingDouble(i -> {

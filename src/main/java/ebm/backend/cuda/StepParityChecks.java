@@ -1,0 +1,291 @@
+package ebm.backend.cuda;
+
+import ebm.config.OptimizerConfig;
+import ebm.model.Activation;
+import ebm.model.Mlp;
+import ebm.model.MlpSpec;
+import ebm.model.TraceAlgorithm;
+import ebm.objective.DenoisingObjective;
+import ebm.objective.ExactObjective;
+import ebm.objective.HutchinsonObjective;
+import ebm.objective.Objective;
+import ebm.objective.ProbeDistribution;
+import ebm.objective.SlicedObjective;
+import ebm.optim.Optimizer;
+import ebm.optim.Optimizers;
+import ebm.optim.SgdOptions;
+import ebm.optim.AdamWOptions;
+import ebm.tape.Node;
+import ebm.tape.Tape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.BiFunction;
+
+/**
+ * The GPU backend's composite work against the fp64 CPU reference on fresh random inputs, through any launcher
+ * and {@link Blas}: every {@link DeviceTape} op (value and the adjoint of each input, under a random linear loss)
+ * against the same {@link Tape} op, each objective's loss and parameter gradient, and whole training steps
+ * (objective, clipping, optimizer) against the CPU step. Used by the parity tests and `ebm validate`.
+ *
+ * Tolerances and why:
+ * <ul>
+ *   <li>Tape ops, fp32: 1e-5 of ‖ref‖ for the value and each adjoint. Inputs are rounded to fp32 (6e-8) and each
+ *       output element is a few roundings, or a dot product of ≤ 64 terms (√64·6e-8 ≈ 5e-7 with cuBLAS's fp32
+ *       accumulation).</li>
+ *   <li>Objectives, fp32: 1e-4 of the loss and of ‖∇θ‖. The exact Laplacian passes through ~20 ops per layer and
+ *       −ΔE + ½‖∇E‖² partly cancels; measured 1e-7..3e-6 through the host build.</li>
+ *   <li>Training steps, fp32 against fp64 for 5 steps: the per-step loss within 1e-4 relative, the parameters'
+ *       total change within 1e-3 of its norm (θ itself is stored in fp32, whose rounding alone is ~2e-5 of a
+ *       5-step update, as in the AdamW check).</li>
+ * </ul>
+ */
+public final class StepParityChecks {
+    private static final double OP_TOLERANCE = 1e-5;
+    private static final double OBJECTIVE_TOLERANCE = 1e-4;
+
+    private final KernelLauncher launcher;
+    private final Blas blas;
+    private final SplittableRandom random;
+
+    public StepParityChecks(KernelLauncher launcher, Blas blas, long seed) {
+        this.launcher = launcher;
+        this.blas = blas;
+        this.random = new SplittableRandom(seed);
+    }
+
+    public List<ParityResult> all() {
+        List<ParityResult> results = new ArrayList<>(tapeOps());
+        results.addAll(objectives());
+        results.addAll(trainingSteps());
+        return results;
+    }
+
+    // ---- tape ops -------------------------------------------------------------------------------------------------
+
+    /** An op under test: builds its output from the inputs on either tape. */
+    private record Op(String name, int[][] inputShapes, BiFunction<Tape, Node[], Node> cpu,
+                      BiFunction<DeviceTape, DeviceNode[], DeviceNode> device) {}
+
+    public List<ParityResult> tapeOps() {
+        int n = 5, r = 3, m = 7, k = 6;
+        List<Op> ops = new ArrayList<>();
+        ops.add(new Op("matmulNT", new int[][] {{n, k}, {m, k}}, (t, x) -> t.matmulNT(x[0], x[1]), (t, x) -> t.matmulNT(x[0], x[1])));
+        ops.add(new Op("matmulNN", new int[][] {{n, k}, {k, m}}, (t, x) -> t.matmulNN(x[0], x[1]), (t, x) -> t.matmulNN(x[0], x[1])));
+        ops.add(new Op("transpose", new int[][] {{n, m}}, (t, x) -> t.transpose(x[0]), (t, x) -> t.transpose(x[0])));
+        ops.add(new Op("combine", new int[][] {{n, m}, {n, m}}, (t, x) -> t.combine(x[0], x[1], 0.7, -1.3),
+                (t, x) -> t.combine(x[0], x[1], 0.7, -1.3)));
+        ops.add(new Op("scale", new int[][] {{n, m}}, (t, x) -> t.scale(x[0], -2.5), (t, x) -> t.scale(x[0], -2.5)));
+        ops.add(new Op("mul", new int[][] {{n, m}, {n, m}}, (t, x) -> t.mul(x[0], x[1]), (t, x) -> t.mul(x[0], x[1])));
+        ops.add(new Op("addRow", new int[][] {{n, m}, {1, m}}, (t, x) -> t.addRow(x[0], x[1]), (t, x) -> t.addRow(x[0], x[1])));
+        ops.add(new Op("mulRow", new int[][] {{n, m}, {1, m}}, (t, x) -> t.mulRow(x[0], x[1]), (t, x) -> t.mulRow(x[0], x[1])));
+        ops.add(new Op("groupMul", new int[][] {{n, m}, {n * r, m}}, (t, x) -> t.groupMul(x[0], x[1]), (t, x) -> t.groupMul(x[0], x[1])));
+        ops.add(new Op("sharedMul", new int[][] {{n, m}, {r, m}}, (t, x) -> t.sharedMul(x[0], x[1]), (t, x) -> t.sharedMul(x[0], x[1])));
+        ops.add(new Op("groupSum", new int[][] {{n * r, m}}, (t, x) -> t.groupSum(x[0], n), (t, x) -> t.groupSum(x[0], n)));
+        ops.add(new Op("groupSumSquares", new int[][] {{n * r, m}}, (t, x) -> t.groupSumSquares(x[0], n), (t, x) -> t.groupSumSquares(x[0], n)));
+        ops.add(new Op("repeatRows", new int[][] {{n, m}}, (t, x) -> t.repeatRows(x[0], r), (t, x) -> t.repeatRows(x[0], r)));
+        ops.add(new Op("rowSumSquares", new int[][] {{n, m}}, (t, x) -> t.rowSumSquares(x[0]), (t, x) -> t.rowSumSquares(x[0])));
+        ops.add(new Op("rowSum", new int[][] {{n, m}}, (t, x) -> t.rowSum(x[0]), (t, x) -> t.rowSum(x[0])));
+        ops.add(new Op("colSumSquares", new int[][] {{r, m}}, (t, x) -> t.colSumSquares(x[0]), (t, x) -> t.colSumSquares(x[0])));
+        ops.add(new Op("sum", new int[][] {{n, m}}, (t, x) -> t.sum(x[0]), (t, x) -> t.sum(x[0])));
+        for (Activation a : Activation.values()) {
+            // Tape.addRow then Tape.activations; the device fuses them. The three orders are summed under their own
+            // random weights by stacking them into one output.
+            ops.add(new Op("biasActivations " + a.configName(), new int[][] {{n, m}, {1, m}}, (t, x) -> {
+                Node[] s = t.activations(a, t.addRow(x[0], x[1]));
+                return t.add(t.add(s[0], t.scale(s[1], 0.5)), t.scale(s[2], 0.25));
+            }, (t, x) -> {
+                DeviceNode[] s = t.biasActivations(a, x[0], x[1]);
+                return t.add(t.add(s[0], t.scale(s[1], 0.5)), t.scale(s[2], 0.25));
+            }));
+        }
+        List<ParityResult> results = new ArrayList<>();
+        for (Op op : ops) results.add(tapeOp(op));
+        return results;
+    }
+
+    private ParityResult tapeOp(Op op) {
+        int inputs = op.inputShapes.length;
+        float[][] values = new float[inputs][];
+        Tape tape = new Tape();
+        Node[] cpuInputs = new Node[inputs];
+        for (int i = 0; i < inputs; i++) {
+            int[] shape = op.inputShapes[i];
+            values[i] = gaussianFloats(shape[0] * shape[1]);
+            cpuInputs[i] = tape.variable(toDoubles(values[i]), shape[0], shape[1]);
+        }
+        Node cpuOut = op.cpu.apply(tape, cpuInputs);
+        float[] weights = gaussianFloats(cpuOut.size());
+        tape.backward(tape.sum(tape.mul(cpuOut, tape.constant(toDoubles(weights), cpuOut.rows, cpuOut.cols))));
+
+        DeviceArena arena = new DeviceArena(launcher);
+        DeviceKernels kernels = new DeviceKernels(launcher);
+        DeviceTape tapeOnDevice = new DeviceTape(kernels, blas, arena);
+        DeviceNode[] deviceInputs = new DeviceNode[inputs];
+        DeviceBuffer[] grads = new DeviceBuffer[inputs];
+        for (int i = 0; i < inputs; i++) {
+            int[] shape = op.inputShapes[i];
+            DeviceBuffer value = arena.allocate(4L * values[i].length, "input");
+            launcher.write(value, values[i]);
+            grads[i] = arena.allocate(4L * values[i].length, "input adjoint");
+            tapeOnDevice.fill(grads[i].address(), values[i].length, 0f);
+            deviceInputs[i] = tapeOnDevice.variable(value.address(), grads[i].address(), shape[0], shape[1]);
+        }
+        DeviceNode deviceOut = op.device.apply(tapeOnDevice, deviceInputs);
+        DeviceBuffer weightBuffer = arena.allocate(4L * weights.length, "weights");
+        launcher.write(weightBuffer, weights);
+        tapeOnDevice.backward(tapeOnDevice.sum(tapeOnDevice.mul(deviceOut, tapeOnDevice.constant(weightBuffer.address(), deviceOut.rows, deviceOut.cols))));
+        launcher.synchronize();
+
+        double[] gotOut = toDoubles(launcher.readFloats(new DeviceBuffer(deviceOut.address(), deviceOut.bytes()), (int) deviceOut.size()));
+        double worst = KernelParityChecks.normRelative(gotOut, cpuOut.value);
+        String problem = KernelParityChecks.problems(gotOut);
+        List<String> pairs = new ArrayList<>(KernelParityChecks.worstPairs(gotOut.length,
+                i -> Math.abs(gotOut[i] - cpuOut.value[i]), i -> gotOut[i], i -> cpuOut.value[i]).subList(0, 1));
+        for (int i = 0; i < inputs; i++) {
+            double[] got = toDoubles(launcher.readFloats(grads[i], values[i].length));
+            double[] want = cpuInputs[i].grad();
+            worst = Math.max(worst, KernelParityChecks.normRelative(got, want));
+            if (Double.isNaN(KernelParityChecks.normRelative(got, want))) worst = Double.NaN;
+            if (problem == null) problem = KernelParityChecks.problems(got) == null ? null : "adjoint " + i + ": " + KernelParityChecks.problems(got);
+            pairs.add("adjoint " + i + " " + KernelParityChecks.worstPairs(got.length, j -> Math.abs(got[j] - want[j]),
+                    j -> got[j], j -> want[j]).getFirst());
+        }
+        StringBuilder shapes = new StringBuilder();
+        for (int[] s : op.inputShapes) shapes.append(shapes.isEmpty() ? "" : ", ").append(s[0]).append('x').append(s[1]);
+        return new ParityResult("tape " + op.name, shapes.toString(), "fp32", worst, OP_TOLERANCE,
+                "‖Δ‖/‖ref‖ of value, adjoints", problem, pairs);
+    }
+
+    // ---- objectives -----------------------------------------------------------------------------------------------
+
+    public List<ParityResult> objectives() {
+        List<ParityResult> results = new ArrayList<>();
+        long seed = random.nextLong();
+        List<Objective> objectives = List.of(new ExactObjective(TraceAlgorithm.PER_DIMENSION),
+                new HutchinsonObjective(3, ProbeDistribution.GAUSSIAN, seed), new HutchinsonObjective(2, ProbeDistribution.RADEMACHER, seed),
+                new SlicedObjective(2, ProbeDistribution.GAUSSIAN, seed), new DenoisingObjective(0.3, seed));
+        Activation[] activations = Activation.values();
+        int index = 0;
+        for (Objective objective : objectives) {
+            // two shapes: D < H₁ and D > H₁; activations rotate so each objective meets two of them
+            for (int[] shape : new int[][] {{3, 8, 6}, {9, 5, 7}}) {
+                Activation act = activations[index++ % activations.length];
+                results.add(objective(objective, new MlpSpec(shape[0], new int[] {shape[1], shape[2]}, act), 10));
+            }
+        }
+        return results;
+    }
+
+    private ParityResult objective(Objective objective, MlpSpec spec, int batch) {
+        Mlp model = new Mlp(spec);
+        double[] params = roundedToFloat(model.initialParams(random.nextLong()));
+        double[] x = toDoubles(gaussianFloats(batch * spec.inputDim()));
+        long step = 1 + random.nextInt(1000);
+        double[] want = new double[params.length];
+        double wantLoss = objective.run(model, params, x, batch, step, want).loss();
+        double[] got = new double[params.length];
+        double gotLoss;
+        try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, optimizer("adamw", 1e-3), 0, batch, null, params)) {
+            gotLoss = device.lossAndGradient(x, step, got);
+        }
+        double lossError = Math.abs(gotLoss - wantLoss) / Math.abs(wantLoss);
+        double gradError = KernelParityChecks.normRelative(got, want);
+        double worst = Double.isNaN(lossError) || Double.isNaN(gradError) ? Double.NaN : Math.max(lossError, gradError);
+        List<String> pairs = new ArrayList<>();
+        pairs.add(String.format("loss: device %.9g, reference %.9g", gotLoss, wantLoss));
+        pairs.addAll(KernelParityChecks.worstPairs(got.length, i -> Math.abs(got[i] - want[i]), i -> got[i], i -> want[i]).subList(0, 2));
+        String name = objective.name() + (objective instanceof HutchinsonObjective h ? "-" + h.probes() + " " + h.distribution().configName()
+                : objective instanceof SlicedObjective s ? "-" + s.probes() : "");
+        return new ParityResult("objective " + name, "B=" + batch + " D=" + spec.inputDim() + " H=" + spec.width(1) + ","
+                + spec.width(2) + " " + spec.activation().configName(), "fp32", worst, OBJECTIVE_TOLERANCE,
+                "max(|Δloss|/|loss|, ‖Δ∇θ‖/‖∇θ‖)", KernelParityChecks.problems(got), pairs);
+    }
+
+    // ---- whole steps ----------------------------------------------------------------------------------------------
+
+    public List<ParityResult> trainingSteps() {
+        List<ParityResult> results = new ArrayList<>();
+        MlpSpec spec = new MlpSpec(2, new int[] {16, 16}, Activation.SOFTPLUS);
+        long seed = random.nextLong();
+        results.add(trainingStep("exact, adamw, clip 0.05", spec, new ExactObjective(TraceAlgorithm.AUTO), optimizer("adamw", 3e-3), 0.05));
+        results.add(trainingStep("sliced-2, sgd momentum", spec, new SlicedObjective(2, ProbeDistribution.RADEMACHER, seed),
+                sgd(0.05, 0.9, false, 1e-3), null));
+        results.add(trainingStep("denoising, sgd nesterov", spec, new DenoisingObjective(0.2, seed), sgd(0.02, 0.8, true, 0), null));
+        results.add(trainingStep("hutchinson-1, sgd", spec, new HutchinsonObjective(1, ProbeDistribution.GAUSSIAN, seed), sgd(0.05, 0, false, 0), null));
+        return results;
+    }
+
+    private ParityResult trainingStep(String name, MlpSpec spec, Objective objective, OptimizerConfig config, Double clip) {
+        int batch = 12, steps = 5;
+        Mlp model = new Mlp(spec);
+        double[] params = roundedToFloat(model.initialParams(random.nextLong()));
+        double[] start = params.clone();
+        Optimizer optimizer = config.name().equals("adamw")
+                ? Optimizers.adamw(new AdamWOptions(config.lr(), config.beta1(), config.beta2(), config.eps(), config.weightDecay()), model.layout())
+                : Optimizers.sgd(new SgdOptions(config.lr(), config.momentum(), config.dampening(), config.nesterov(), config.weightDecay()), model.layout());
+        double worstLoss = 0;
+        List<String> pairs = new ArrayList<>();
+        double[] grad = new double[params.length];
+        try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, config, 0, batch, clip, params)) {
+            for (int step = 1; step <= steps; step++) {
+                double[] x = toDoubles(gaussianFloats(batch * spec.inputDim()));
+                double lrScale = 1.0 - 0.1 * step;
+                double wantLoss = objective.run(model, params, x, batch, step, grad).loss();
+                double norm = 0;
+                for (double g : grad) norm += g * g;
+                norm = Math.sqrt(norm);
+                if (clip != null && norm > clip) for (int i = 0; i < grad.length; i++) grad[i] *= clip / norm;
+                optimizer.step(params, grad, lrScale);
+                double gotLoss = device.step(x, step, lrScale).loss();
+                double e = Math.abs(gotLoss - wantLoss) / Math.abs(wantLoss);
+                worstLoss = Double.isNaN(e) ? Double.NaN : Math.max(worstLoss, e);
+                if (step == 1 || step == steps) pairs.add(String.format("step %d loss: device %.9g, reference %.9g", step, gotLoss, wantLoss));
+            }
+            double[] got = device.params();
+            double[] gotChange = new double[got.length], wantChange = new double[got.length];
+            for (int i = 0; i < got.length; i++) {
+                gotChange[i] = got[i] - start[i];
+                wantChange[i] = params[i] - start[i];
+            }
+            double changeError = KernelParityChecks.normRelative(gotChange, wantChange);
+            pairs.add(String.format("‖Δθ_device − Δθ_ref‖/‖Δθ_ref‖ = %.2e", changeError));
+            // the loss must match to 1e-4, the parameters' change to 1e-3: scale the latter into the former's units
+            double worst = Double.isNaN(worstLoss) || Double.isNaN(changeError) ? Double.NaN : Math.max(worstLoss, changeError / 10);
+            return new ParityResult("training step " + name, steps + " steps, B=" + batch + " D=2 H=16,16", "fp32", worst,
+                    OBJECTIVE_TOLERANCE, "max(|Δloss|/|loss|, ‖ΔΔθ‖/‖Δθ‖ / 10)", KernelParityChecks.problems(gotChange), pairs);
+        }
+    }
+
+    static OptimizerConfig optimizer(String name, double lr) {
+        return new OptimizerConfig(name, lr, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    private static OptimizerConfig sgd(double lr, double momentum, boolean nesterov, double weightDecay) {
+        return new OptimizerConfig("sgd", lr, weightDecay, momentum, null, nesterov, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------------------
+
+    private float[] gaussianFloats(int n) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            double u = 1.0 - random.nextDouble(), v = random.nextDouble();
+            out[i] = (float) (Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+        }
+        return out;
+    }
+
+    /** The same values in both precisions, so that only the computation differs. */
+    private static double[] roundedToFloat(double[] values) {
+        double[] out = new double[values.length];
+        for (int i = 0; i < values.length; i++) out[i] = (float) values[i];
+        return out;
+    }
+
+    private static double[] toDoubles(float[] values) {
+        double[] out = new double[values.length];
+        for (int i = 0; i < values.length; i++) out[i] = values[i];
+        return out;
+    }
+}
