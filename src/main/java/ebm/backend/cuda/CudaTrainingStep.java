@@ -72,10 +72,7 @@ public final class CudaTrainingStep implements AutoCloseable {
             throw new IllegalArgumentException(initialParams.length + " parameters for a model of " + size);
         }
         probesPerSample = switch (objective) {
-            case ExactObjective e -> {
-                mlp.resolve(e.trace());
-                yield 0;
-            }
+            case ExactObjective e -> 0;
             case HutchinsonObjective h -> h.probes();
             case SlicedObjective s -> s.probes();
             case DenoisingObjective d -> 0;
@@ -269,7 +266,7 @@ public final class CudaTrainingStep implements AutoCloseable {
         int rows = to - from;
         DeviceNode losses = switch (objective) {
             case ExactObjective e -> {
-                DeviceNode[] exact = energy.exact(rows(tape, x, from, rows, 1));
+                DeviceNode[] exact = energy.exact(rows(tape, x, from, rows, 1), e.trace());
                 yield tape.combine(exact[0], exact[1], -1, 0.5);
             }
             case HutchinsonObjective h -> {
@@ -289,6 +286,7 @@ public final class CudaTrainingStep implements AutoCloseable {
         };
         DeviceNode sum = tape.sum(losses);
         tape.backward(sum);
+        energy.finishGradient();
         gemmsPerStep += tape.gemms();
         return sum.address();
     }

@@ -86,11 +86,35 @@ public final class DeviceTape {
 
     // ---------------------------------------------------------------- products
 
-    /** Row-major C[n x m] = α op(A) op(B) + β C through the column-major BLAS: Cᵀ = op(B)ᵀ op(A)ᵀ. */
+    /** Row-major C[n x m] = op(A) op(B) + β C through the column-major BLAS: Cᵀ = op(B)ᵀ op(A)ᵀ. */
     private void gemm(boolean transA, boolean transB, int n, int m, int k, long a, int lda, long b, int ldb, float beta,
                       long c, int ldc) {
-        blas.gemm(transB, transA, m, n, k, 1f, b, ldb, a, lda, beta, c, ldc);
+        gemm(transA, transB, n, m, k, 1f, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /** Row-major C[n x m] = α op(A) op(B) + β C, not recorded on the tape (for values treated as constants). */
+    public void gemm(boolean transA, boolean transB, int n, int m, int k, float alpha, long a, int lda, long b, int ldb,
+                     float beta, long c, int ldc) {
+        blas.gemm(transB, transA, m, n, k, alpha, b, ldb, a, lda, beta, c, ldc);
         gemms++;
+    }
+
+    /** Device memory from this tape's arena (for values computed outside the tape's ops). */
+    public long allocate(long floats, String label) {
+        return arena.allocate(4L * floats, label).address();
+    }
+
+    /** *out = Σ x·y over n elements: block partials, then one block over them (the same bits on every run). */
+    public void dot(long x, long y, long n, long out) {
+        int blocks = Math.min(256, DeviceKernels.blocksFor(n));
+        long partials = allocate(blocks, "reduction partials");
+        kernels.launch("ebm_reduce_dot_f32", blocks, k -> k.i64(x).i64(y).i64(n).f32(1f).i64(partials));
+        kernels.launch("ebm_reduce_sum_f32", 1, k -> k.i64(partials).i64(blocks).f32(1f).i64(out));
+    }
+
+    /** Launches a grid-stride kernel of kernels/ over `work` elements. */
+    public void launch(String kernel, long work, java.util.function.Consumer<KernelArgs> args) {
+        kernels.launch(kernel, work, args);
     }
 
     /** A [n x k] times B[m x k] transposed: [n x m]. */

@@ -162,7 +162,7 @@ public final class StepParityChecks {
     public List<ParityResult> objectives() {
         List<ParityResult> results = new ArrayList<>();
         long seed = random.nextLong();
-        List<Objective> objectives = List.of(new ExactObjective(TraceAlgorithm.PER_DIMENSION),
+        List<Objective> objectives = List.of(new ExactObjective(TraceAlgorithm.PER_DIMENSION), new ExactObjective(TraceAlgorithm.ROW_SPACE),
                 new HutchinsonObjective(3, ProbeDistribution.GAUSSIAN, seed), new HutchinsonObjective(2, ProbeDistribution.RADEMACHER, seed),
                 new SlicedObjective(2, ProbeDistribution.GAUSSIAN, seed), new DenoisingObjective(0.3, seed));
         Activation[] activations = Activation.values();
@@ -195,7 +195,7 @@ public final class StepParityChecks {
         List<String> pairs = new ArrayList<>();
         pairs.add(String.format("loss: device %.9g, reference %.9g", gotLoss, wantLoss));
         pairs.addAll(KernelParityChecks.worstPairs(got.length, i -> Math.abs(got[i] - want[i]), i -> got[i], i -> want[i]).subList(0, 2));
-        String name = objective.name() + (objective instanceof HutchinsonObjective h ? "-" + h.probes() + " " + h.distribution().configName()
+        String name = objective.name() + (objective instanceof ExactObjective e ? " " + e.trace().configName() : objective instanceof HutchinsonObjective h ? "-" + h.probes() + " " + h.distribution().configName()
                 : objective instanceof SlicedObjective s ? "-" + s.probes() : "");
         return new ParityResult("objective " + name, "B=" + batch + " D=" + spec.inputDim() + " H=" + spec.width(1) + ","
                 + spec.width(2) + " " + spec.activation().configName(), "fp32", worst, OBJECTIVE_TOLERANCE,
