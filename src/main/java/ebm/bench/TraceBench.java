@@ -64,7 +64,7 @@ public final class TraceBench {
     public record Settings(List<Integer> dims, int hidden, int layers, int batch, List<String> methods,
                            double budgetSeconds, int errorDraws, double warmupSeconds, double timingSeconds,
                            double maxStepSeconds, double sigma, double lr, int trainPoints, int heldOutPoints,
-                           int curvePoints) {
+                           int curvePoints, String backend) {
         public Settings {
             if (dims.isEmpty()) throw new EbmException("--dims needs at least one dimension");
             for (int d : dims) if (d < 1) throw new EbmException("--dims entries must be >= 1, got " + d);
@@ -79,13 +79,27 @@ public final class TraceBench {
             if (!(lr > 0)) throw new EbmException("--lr must be > 0, got " + lr);
             dims = List.copyOf(dims);
             methods = List.copyOf(methods);
+            backend = backend == null ? "cpu" : backend;
+            if (!List.of("cpu", "cuda", "cuda-emulated").contains(backend)) {
+                throw new EbmException("unknown --backend '" + backend + "'; allowed: cpu, cuda, cuda-emulated");
+            }
+        }
+
+        /** The CSV's backend column: where the step ran and in what precision. */
+        public String backendLabel() {
+            return backend.equals("cpu") ? "cpu-fp64" : backend + "-fp32";
+        }
+
+        public Settings withBackend(String backend) {
+            return new Settings(dims, hidden, layers, batch, methods, budgetSeconds, errorDraws, warmupSeconds,
+                    timingSeconds, maxStepSeconds, sigma, lr, trainPoints, heldOutPoints, curvePoints, backend);
         }
 
         /** The full grid, or with quick a small one that finishes in about a minute on 2 cores. */
         public static Settings defaults(boolean quick) {
             return quick
-                    ? new Settings(List.of(2, 16), 32, 2, 64, DEFAULT_METHODS, 1.0, 10, 0.3, 0.3, 2.0, 0.1, 2e-3, 2048, 256, 8)
-                    : new Settings(DEFAULT_DIMS, 128, 3, 256, DEFAULT_METHODS, 5.0, 30, 1.0, 1.5, 2.0, 0.1, 2e-3, 4096, 1000, 12);
+                    ? new Settings(List.of(2, 16), 32, 2, 64, DEFAULT_METHODS, 1.0, 10, 0.3, 0.3, 2.0, 0.1, 2e-3, 2048, 256, 8, "cpu")
+                    : new Settings(DEFAULT_DIMS, 128, 3, 256, DEFAULT_METHODS, 5.0, 30, 1.0, 1.5, 2.0, 0.1, 2e-3, 4096, 1000, 12, "cpu");
         }
 
         public Settings with(List<Integer> dims, Integer hidden, Integer layers, Integer batch, List<String> methods,
@@ -94,17 +108,17 @@ public final class TraceBench {
                     layers != null ? layers : this.layers, batch != null ? batch : this.batch,
                     methods != null ? methods : this.methods, budget != null ? budget : budgetSeconds,
                     draws != null ? draws : errorDraws, warmupSeconds, timingSeconds, maxStepSeconds, sigma, lr,
-                    trainPoints, heldOutPoints, curvePoints);
+                    trainPoints, heldOutPoints, curvePoints, backend);
         }
 
         public Settings withTiming(double warmup, double timing, double maxStep) {
             return new Settings(dims, hidden, layers, batch, methods, budgetSeconds, errorDraws, warmup, timing, maxStep,
-                    sigma, lr, trainPoints, heldOutPoints, curvePoints);
+                    sigma, lr, trainPoints, heldOutPoints, curvePoints, backend);
         }
 
         public Settings withData(int train, int heldOut, int curve) {
             return new Settings(dims, hidden, layers, batch, methods, budgetSeconds, errorDraws, warmupSeconds,
-                    timingSeconds, maxStepSeconds, sigma, lr, train, heldOut, curve);
+                    timingSeconds, maxStepSeconds, sigma, lr, train, heldOut, curve, backend);
         }
     }
 
@@ -202,12 +216,22 @@ public final class TraceBench {
 
     public static EstimatorError estimatorError(String method, Objective objective, Mlp mlp, double[] params, double[] x,
                                                 int batch, ExactReference exact, int draws) {
-        int n = params.length;
+        return estimatorError(method, (xs, step, grad) -> objective.evaluate(mlp, params, xs, batch, step, grad), x,
+                params.length, exact, draws);
+    }
+
+    /** A loss and its gradient at fixed parameters for a batch and a step (which keys the probes or noise). */
+    interface LossAndGradient {
+        double at(double[] x, long step, double[] grad);
+    }
+
+    static EstimatorError estimatorError(String method, LossAndGradient objective, double[] x, int n, ExactReference exact,
+                                         int draws) {
         double[] losses = new double[draws];
         double[][] grads = new double[draws][n];
         double[] meanGrad = new double[n];
         for (int r = 0; r < draws; r++) {
-            losses[r] = objective.evaluate(mlp, params, x, batch, ERROR_STEP_BASE + r, grads[r]);
+            losses[r] = objective.at(x, ERROR_STEP_BASE + r, grads[r]);
             requireFinite(method, losses[r], grads[r]);
         }
         // Means and variances are taken relative to the first draw, so identical draws give exactly zero spread.
@@ -286,50 +310,52 @@ public final class TraceBench {
                               double[] train, int nTrain, Npy.Matrix heldOut, double[] trueScores) {
         int dim = mlp.dim(), batch = s.batch();
         Objective objective = objective(method, s.sigma());
-        double[] params = init.clone();
-        double[] grad = new double[params.length];
-        // Validate before timing: a finite loss and gradient (the exact algorithms were cross-checked per D).
-        long t0 = System.nanoTime();
-        double loss = objective.evaluate(mlp, params, batchX, batch, 1, grad);
-        double firstSeconds = (System.nanoTime() - t0) * 1e-9;
-        requireFinite(method, loss, grad);
-        if (isExact(method) && Math.abs(loss - exact.loss()) > 1e-10 * Math.max(1, Math.abs(exact.loss()))) {
-            throw new IllegalStateException(method + " loss " + loss + " differs from the exact reference " + exact.loss());
+        String unavailable = MethodRunner.unavailableReason(s, objective);
+        if (unavailable != null) return skipped(s, method, dim, -1, Double.NaN, exact.loss(), unavailable);
+        double ms;
+        int reps;
+        MethodRunner.Cost cost;
+        try (MethodRunner runner = MethodRunner.open(s, objective, mlp, init)) {
+            double[] grad = new double[init.length];
+            // Validate before timing: a finite loss and gradient, and the exact methods' loss equal to the reference
+            // (the exact algorithms were cross-checked per D; the GPU computes in fp32).
+            long t0 = System.nanoTime();
+            double loss = runner.lossAndGradient(batchX, 1, grad);
+            double firstSeconds = (System.nanoTime() - t0) * 1e-9;
+            requireFinite(method, loss, grad);
+            if (isExact(method) && Math.abs(loss - exact.loss()) > runner.lossTolerance() * Math.max(1, Math.abs(exact.loss()))) {
+                throw new IllegalStateException(method + " loss " + loss + " differs from the exact reference " + exact.loss());
+            }
+            cost = runner.measureStep(batchX, 2);
+            double stepSeconds = Math.min(firstSeconds, cost.seconds());
+            if (stepSeconds > s.maxStepSeconds()) {
+                return skipped(s, method, dim, cost.peakBytes(), cost.gflop(), exact.loss(), String.format(
+                        "one step took %.1f s > %.1f s (--max-step-seconds)", stepSeconds, s.maxStepSeconds()));
+            }
+            long step = 3;
+            for (long warmEnd = System.nanoTime() + (long) (s.warmupSeconds() * 1e9); System.nanoTime() < warmEnd && step < 200; step++) {
+                runner.trainStep(batchX, step);
+            }
+            List<Double> times = new ArrayList<>();
+            long timingEnd = System.nanoTime() + (long) (s.timingSeconds() * 1e9);
+            for (; times.size() < 3 || (System.nanoTime() < timingEnd && times.size() < 30); step++) {
+                long start = System.nanoTime();
+                runner.trainStep(batchX, step);
+                times.add((System.nanoTime() - start) / 1e6);
+            }
+            times.sort(null);
+            ms = times.get(times.size() / 2);
+            reps = times.size();
         }
-        Optimizer adam = Optimizers.adamw(new AdamWOptions(s.lr(), 0.9, 0.999, 1e-8, 0), mlp.layout());
-        long flops0 = Gemm.flops(), bytes0 = Tape.bytesAllocated();
-        t0 = System.nanoTime();
-        objective.evaluate(mlp, params, batchX, batch, 2, grad);
-        adam.step(params, grad, 1.0);
-        double secondSeconds = (System.nanoTime() - t0) * 1e-9;
-        long peakBytes = Tape.bytesAllocated() - bytes0;
-        double gflop = (Gemm.flops() - flops0) / 1e9;
-        double stepSeconds = Math.min(firstSeconds, secondSeconds);
-        if (stepSeconds > s.maxStepSeconds()) {
-            return skipped(s, method, dim, peakBytes, gflop, exact.loss(), String.format(
-                    "one step took %.1f s > %.1f s (--max-step-seconds)", stepSeconds, s.maxStepSeconds()));
-        }
-        long step = 3;
-        for (long warmEnd = System.nanoTime() + (long) (s.warmupSeconds() * 1e9); System.nanoTime() < warmEnd && step < 200; step++) {
-            objective.evaluate(mlp, params, batchX, batch, step, grad);
-            adam.step(params, grad, 1.0);
-        }
-        List<Double> times = new ArrayList<>();
-        long timingEnd = System.nanoTime() + (long) (s.timingSeconds() * 1e9);
-        for (; times.size() < 3 || (System.nanoTime() < timingEnd && times.size() < 30); step++) {
-            long start = System.nanoTime();
-            objective.evaluate(mlp, params, batchX, batch, step, grad);
-            adam.step(params, grad, 1.0);
-            times.add((System.nanoTime() - start) / 1e6);
-        }
-        times.sort(null);
-        double ms = times.get(times.size() / 2);
 
         // Exact methods draw nothing, so two evaluations show their zero spread (measured, not assumed) cheaply.
         int draws = isExact(method) ? 2 : s.errorDraws();
-        EstimatorError err = estimatorError(method, objective, mlp, init, batchX, batch, exact, draws);
+        EstimatorError err;
+        try (MethodRunner runner = MethodRunner.open(s, objective, mlp, init)) {
+            err = estimatorError(method, runner::lossAndGradient, batchX, init.length, exact, draws);
+        }
         Training t = train(s, objective, mlp, init, train, nTrain, heldOut, trueScores);
-        return new Row(method, dim, s.hidden(), s.layers(), batch, ms, times.size(), peakBytes, gflop, exact.loss(),
+        return new Row(method, dim, s.hidden(), s.layers(), batch, ms, reps, cost.peakBytes(), cost.gflop(), exact.loss(),
                 err.lossMean(), err.lossRelVar(), err.gradRelVar(), err.gradRelBias(), t.fisher(), t.steps(), t.curve(), "");
     }
 
@@ -348,37 +374,34 @@ public final class TraceBench {
     static Training train(Settings s, Objective objective, Mlp mlp, double[] init, double[] train, int nTrain,
                           Npy.Matrix heldOut, double[] trueScores) {
         int dim = mlp.dim(), batch = s.batch();
-        double[] params = init.clone();
-        double[] grad = new double[params.length];
         double[] x = new double[batch * dim];
-        Optimizer adam = Optimizers.adamw(new AdamWOptions(s.lr(), 0.9, 0.999, 1e-8, 0), mlp.layout());
         List<CurvePoint> curve = new ArrayList<>();
-        curve.add(new CurvePoint(0, 0, fisher(mlp, params, heldOut, trueScores)));
+        curve.add(new CurvePoint(0, 0, fisher(mlp, init, heldOut, trueScores)));
         long budgetNanos = (long) (s.budgetSeconds() * 1e9), trained = 0, steps = 0;
         long nextEval = budgetNanos / s.curvePoints();
         int cursor = 0;
-        while (trained < budgetNanos) {
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(train, cursor * dim, x, b * dim, dim);
-                cursor = (cursor + 1) % nTrain;
+        try (MethodRunner runner = MethodRunner.open(s, objective, mlp, init)) {
+            while (trained < budgetNanos) {
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(train, cursor * dim, x, b * dim, dim);
+                    cursor = (cursor + 1) % nTrain;
+                }
+                long t0 = System.nanoTime();
+                double loss = runner.trainStep(x, 10 + steps);
+                trained += System.nanoTime() - t0;
+                steps++;
+                if (!Double.isFinite(loss)) break; // the curve ends at the last finite point; Fisher says the rest
+                if (trained >= nextEval || trained >= budgetNanos) {
+                    curve.add(new CurvePoint(trained * 1e-9, steps, fisher(mlp, runner.params(), heldOut, trueScores)));
+                    nextEval += budgetNanos / s.curvePoints();
+                }
             }
-            long t0 = System.nanoTime();
-            double loss = objective.evaluate(mlp, params, x, batch, 10 + steps, grad);
-            adam.step(params, grad, 1.0);
-            trained += System.nanoTime() - t0;
-            steps++;
-            if (!Double.isFinite(loss)) break; // the curve ends at the last finite point; Fisher says the rest
-            if (trained >= nextEval || trained >= budgetNanos) {
-                curve.add(new CurvePoint(trained * 1e-9, steps, fisher(mlp, params, heldOut, trueScores)));
-                nextEval += budgetNanos / s.curvePoints();
-            }
+            double last = fisher(mlp, runner.params(), heldOut, trueScores);
+            if (curve.getLast().steps() != steps) curve.add(new CurvePoint(trained * 1e-9, steps, last));
+            return new Training(last, steps, curve);
         }
-        double last = fisher(mlp, params, heldOut, trueScores);
-        if (curve.getLast().steps() != steps) curve.add(new CurvePoint(trained * 1e-9, steps, last));
-        return new Training(last, steps, curve);
     }
 
-    /** The truth's score on the held-out points, computed once per D (a full-covariance mixture costs K·D² a point). */
     static double[] trueScores(Density density, Npy.Matrix points) {
         int d = points.cols();
         double[] out = new double[points.rows() * d];

@@ -37,24 +37,24 @@ public final class TraceBenchReport {
     public static void write(Path dir, Settings s, List<Row> rows, double gemmRate, String machine) {
         try {
             Files.createDirectories(dir);
-            Files.writeString(dir.resolve("results.csv"), csv(rows));
+            Files.writeString(dir.resolve("results.csv"), csv(rows, s.backendLabel()));
             Files.writeString(dir.resolve("curves.csv"), curvesCsv(rows));
             Files.writeString(dir.resolve("report.md"), markdown(s, rows, gemmRate, machine));
         } catch (IOException e) {
             throw new EbmException("cannot write to " + dir + ": " + e.getMessage());
         }
-        plots(dir, rows);
+        plots(dir, rows, s.backendLabel());
     }
 
     private static String num(double v, String format) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, format, v) : "";
     }
 
-    public static String csv(List<Row> rows) {
+    public static String csv(List<Row> rows, String backendLabel) {
         StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
         for (Row r : rows) {
             sb.append(String.join(",", r.method(), Integer.toString(r.dim()), Integer.toString(r.hidden()),
-                    Integer.toString(r.layers()), Integer.toString(r.batch()), "cpu-fp64", num(r.msPerStep(), "%.4f"),
+                    Integer.toString(r.layers()), Integer.toString(r.batch()), backendLabel, num(r.msPerStep(), "%.4f"),
                     Integer.toString(r.reps()), r.peakBytes() < 0 ? "" : Long.toString(r.peakBytes()),
                     num(r.gflopPerStep(), "%.5f"), num(r.lossExact(), "%.10g"), num(r.lossMean(), "%.10g"),
                     num(r.lossRelVar(), "%.5g"), num(r.gradRelVar(), "%.5g"), num(r.gradRelBias(), "%.5g"),
@@ -199,7 +199,7 @@ public final class TraceBenchReport {
     }
 
     public static String markdown(Settings s, List<Row> rows, double gemmRate, String machine) {
-        StringBuilder sb = new StringBuilder("# Exact Hessian trace vs estimators (CPU, fp64)\n\n");
+        StringBuilder sb = new StringBuilder("# Exact Hessian trace vs estimators (" + s.backendLabel() + ")\n\n");
         sb.append(String.format(Locale.ROOT, "Softplus MLP H=%d×%d, batch B=%d, AdamW (lr %.0e), mixture data (8 components, "
                         + "condition 10, mean scale 2). %s GEMM rate (1024³, same routine, this run): %.1f GFLOP/s.%n%n",
                 s.hidden(), s.layers(), s.batch(), s.lr(), machine, gemmRate));
@@ -282,10 +282,10 @@ public final class TraceBenchReport {
         return out;
     }
 
-    static void plots(Path dir, List<Row> rows) {
+    static void plots(Path dir, List<Row> rows, String backendLabel) {
         Map<String, List<Row>> byMethod = byMethod(rows);
         if (byMethod.isEmpty()) return;
-        XYChart time = chart("Training step time vs D (CPU fp64)", "D (log)", "ms per step (log)", true, true);
+        XYChart time = chart("Training step time vs D (" + backendLabel + ")", "D (log)", "ms per step (log)", true, true);
         for (Map.Entry<String, List<Row>> e : byMethod.entrySet()) {
             time.addSeries(e.getKey(), e.getValue().stream().mapToDouble(Row::dim).toArray(),
                     e.getValue().stream().mapToDouble(Row::msPerStep).toArray()).setMarker(SeriesMarkers.CIRCLE);

@@ -53,6 +53,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     private long stepsRun;
     private long launchesPerStep;
     private long gemmsPerStep;
+    private long flopsPerStep;
 
     public CudaTrainingStep(KernelLauncher launcher, Blas blas, MlpSpec spec, Objective objective, OptimizerConfig optimizer,
                             long seed, int batch, Double clip, double[] initialParams) {
@@ -206,6 +207,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     private void lossAndGradient() {
         arena.reset();
         gemmsPerStep = 0;
+        flopsPerStep = 0;
         long n = size;
         fill(gradA.address(), n, 0f);
         fill(gradB.address(), n, 0f);
@@ -288,6 +290,7 @@ public final class CudaTrainingStep implements AutoCloseable {
         tape.backward(sum);
         energy.finishGradient();
         gemmsPerStep += tape.gemms();
+        flopsPerStep += tape.flops();
         return sum.address();
     }
 
@@ -374,6 +377,11 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     public long gemmsPerStep() {
         return gemmsPerStep;
+    }
+
+    /** GEMM floating-point operations of one step's loss and gradient (the optimizer's few per parameter aside). */
+    public long flopsPerStep() {
+        return flopsPerStep;
     }
 
     public boolean captured() {

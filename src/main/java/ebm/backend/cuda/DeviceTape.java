@@ -18,6 +18,7 @@ public final class DeviceTape {
     private final DeviceArena arena;
     private final List<DeviceNode> nodes = new ArrayList<>();
     private long gemms;
+    private long flops;
 
     public DeviceTape(DeviceKernels kernels, Blas blas, DeviceArena arena) {
         this.kernels = kernels;
@@ -28,6 +29,11 @@ public final class DeviceTape {
     /** GEMM calls queued by this tape (forward and backward). */
     public long gemms() {
         return gemms;
+    }
+
+    /** Floating-point operations of those GEMMs (2mnk each): nearly all of a step's arithmetic. */
+    public long flops() {
+        return flops;
     }
 
     private DeviceNode record(int rows, int cols, boolean requiresGrad, String label) {
@@ -97,6 +103,7 @@ public final class DeviceTape {
                      float beta, long c, int ldc) {
         blas.gemm(transB, transA, m, n, k, alpha, b, ldb, a, lda, beta, c, ldc);
         gemms++;
+        flops += 2L * n * m * k;
     }
 
     /** Device memory from this tape's arena (for values computed outside the tape's ops). */

@@ -1,0 +1,154 @@
+package ebm.bench;
+
+import ebm.backend.cpu.Gemm;
+import ebm.backend.cuda.CudaBackends;
+import ebm.backend.cuda.CudaTrainingStep;
+import ebm.config.OptimizerConfig;
+import ebm.model.Mlp;
+import ebm.objective.DenoisingObjective;
+import ebm.objective.ExactObjective;
+import ebm.objective.HutchinsonObjective;
+import ebm.objective.Objective;
+import ebm.objective.SlicedObjective;
+import ebm.optim.AdamWOptions;
+import ebm.optim.Optimizer;
+import ebm.optim.Optimizers;
+import ebm.tape.Tape;
+
+/**
+ * Where the trace benchmark's steps run, from given parameters: the fp64 CPU objective with AdamW, or the CUDA
+ * training step (fp32, AdamW on the device). A training step is loss + parameter gradient + AdamW, on both.
+ */
+abstract class MethodRunner implements AutoCloseable {
+
+    /** One step's cost: wall seconds, bytes of working memory (tape on the CPU, device memory on the GPU), GFLOP. */
+    record Cost(double seconds, long peakBytes, double gflop) {}
+
+    /** Null when the method runs on the settings' backend, else why not (the row is skipped with it). */
+    static String unavailableReason(TraceBench.Settings s, Objective objective) {
+        if (s.backend().equals("cpu")) return null;
+        boolean onDevice = objective instanceof ExactObjective || objective instanceof HutchinsonObjective
+                || objective instanceof SlicedObjective || objective instanceof DenoisingObjective;
+        return onDevice ? null : objective.name() + " is not available on backend " + s.backend() + " yet";
+    }
+
+    static MethodRunner open(TraceBench.Settings s, Objective objective, Mlp mlp, double[] init) {
+        return s.backend().equals("cpu") ? new Cpu(s, objective, mlp, init) : new Cuda(s, objective, mlp, init);
+    }
+
+    /** Loss and gradient at the current parameters (no update); step keys the probes or noise. */
+    abstract double lossAndGradient(double[] x, long step, double[] grad);
+
+    /** Loss + gradient + AdamW; returns the loss. */
+    abstract double trainStep(double[] x, long step);
+
+    /** One training step, measured. */
+    abstract Cost measureStep(double[] x, long step);
+
+    abstract double[] params();
+
+    /** How close an exact method's loss must be to the fp64 reference. */
+    abstract double lossTolerance();
+
+    @Override
+    public void close() {}
+
+    private static final class Cpu extends MethodRunner {
+        private final Objective objective;
+        private final Mlp mlp;
+        private final int batch;
+        private final double[] params;
+        private final double[] grad;
+        private final Optimizer adam;
+
+        Cpu(TraceBench.Settings s, Objective objective, Mlp mlp, double[] init) {
+            this.objective = objective;
+            this.mlp = mlp;
+            this.batch = s.batch();
+            this.params = init.clone();
+            this.grad = new double[init.length];
+            this.adam = Optimizers.adamw(new AdamWOptions(s.lr(), 0.9, 0.999, 1e-8, 0), mlp.layout());
+        }
+
+        @Override
+        double lossAndGradient(double[] x, long step, double[] out) {
+            return objective.evaluate(mlp, params, x, batch, step, out);
+        }
+
+        @Override
+        double trainStep(double[] x, long step) {
+            double loss = objective.evaluate(mlp, params, x, batch, step, grad);
+            adam.step(params, grad, 1.0);
+            return loss;
+        }
+
+        @Override
+        Cost measureStep(double[] x, long step) {
+            long flops0 = Gemm.flops(), bytes0 = Tape.bytesAllocated(), t0 = System.nanoTime();
+            trainStep(x, step);
+            double seconds = (System.nanoTime() - t0) * 1e-9;
+            return new Cost(seconds, Tape.bytesAllocated() - bytes0, (Gemm.flops() - flops0) / 1e9);
+        }
+
+        @Override
+        double[] params() {
+            return params.clone();
+        }
+
+        @Override
+        double lossTolerance() {
+            return 1e-10;
+        }
+    }
+
+    private static final class Cuda extends MethodRunner {
+        private final CudaBackends.Runtime runtime;
+        private final CudaTrainingStep step;
+
+        Cuda(TraceBench.Settings s, Objective objective, Mlp mlp, double[] init) {
+            runtime = CudaBackends.open(s.backend());
+            OptimizerConfig adam = new OptimizerConfig("adamw", s.lr(), 0.0, null, null, null, 0.9, 0.999, 1e-8, null, null,
+                    null, null, null, null, null);
+            try {
+                step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, adam, 0, s.batch(), null, init);
+            } catch (RuntimeException e) {
+                runtime.close();
+                throw e;
+            }
+        }
+
+        @Override
+        double lossAndGradient(double[] x, long stepNumber, double[] grad) {
+            return step.lossAndGradient(x, stepNumber, grad);
+        }
+
+        @Override
+        double trainStep(double[] x, long stepNumber) {
+            return step.step(x, stepNumber, 1.0).loss(); // reads the loss back: the step has finished on the device
+        }
+
+        @Override
+        Cost measureStep(double[] x, long stepNumber) {
+            long t0 = System.nanoTime();
+            trainStep(x, stepNumber);
+            double seconds = (System.nanoTime() - t0) * 1e-9;
+            return new Cost(seconds, step.peakDeviceBytes(), step.flopsPerStep() / 1e9);
+        }
+
+        @Override
+        double[] params() {
+            return step.params();
+        }
+
+        @Override
+        double lossTolerance() {
+            return 1e-4; // fp32 against fp64 (StepParityChecks' objective tolerance)
+        }
+
+        @Override
+        public void close() {
+            step.close();
+            runtime.close();
+        }
+    }
+}
