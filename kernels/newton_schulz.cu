@@ -19,3 +19,38 @@ extern "C" __global__ void ebm_scale_by_power_f32(const float* x, long long n, c
         out[i] = x[i] * s;
     }
 }
+
+// Muon's pieces around the Newton–Schulz GEMMs (ebm.optim.Muon), per weight matrix of n elements:
+// b ← μb + (1 − μ)g; u = (1 − μ)g + μb (Nesterov) or b.
+extern "C" __global__ void ebm_muon_momentum_f32(const float* grad, float* buffer, long long n, float mu, int nesterov,
+                                                 float* update) {
+    const float keep = 1.0f - mu;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        float g = grad[i];
+        float b = mu * buffer[i] + keep * g;
+        buffer[i] = b;
+        update[i] = nesterov ? keep * g + mu * b : b;
+    }
+}
+
+// out = x / (√(*sum_squares) + eps): the Frobenius normalisation before the iteration.
+extern "C" __global__ void ebm_normalize_f32(const float* x, long long n, const float* sum_squares, float eps, float* out) {
+    const float s = 1.0f / (sqrtf(*sum_squares) + eps);
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        out[i] = x[i] * s;
+    }
+}
+
+struct MuonScalarsInDevice {
+    double lr;            // this step's learning rate (schedule applied), written by the host
+    double weight_decay;
+};
+
+// θ ← θ(1 − lr·λ) − lr·scale·O, with lr from device memory and scale = √max(1, rows/cols).
+extern "C" __global__ void ebm_muon_apply_f32(float* params, const float* orthogonal, long long n,
+                                              const MuonScalarsInDevice* s, float scale) {
+    const float lr = (float)s->lr, decay_factor = (float)(1.0 - s->lr * s->weight_decay);
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        params[i] = params[i] * decay_factor - lr * scale * orthogonal[i];
+    }
+}

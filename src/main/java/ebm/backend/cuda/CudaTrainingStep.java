@@ -46,7 +46,7 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     private final DeviceBuffer params, grad, gradA, gradB, before, delta, lastUpdate;
     private final DeviceBuffer x, probes, noisy, target, philoxKey, scalars, partials;
-    private final DeviceBuffer expAvg, expAvgSq, momentumBuffer, optimizerScalars;
+    private final DeviceOptimizer deviceOptimizer;
     private final int probesPerSample;
 
     private KernelLauncher.Graph graph;
@@ -80,10 +80,6 @@ public final class CudaTrainingStep implements AutoCloseable {
             default -> throw new EbmException("objective." + "name: " + objective.name() + " is not available on backend cuda yet "
                     + "(available there: exact, hutchinson, sliced, denoising); use backend: cpu");
         };
-        if (!optimizer.name().equals("adamw") && !optimizer.name().equals("sgd")) {
-            throw new EbmException("optimizer.name: " + optimizer.name() + " is not available on backend cuda yet "
-                    + "(available there: adamw, sgd); use backend: cpu");
-        }
         long n = size;
         params = launcher.allocate(4 * n, "parameters");
         grad = launcher.allocate(4 * n, "gradient");
@@ -101,20 +97,10 @@ public final class CudaTrainingStep implements AutoCloseable {
         philoxKey = launcher.allocate(16, "Philox key");
         scalars = launcher.allocate(4L * SLOTS, "step scalars");
         partials = launcher.allocate(4L * PARTIALS, "reduction partials");
-        boolean adamw = optimizer.name().equals("adamw");
-        expAvg = adamw ? launcher.allocate(4 * n, "AdamW exp_avg") : null;
-        expAvgSq = adamw ? launcher.allocate(4 * n, "AdamW exp_avg_sq") : null;
-        momentumBuffer = !adamw && optimizer.momentum() != 0 ? launcher.allocate(4 * n, "SGD momentum buffer") : null;
-        optimizerScalars = launcher.allocate(adamw ? 8L * 9 : 8L * 6, "optimizer scalars");
+        deviceOptimizer = DeviceOptimizer.create(optimizer, mlp.layout(), launcher, kernels, blas);
 
         launcher.write(params, toFloats(initialParams));
         kernels.launch("ebm_fill_f32", n, a -> a.pointer(lastUpdate).i64(n).f32(0f));
-        if (expAvg != null) {
-            kernels.launch("ebm_fill_f32", n, a -> a.pointer(expAvg).i64(n).f32(0f));
-            kernels.launch("ebm_fill_f32", n, a -> a.pointer(expAvgSq).i64(n).f32(0f));
-        }
-        if (momentumBuffer != null) kernels.launch("ebm_fill_f32", n, a -> a.pointer(momentumBuffer).i64(n).f32(0f));
-        writeOptimizerScalars(0);
         launcher.write(philoxKey, new long[] {seedOf(objective, seed), 0});
         launcher.synchronize();
     }
@@ -126,24 +112,6 @@ public final class CudaTrainingStep implements AutoCloseable {
             case DenoisingObjective d -> d.seed();
             default -> seed;
         };
-    }
-
-    /** AdamWScalarsInDevice / SgdScalarsInDevice (kernels/adamw.cu, sgd.cu) with `steps` taken. */
-    private void writeOptimizerScalars(long steps) {
-        MemorySegment s = MemorySegment.ofArray(new byte[(int) optimizerScalars.bytes()]);
-        s.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0, steps);
-        s.set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, 8, optimizer.lr());
-        if (optimizer.name().equals("adamw")) {
-            double[] rest = {optimizer.beta1(), optimizer.beta2(), optimizer.eps(), optimizer.weightDecay(), Double.NaN,
-                    Double.NaN, Double.NaN};
-            for (int i = 0; i < rest.length; i++) s.set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, 16 + 8L * i, rest[i]);
-        } else {
-            s.set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, 16, optimizer.momentum());
-            s.set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, 24, optimizer.dampening());
-            s.set(java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED, 32, optimizer.weightDecay());
-            s.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 40, optimizer.nesterov() ? 1 : 0);
-        }
-        launcher.copyToDevice(s, optimizerScalars);
     }
 
     /**
@@ -179,8 +147,7 @@ public final class CudaTrainingStep implements AutoCloseable {
         if (x.length != batch * dim) throw new IllegalArgumentException("batch of " + x.length + " values, expected " + batch * dim);
         launcher.write(this.x, toFloats(x));
         launcher.copyToDevice(MemorySegment.ofArray(new long[] {step}), new DeviceBuffer(philoxKey.address() + 8, 8));
-        launcher.copyToDevice(MemorySegment.ofArray(new double[] {optimizer.lr() * lrScale}),
-                new DeviceBuffer(optimizerScalars.address() + 8, 8));
+        deviceOptimizer.setLearningRate(lrScale);
     }
 
     /** Everything one step queues; it allocates the same sizes in the same order every time (see DeviceArena). */
@@ -300,14 +267,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     }
 
     private void optimizerStep(long n) {
-        if (optimizer.name().equals("adamw")) {
-            kernels.launch("ebm_adamw_advance", 1, a -> a.pointer(optimizerScalars));
-            kernels.launch("ebm_adamw_step_f32", n, a -> a.pointer(params).pointer(grad).pointer(expAvg).pointer(expAvgSq).i64(n).pointer(optimizerScalars));
-        } else {
-            long buffer = momentumBuffer == null ? 0 : momentumBuffer.address();
-            kernels.launch("ebm_sgd_step_f32", n, a -> a.pointer(params).pointer(grad).i64(buffer).i64(n).pointer(optimizerScalars));
-            kernels.launch("ebm_sgd_advance", 1, a -> a.pointer(optimizerScalars));
-        }
+        deviceOptimizer.step(params.address(), grad.address());
     }
 
     private long scalar(int slot) {
@@ -338,30 +298,12 @@ public final class CudaTrainingStep implements AutoCloseable {
     /** The optimizer's state in the CPU optimizer's format (so a run can resume on either backend). */
     public Map<String, double[]> optimizerState() {
         launcher.synchronize();
-        Map<String, double[]> state = new LinkedHashMap<>();
-        long steps = launcher.readLongs(optimizerScalars, 1)[0];
-        state.put("step", new double[] {steps});
-        if (expAvg != null) {
-            state.put("exp_avg", toDoubles(launcher.readFloats(expAvg, size)));
-            state.put("exp_avg_sq", toDoubles(launcher.readFloats(expAvgSq, size)));
-        }
-        if (momentumBuffer != null) state.put("momentum_buffer", toDoubles(launcher.readFloats(momentumBuffer, size)));
-        return state;
+        return deviceOptimizer.state();
     }
 
     /** Restores a state written by {@link #optimizerState()} or by the CPU optimizer of the same config. */
     public void loadOptimizerState(Map<String, double[]> state) {
-        double[] step = state.get("step");
-        if (step == null || step.length != 1) throw new EbmException("optimizer state has no 'step' counter");
-        for (String key : expAvg != null ? new String[] {"exp_avg", "exp_avg_sq"}
-                : momentumBuffer != null ? new String[] {"momentum_buffer"} : new String[0]) {
-            double[] values = state.get(key);
-            if (values == null || values.length != size) {
-                throw new EbmException("optimizer state '" + key + "' is missing or has the wrong size (model has " + size + " parameters)");
-            }
-            launcher.write(key.equals("exp_avg") ? expAvg : key.equals("exp_avg_sq") ? expAvgSq : momentumBuffer, toFloats(values));
-        }
-        writeOptimizerScalars((long) step[0]);
+        deviceOptimizer.loadState(state);
     }
 
     /** Replaces the parameters (e.g. from a resumed run's state). */
@@ -390,7 +332,7 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     /** Device bytes in use at the peak: the persistent buffers plus the arena's busiest step. */
     public long peakDeviceBytes() {
-        return arena.peakBytes() + 4L * size * (expAvg != null ? 9 : momentumBuffer != null ? 8 : 7);
+        return arena.peakBytes() + 4L * size * 7 + deviceOptimizer.stateBytes();
     }
 
     @Override

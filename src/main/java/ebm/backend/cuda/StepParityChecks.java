@@ -12,9 +12,6 @@ import ebm.objective.Objective;
 import ebm.objective.ProbeDistribution;
 import ebm.objective.SlicedObjective;
 import ebm.optim.Optimizer;
-import ebm.optim.Optimizers;
-import ebm.optim.SgdOptions;
-import ebm.optim.AdamWOptions;
 import ebm.tape.Node;
 import ebm.tape.Tape;
 import java.util.ArrayList;
@@ -212,6 +209,9 @@ public final class StepParityChecks {
         results.add(trainingStep("sliced-2, sgd momentum", spec, new SlicedObjective(2, ProbeDistribution.RADEMACHER, seed),
                 sgd(0.05, 0.9, false, 1e-3), null));
         results.add(trainingStep("denoising, sgd nesterov", spec, new DenoisingObjective(0.2, seed), sgd(0.02, 0.8, true, 0), null));
+        results.add(trainingStep("exact, muon (3 layers)", new MlpSpec(3, new int[] {12, 10, 14}, Activation.SILU),
+                new ExactObjective(TraceAlgorithm.AUTO), new OptimizerConfig("muon", 0.02, 0.01, null, null, null, null, null,
+                        null, 2e-3, null, null, null, null, null, null), null));
         results.add(trainingStep("hutchinson-1, sgd", spec, new HutchinsonObjective(1, ProbeDistribution.GAUSSIAN, seed), sgd(0.05, 0, false, 0), null));
         return results;
     }
@@ -221,9 +221,7 @@ public final class StepParityChecks {
         Mlp model = new Mlp(spec);
         double[] params = roundedToFloat(model.initialParams(random.nextLong()));
         double[] start = params.clone();
-        Optimizer optimizer = config.name().equals("adamw")
-                ? Optimizers.adamw(new AdamWOptions(config.lr(), config.beta1(), config.beta2(), config.eps(), config.weightDecay()), model.layout())
-                : Optimizers.sgd(new SgdOptions(config.lr(), config.momentum(), config.dampening(), config.nesterov(), config.weightDecay()), model.layout());
+        Optimizer optimizer = ebm.train.OptimizerFactory.create(config, model.layout());
         double worstLoss = 0;
         List<String> pairs = new ArrayList<>();
         double[] grad = new double[params.length];
@@ -252,7 +250,8 @@ public final class StepParityChecks {
             pairs.add(String.format("‖Δθ_device − Δθ_ref‖/‖Δθ_ref‖ = %.2e", changeError));
             // the loss must match to 1e-4, the parameters' change to 1e-3: scale the latter into the former's units
             double worst = Double.isNaN(worstLoss) || Double.isNaN(changeError) ? Double.NaN : Math.max(worstLoss, changeError / 10);
-            return new ParityResult("training step " + name, steps + " steps, B=" + batch + " D=2 H=16,16", "fp32", worst,
+            return new ParityResult("training step " + name, steps + " steps, B=" + batch + " D=" + spec.inputDim()
+                    + " H=" + java.util.Arrays.toString(spec.hidden()).replace(" ", ""), "fp32", worst,
                     OBJECTIVE_TOLERANCE, "max(|Δloss|/|loss|, ‖ΔΔθ‖/‖Δθ‖ / 10)", KernelParityChecks.problems(gotChange), pairs);
         }
     }

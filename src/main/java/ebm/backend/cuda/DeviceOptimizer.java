@@ -1,0 +1,372 @@
+package ebm.backend.cuda;
+
+import ebm.EbmException;
+import ebm.config.OptimizerConfig;
+import ebm.model.ParamLayout;
+import ebm.model.ParamView;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The optimizers of the CUDA training step, each the device twin of its ebm.optim class: the same update in fp32,
+ * the same state names and layout (so a run resumes on either backend), and everything that changes per step (the
+ * step counter, the scheduled learning rate) in device memory, so a captured step replays correctly.
+ */
+abstract class DeviceOptimizer {
+    protected final KernelLauncher launcher;
+    protected final DeviceKernels kernels;
+
+    DeviceOptimizer(KernelLauncher launcher, DeviceKernels kernels) {
+        this.launcher = launcher;
+        this.kernels = kernels;
+    }
+
+    static DeviceOptimizer create(OptimizerConfig c, ParamLayout layout, KernelLauncher launcher, DeviceKernels kernels,
+                                  Blas blas) {
+        int size = layout.size();
+        return switch (c.name()) {
+            case "adamw" -> new AdamW(launcher, kernels, c.lr(), c, new int[] {0}, new int[] {size});
+            case "sgd" -> new Sgd(launcher, kernels, c, size);
+            case "muon" -> new Muon(launcher, kernels, blas, c, layout);
+            default -> throw new EbmException("optimizer.name: " + c.name() + " is not available on backend cuda yet "
+                    + "(available there: adamw, sgd, muon); use backend: cpu");
+        };
+    }
+
+    /** Writes this step's learning rate(s), base × the schedule's factor, where the kernels read them. */
+    abstract void setLearningRate(double lrScale);
+
+    /** Queues one update of the flat parameters from the flat (clipped) gradient. */
+    abstract void step(long params, long grad);
+
+    abstract Map<String, double[]> state();
+
+    abstract void loadState(Map<String, double[]> state);
+
+    /** Device bytes of optimizer state. */
+    abstract long stateBytes();
+
+    protected void fill(DeviceBuffer buffer, float value) {
+        long n = buffer.bytes() / 4;
+        kernels.launch("ebm_fill_f32", n, a -> a.pointer(buffer).i64(n).f32(value));
+    }
+
+    protected double[] read(DeviceBuffer buffer) {
+        float[] f = launcher.readFloats(buffer, (int) (buffer.bytes() / 4));
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+
+    protected void write(DeviceBuffer buffer, Map<String, double[]> state, String key) {
+        double[] values = state.get(key);
+        long n = buffer.bytes() / 4;
+        if (values == null || values.length != n) {
+            throw new EbmException("optimizer state '" + key + "' is " + (values == null ? "missing" : "of length " + values.length)
+                    + ", expected " + n + " values");
+        }
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) f[i] = (float) values[i];
+        launcher.write(buffer, f);
+    }
+
+    protected static long counter(Map<String, double[]> state, String key) {
+        double[] v = state.get(key);
+        if (v == null || v.length != 1) throw new EbmException("optimizer state has no '" + key + "' counter");
+        return (long) v[0];
+    }
+
+    /** kernels/adamw.cu over ranges of the flat buffer, moments stored compactly over them (as ebm.optim.AdamW). */
+    static final class AdamW extends DeviceOptimizer {
+        private final double baseLr;
+        private final OptimizerConfig c;
+        private final int[] starts, lengths, compact;
+        private final DeviceBuffer expAvg, expAvgSq, scalars;
+
+        AdamW(KernelLauncher launcher, DeviceKernels kernels, double baseLr, OptimizerConfig c, int[] starts, int[] lengths) {
+            super(launcher, kernels);
+            this.baseLr = baseLr;
+            this.c = c;
+            this.starts = starts.clone();
+            this.lengths = lengths.clone();
+            this.compact = new int[starts.length];
+            int owned = 0;
+            for (int k = 0; k < starts.length; k++) {
+                compact[k] = owned;
+                owned += lengths[k];
+            }
+            expAvg = launcher.allocate(4L * Math.max(1, owned), "AdamW exp_avg");
+            expAvgSq = launcher.allocate(4L * Math.max(1, owned), "AdamW exp_avg_sq");
+            scalars = launcher.allocate(8L * 9, "AdamW scalars");
+            fill(expAvg, 0f);
+            fill(expAvgSq, 0f);
+            writeScalars(0);
+        }
+
+        /** AdamWScalarsInDevice: step, lr, β₁, β₂, eps, λ, then three values the advance kernel fills. */
+        private void writeScalars(long steps) {
+            MemorySegment s = MemorySegment.ofArray(new long[9]);
+            s.set(ValueLayout.JAVA_LONG, 0, steps);
+            double[] rest = {baseLr, c.beta1(), c.beta2(), c.eps(), c.weightDecay(), Double.NaN, Double.NaN, Double.NaN};
+            for (int i = 0; i < rest.length; i++) s.set(ValueLayout.JAVA_DOUBLE, 8 + 8L * i, rest[i]);
+            launcher.copyToDevice(s, scalars);
+        }
+
+        @Override
+        void setLearningRate(double lrScale) {
+            launcher.copyToDevice(MemorySegment.ofArray(new double[] {baseLr * lrScale}), new DeviceBuffer(scalars.address() + 8, 8));
+        }
+
+        @Override
+        void step(long params, long grad) {
+            kernels.launch("ebm_adamw_advance", 1, a -> a.pointer(scalars));
+            for (int k = 0; k < starts.length; k++) {
+                long offset = 4L * starts[k], state = 4L * compact[k], n = lengths[k];
+                kernels.launch("ebm_adamw_step_f32", n, a -> a.i64(params + offset).i64(grad + offset)
+                        .i64(expAvg.address() + state).i64(expAvgSq.address() + state).i64(n).pointer(scalars));
+            }
+        }
+
+        long steps() {
+            return launcher.readLongs(scalars, 1)[0];
+        }
+
+        @Override
+        Map<String, double[]> state() {
+            Map<String, double[]> state = new LinkedHashMap<>();
+            state.put("step", new double[] {steps()});
+            state.put("exp_avg", read(expAvg));
+            state.put("exp_avg_sq", read(expAvgSq));
+            return state;
+        }
+
+        @Override
+        void loadState(Map<String, double[]> state) {
+            long steps = counter(state, "step");
+            write(expAvg, state, "exp_avg");
+            write(expAvgSq, state, "exp_avg_sq");
+            writeScalars(steps);
+        }
+
+        @Override
+        long stateBytes() {
+            return expAvg.bytes() + expAvgSq.bytes();
+        }
+    }
+
+    /** kernels/sgd.cu over the whole flat buffer (as ebm.optim.Sgd). */
+    static final class Sgd extends DeviceOptimizer {
+        private final OptimizerConfig c;
+        private final long size;
+        private final DeviceBuffer momentumBuffer, scalars;
+
+        Sgd(KernelLauncher launcher, DeviceKernels kernels, OptimizerConfig c, int size) {
+            super(launcher, kernels);
+            this.c = c;
+            this.size = size;
+            momentumBuffer = c.momentum() != 0 ? launcher.allocate(4L * size, "SGD momentum buffer") : null;
+            scalars = launcher.allocate(8L * 6, "SGD scalars");
+            if (momentumBuffer != null) fill(momentumBuffer, 0f);
+            writeScalars(0);
+        }
+
+        /** SgdScalarsInDevice: step, lr, momentum, dampening, weight decay, nesterov. */
+        private void writeScalars(long steps) {
+            MemorySegment s = MemorySegment.ofArray(new long[6]);
+            s.set(ValueLayout.JAVA_LONG, 0, steps);
+            s.set(ValueLayout.JAVA_DOUBLE, 8, c.lr());
+            s.set(ValueLayout.JAVA_DOUBLE, 16, c.momentum());
+            s.set(ValueLayout.JAVA_DOUBLE, 24, c.dampening());
+            s.set(ValueLayout.JAVA_DOUBLE, 32, c.weightDecay());
+            s.set(ValueLayout.JAVA_INT, 40, c.nesterov() ? 1 : 0);
+            launcher.copyToDevice(s, scalars);
+        }
+
+        @Override
+        void setLearningRate(double lrScale) {
+            launcher.copyToDevice(MemorySegment.ofArray(new double[] {c.lr() * lrScale}), new DeviceBuffer(scalars.address() + 8, 8));
+        }
+
+        @Override
+        void step(long params, long grad) {
+            long buffer = momentumBuffer == null ? 0 : momentumBuffer.address();
+            kernels.launch("ebm_sgd_step_f32", size, a -> a.i64(params).i64(grad).i64(buffer).i64(size).pointer(scalars));
+            kernels.launch("ebm_sgd_advance", 1, a -> a.pointer(scalars));
+        }
+
+        @Override
+        Map<String, double[]> state() {
+            Map<String, double[]> state = new LinkedHashMap<>();
+            state.put("step", new double[] {launcher.readLongs(scalars, 1)[0]});
+            if (momentumBuffer != null) state.put("momentum_buffer", read(momentumBuffer));
+            return state;
+        }
+
+        @Override
+        void loadState(Map<String, double[]> state) {
+            long steps = counter(state, "step");
+            if (momentumBuffer != null) write(momentumBuffer, state, "momentum_buffer");
+            writeScalars(steps);
+        }
+
+        @Override
+        long stateBytes() {
+            return momentumBuffer == null ? 0 : momentumBuffer.bytes();
+        }
+    }
+
+    /**
+     * Muon (as ebm.optim.Muon): per Muon matrix, momentum and Nesterov in one kernel, Frobenius normalisation by a
+     * device-side norm, the quintic Newton–Schulz iteration on the wide orientation with its coefficients folded
+     * into GEMM α/β (poly = c·A·A + b·A, X ← a·X + poly·X), then the scaled, decayed update; every other parameter
+     * goes to an inner AdamW with optimizer.adam_lr.
+     */
+    static final class Muon extends DeviceOptimizer {
+        static final float NS_A = 3.4445f, NS_B = -4.7750f, NS_C = 2.0315f, NS_NORM_EPS = 1e-7f;
+
+        private final Blas blas;
+        private final OptimizerConfig c;
+        private final List<ParamView> views;
+        private final int[] momentumOffsets;
+        private final int buffered;
+        private final DeviceBuffer momentum, update, x, next, gram, poly, sumSquares, partials, scalars;
+        private final AdamW inner;
+
+        Muon(KernelLauncher launcher, DeviceKernels kernels, Blas blas, OptimizerConfig c, ParamLayout layout) {
+            super(launcher, kernels);
+            this.blas = blas;
+            this.c = c;
+            List<ParamView> toMuon = new ArrayList<>();
+            List<ParamView> toAdam = new ArrayList<>();
+            for (ParamView view : layout.views()) {
+                boolean orthogonalise = view.role() == ParamView.Role.HIDDEN_WEIGHT
+                        || (view.role() == ParamView.Role.FIRST_WEIGHT && c.muonFirstLayer());
+                (orthogonalise ? toMuon : toAdam).add(view);
+            }
+            views = List.copyOf(toMuon);
+            momentumOffsets = new int[views.size()];
+            int total = 0, largest = 1, largestGram = 1;
+            for (int k = 0; k < views.size(); k++) {
+                ParamView v = views.get(k);
+                momentumOffsets[k] = total;
+                total += v.size();
+                largest = Math.max(largest, v.size());
+                int small = Math.min(v.rows(), v.cols());
+                largestGram = Math.max(largestGram, small * small);
+            }
+            buffered = total;
+            momentum = launcher.allocate(4L * Math.max(1, buffered), "Muon momentum");
+            update = launcher.allocate(4L * largest, "Muon update");
+            x = launcher.allocate(4L * largest, "Newton-Schulz X");
+            next = launcher.allocate(4L * largest, "Newton-Schulz X");
+            gram = launcher.allocate(4L * largestGram, "Newton-Schulz X X^T");
+            poly = launcher.allocate(4L * largestGram, "Newton-Schulz polynomial");
+            sumSquares = launcher.allocate(4, "Muon norm");
+            partials = launcher.allocate(4L * 256, "reduction partials");
+            scalars = launcher.allocate(16, "Muon scalars");
+            fill(momentum, 0f);
+            int[] starts = new int[toAdam.size()], lengths = new int[toAdam.size()];
+            for (int k = 0; k < toAdam.size(); k++) {
+                starts[k] = toAdam.get(k).offset();
+                lengths[k] = toAdam.get(k).size();
+            }
+            inner = new AdamW(launcher, kernels, c.adamLr(), c, starts, lengths);
+            setLearningRate(1.0);
+        }
+
+        @Override
+        void setLearningRate(double lrScale) {
+            launcher.copyToDevice(MemorySegment.ofArray(new double[] {c.lr() * lrScale, c.weightDecay()}), scalars);
+            inner.setLearningRate(lrScale);
+        }
+
+        /** Row-major C[n x m] = α op(A) op(B) + β C through the column-major BLAS. */
+        private void gemm(boolean transA, boolean transB, int n, int m, int k, float alpha, long a, int lda, long b, int ldb,
+                          float beta, long cc, int ldc) {
+            blas.gemm(transB, transA, m, n, k, alpha, b, ldb, a, lda, beta, cc, ldc);
+        }
+
+        private void copy(long from, long to, long n) {
+            kernels.launch("ebm_combine_f32", n, a -> a.i64(from).i64(0).i64(n).f32(1f).f32(0f).i32(0).i64(to));
+        }
+
+        @Override
+        void step(long params, long grad) {
+            float mu = c.momentum().floatValue();
+            int nesterov = c.nesterov() ? 1 : 0;
+            for (int v = 0; v < views.size(); v++) {
+                ParamView view = views.get(v);
+                long n = view.size(), offset = 4L * view.offset(), buffer = momentum.address() + 4L * momentumOffsets[v];
+                int rows = view.rows(), cols = view.cols();
+                boolean tall = rows > cols;
+                int small = tall ? cols : rows, wide = tall ? rows : cols;
+                kernels.launch("ebm_muon_momentum_f32", n, a -> a.i64(grad + offset).i64(buffer).i64(n).f32(mu).i32(nesterov).pointer(update));
+                int blocks = Math.min(256, DeviceKernels.blocksFor(n));
+                kernels.launch("ebm_reduce_dot_f32", blocks, a -> a.pointer(update).pointer(update).i64(n).f32(1f).pointer(partials));
+                kernels.launch("ebm_reduce_sum_f32", 1, a -> a.pointer(partials).i64(blocks).f32(1f).pointer(sumSquares));
+                long source = update.address();
+                if (tall) { // the wide orientation: X = uᵀ
+                    kernels.launch("ebm_transpose_f32", n, a -> a.pointer(update).i64(rows).i64(cols).i32(0).pointer(next));
+                    source = next.address();
+                }
+                long from = source;
+                kernels.launch("ebm_normalize_f32", n, a -> a.i64(from).i64(n).pointer(sumSquares).f32(NS_NORM_EPS).pointer(x));
+                long current = x.address(), other = next.address();
+                long gramSize = (long) small * small;
+                for (int s = 0; s < c.nsSteps(); s++) {
+                    gemm(false, true, small, small, wide, 1f, current, wide, current, wide, 0f, gram.address(), small);
+                    copy(gram.address(), poly.address(), gramSize);
+                    gemm(false, false, small, small, small, NS_C, gram.address(), small, gram.address(), small, NS_B, poly.address(), small);
+                    copy(current, other, n);
+                    gemm(false, false, small, wide, small, 1f, poly.address(), small, current, wide, NS_A, other, wide);
+                    long swap = current;
+                    current = other;
+                    other = swap;
+                }
+                long orthogonal = current;
+                if (tall) { // back to [rows x cols] in the spare buffer
+                    long result = current, into = other;
+                    kernels.launch("ebm_transpose_f32", n, a -> a.i64(result).i64(small).i64(wide).i32(0).i64(into));
+                    orthogonal = other;
+                }
+                long o = orthogonal;
+                float scale = (float) Math.sqrt(Math.max(1.0, (double) rows / cols));
+                kernels.launch("ebm_muon_apply_f32", n, a -> a.i64(params + offset).i64(o).i64(n).pointer(scalars).f32(scale));
+            }
+            inner.step(params, grad);
+        }
+
+        @Override
+        Map<String, double[]> state() {
+            Map<String, double[]> state = new LinkedHashMap<>();
+            Map<String, double[]> innerState = inner.state();
+            state.put("step", innerState.get("step").clone()); // the inner AdamW counts Muon's steps
+            state.put("muon_momentum", java.util.Arrays.copyOf(read(momentum), buffered));
+            innerState.forEach((key, value) -> state.put("adamw." + key, value));
+            return state;
+        }
+
+        @Override
+        void loadState(Map<String, double[]> state) {
+            counter(state, "step");
+            Map<String, double[]> innerState = new LinkedHashMap<>();
+            state.forEach((key, value) -> {
+                if (key.startsWith("adamw.")) innerState.put(key.substring("adamw.".length()), value);
+            });
+            if (buffered > 0) write(momentum, state, "muon_momentum");
+            else if (state.get("muon_momentum") == null || state.get("muon_momentum").length != 0) {
+                throw new EbmException("optimizer state 'muon_momentum' must be empty for a model without Muon matrices");
+            }
+            inner.loadState(innerState);
+        }
+
+        @Override
+        long stateBytes() {
+            return momentum.bytes() + inner.stateBytes();
+        }
+    }
+}
