@@ -4,8 +4,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The one path every kernel launch takes: look up an extern "C" kernel in the loaded module, move buffers, launch
- * with grid/block/args. {@link HostEmulationLauncher} runs the host build of kernels/ (CI, no GPU); a driver-API
- * implementation (cuModuleLoadData, cuModuleGetFunction, cuLaunchKernel through libcuda.so.1) plugs in here.
+ * with grid/block/args. {@link HostEmulationLauncher} runs the host build of kernels/ (CI, no GPU);
+ * {@link DriverLauncher} runs the fatbin on a GPU through the driver API (cuModuleLoadDataEx, cuModuleGetFunction,
+ * cuLaunchKernel through libcuda.so.1).
  */
 public interface KernelLauncher extends AutoCloseable {
 
@@ -25,6 +26,17 @@ public interface KernelLauncher extends AutoCloseable {
 
     /** Launches and waits for the kernel to finish (parity checks need no asynchrony). */
     void launch(KernelFunction function, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args);
+
+    /**
+     * Queues the kernel without waiting (the training step); {@link #synchronize()} waits. A launcher without
+     * asynchrony (the host emulation) simply runs it.
+     */
+    default void launchAsync(KernelFunction function, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args) {
+        launch(function, grid, block, sharedBytes, args);
+    }
+
+    /** Waits for every queued launch and copy to finish; nothing to wait for where launches are synchronous. */
+    default void synchronize() {}
 
     @Override
     void close();
