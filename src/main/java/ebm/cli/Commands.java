@@ -8,6 +8,6 @@ final class Commands {
 
     static List<Object> all() {
         return List.of(new TrainCommand(), new SampleCommand(), new EvalCommand(), new DataCommand(), new BenchCommand(),
-                new SweepCommand(), new ValidateCommand());
+                new SweepCommand(), new ValidateCommand(), new InfoCommand());
     }
 }

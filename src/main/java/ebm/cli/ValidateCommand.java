@@ -1,19 +1,24 @@
 package ebm.cli;
 
+import ebm.EbmException;
 import ebm.backend.cuda.CudaBackends;
+import ebm.backend.cuda.DriverLauncher;
+import ebm.backend.cuda.GpuOnlyChecks;
+import ebm.backend.cuda.GpuRuntime;
 import ebm.backend.cuda.StepParityChecks;
 import ebm.backend.cuda.KernelParityChecks;
 import ebm.backend.cuda.ParityResult;
-import java.lang.foreign.Arena;
-import java.lang.foreign.SymbolLookup;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = {"Check every CUDA kernel against the fp64 CPU reference and print a table.",
-                "--emulated runs them through the host build of kernels/ (no GPU needed); exits non-zero on any failure."})
+                "On a GPU it runs them through the driver API, plus CUDA graph replay and cuBLAS at fp32/tf32/bf16;",
+                "--emulated runs the kernels through the host build of kernels/ (no GPU needed). Exits non-zero on any failure."})
 final class ValidateCommand implements Callable<Integer> {
     /** What the host build cannot show; only a run on a GPU checks these. */
     static final List<String> GPU_ONLY = List.of(
@@ -32,21 +37,41 @@ final class ValidateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<String> ops = List.of("philox words", "probes rademacher", "probes gaussian fp64", "probes gaussian fp32",
-                "adamw", "bias+activation (4 activations x orders 0..3)", "reduce sum", "device tape ops (value and adjoints)",
-                "objectives (loss and parameter gradient)", "training steps (objective, clipping, adamw/sgd)");
-        if (!emulated) {
-            String why = gpuUnavailableReason();
-            for (String op : ops) System.out.printf("%-48s skipped: %s%n", op, why);
-            System.out.println("run `ebm validate --emulated` to check the kernels through their host build");
-            return 0;
-        }
+                "adamw", "bias+activation (4 activations x orders 0..3)", "reduce sum", "graph replay", "cuBLAS gemm", "device tape ops (value and adjoints)",
+                "objectives (loss and parameter gradient)", "training steps (objective, clipping, adamw/sgd/muon)");
         long inputSeed = seed != null ? seed : System.nanoTime();
         List<ParityResult> results;
         String description;
-        try (CudaBackends.Runtime runtime = CudaBackends.open("cuda-emulated")) {
-            description = runtime.description();
-            results = new java.util.ArrayList<>(new KernelParityChecks(runtime.launcher(), inputSeed).all());
-            results.addAll(new StepParityChecks(runtime.launcher(), runtime.blas(), inputSeed).all());
+        String memory = null;
+        if (!emulated) {
+            Optional<String> noDevice = GpuRuntime.deviceUnavailableReason();
+            if (noDevice.isPresent()) {
+                System.out.println("skipped: " + noDevice.get());
+                for (String op : ops) System.out.printf("%-48s skipped%n", op);
+                System.out.println("run `ebm validate --emulated` to check the kernels through their host build");
+                return 0;
+            }
+            // A GPU is there: a missing fatbin or cuBLAS is an error to fix (exit 2), not a skip.
+            GpuRuntime.unavailableReason().ifPresent(reason -> {
+                throw new EbmException(reason);
+            });
+            try (GpuRuntime runtime = GpuRuntime.open()) {
+                DriverLauncher launcher = runtime.launcher();
+                description = launcher.description() + " and " + runtime.blas().description();
+                results = new ArrayList<>(new KernelParityChecks(launcher, inputSeed).all());
+                results.addAll(GpuOnlyChecks.all(runtime, inputSeed));
+                results.addAll(new StepParityChecks(launcher, runtime.blas(), inputSeed).all());
+                DriverLauncher.MemoryUse use = launcher.memoryUse();
+                memory = String.format("device memory: ebm peak %.1f MiB, device in use at peak %.1f MiB of %.1f GiB",
+                        use.peakBytesAllocated() / 1048576.0, use.peakDeviceBytesInUse() / 1048576.0,
+                        use.deviceTotalBytes() / 1073741824.0);
+            }
+        } else {
+            try (CudaBackends.Runtime runtime = CudaBackends.open("cuda-emulated")) {
+                description = runtime.description();
+                results = new ArrayList<>(new KernelParityChecks(runtime.launcher(), inputSeed).all());
+                results.addAll(new StepParityChecks(runtime.launcher(), runtime.blas(), inputSeed).all());
+            }
         }
         System.out.println("kernels through " + description + ", inputs seed " + inputSeed);
         String format = "%-44s %-30s %-6s %-36s %11s %9s  %s%n";
@@ -60,19 +85,13 @@ final class ValidateCommand implements Callable<Integer> {
                 for (String pair : r.worstPairs()) System.out.println("    " + pair);
             }
         }
-        System.out.println("not checked here (GPU only):");
-        for (String item : GPU_ONLY) System.out.println("  - " + item);
+        if (emulated) {
+            System.out.println("not checked here (GPU only):");
+            for (String item : GPU_ONLY) System.out.println("  - " + item);
+        } else {
+            System.out.println(memory);
+        }
         System.out.printf("%d of %d checks passed%n", results.size() - failures, results.size());
         return failures == 0 ? 0 : 1;
-    }
-
-    /** Why no GPU run happens: no driver library, or (with one) that the driver-API launcher is not written yet. */
-    private static String gpuUnavailableReason() {
-        try (Arena arena = Arena.ofConfined()) {
-            SymbolLookup.libraryLookup("libcuda.so.1", arena);
-        } catch (IllegalArgumentException noDriver) {
-            return "no GPU (libcuda.so.1 not found)";
-        }
-        return "no GPU launcher yet (libcuda.so.1 is present, but the driver-API launcher is not built in this version)";
     }
 }

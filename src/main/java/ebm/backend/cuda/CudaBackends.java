@@ -26,8 +26,14 @@ public final class CudaBackends {
                 HostEmulationLauncher launcher = new HostEmulationLauncher();
                 yield new Runtime(launcher, new HostBlas(Blas.GemmPrecision.FP32), "cuda-emulated: " + launcher.description());
             }
-            case "cuda" -> throw new EbmException("backend cuda: no GPU runtime in this build yet; use backend: cpu "
-                    + "(the fp64 reference) or backend: cuda-emulated (the CUDA code path through its host build)");
+            case "cuda" -> {
+                GpuRuntime.unavailableReason().ifPresent(reason -> {
+                    throw new EbmException("backend cuda: " + reason + "; backend: cpu (the fp64 reference) works on "
+                            + "any machine, and backend: cuda-emulated runs the CUDA code path through its host build");
+                });
+                GpuRuntime gpu = GpuRuntime.open();
+                yield new Runtime(gpu.launcher(), gpu.blas(), gpu.launcher().description() + ", " + gpu.blas().description());
+            }
             default -> throw new IllegalArgumentException("not a CUDA backend: " + backend);
         };
     }

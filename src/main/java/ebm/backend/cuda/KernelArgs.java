@@ -45,6 +45,11 @@ public final class KernelArgs implements AutoCloseable {
         return slots.size();
     }
 
+    /** The byte size of argument k's slot (4 for i32/f32, 8 for i64/pointers), checked against the kernel's own. */
+    long slotBytes(int k) {
+        return slots.get(k).byteSize();
+    }
+
     /** The {@code void**} array: element k points at argument k's slot. Lives as long as these args. */
     public MemorySegment kernelParams() {
         MemorySegment params = arena.allocate(ValueLayout.ADDRESS, Math.max(1, slots.size()));
