@@ -28,8 +28,8 @@ public final class CudaBackends {
             }
             case "cuda" -> {
                 GpuRuntime.unavailableReason().ifPresent(reason -> {
-                    throw new EbmException("backend cuda: " + reason + "; backend: cpu (the fp64 reference) works on "
-                            + "any machine, and backend: cuda-emulated runs the CUDA code path through its host build");
+                    throw new EbmException("backend cuda: " + reason + "; backend: cuda-emulated runs the CUDA code "
+                            + "path through its host build");
                 });
                 GpuRuntime gpu = GpuRuntime.open();
                 yield new Runtime(gpu.launcher(), gpu.blas(), gpu.launcher().description() + ", " + gpu.blas().description());
