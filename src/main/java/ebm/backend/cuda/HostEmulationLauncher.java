@@ -10,9 +10,11 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Runs kernels/ through its host build (native-build/host: each CUDA block's threads as host threads), so CI
- * checks every custom kernel without a GPU, through the same {@link KernelLauncher} path the GPU uses. "Device"
- * memory is native host memory owned by this launcher and freed when it closes.
+ * Runs kernels/ through its host build (native-build/host: on the calling thread, blocks in turn, each CUDA thread
+ * a cooperative fiber that yields at __syncthreads and warp shuffles), so CI checks every custom kernel without a
+ * GPU, through the same {@link KernelLauncher} path the GPU uses. "Device" memory is native host memory owned by
+ * this launcher and freed when it closes. A kernel that misuses a barrier or shuffle (a thread exits while others
+ * wait at __syncthreads, ...) fails its launch with an IllegalStateException saying which thread and where.
  */
 public final class HostEmulationLauncher implements KernelLauncher {
 
@@ -50,7 +52,7 @@ public final class HostEmulationLauncher implements KernelLauncher {
 
     @Override
     public String description() {
-        return "host emulation of kernels/ (" + HostKernelLibrary.location().getFileName() + ", blocks in turn, threads as host threads)";
+        return "host emulation of kernels/ (" + HostKernelLibrary.location().getFileName() + ", blocks in turn, CUDA threads as fibers)";
     }
 
     @Override
