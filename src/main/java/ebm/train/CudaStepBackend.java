@@ -11,6 +11,7 @@ import java.util.Map;
 
 /** The training step on the CUDA backend (fp32 on a GPU, or through the host build of its kernels). */
 final class CudaStepBackend implements StepBackend {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CudaStepBackend.class);
     private final CudaBackends.Runtime runtime;
     private final CudaTrainingStep step;
 
@@ -34,9 +35,17 @@ final class CudaStepBackend implements StepBackend {
         return runtime.description();
     }
 
+    private boolean reported;
+
     @Override
     public Result step(double[] x, long stepNumber, double lrScale) {
         CudaTrainingStep.Stats s = step.step(x, stepNumber, lrScale);
+        if (!reported) {
+            reported = true;
+            LOG.info("CUDA step: {} kernel launches and {} GEMMs ({} GFLOP), {} MB of device memory at the peak; "
+                    + "captured into one CUDA graph from the second step where the launcher can record", step.launchesPerStep(),
+                    step.gemmsPerStep(), String.format("%.3f", step.flopsPerStep() / 1e9), step.peakDeviceBytes() / 1000000);
+        }
         return new Result(s.loss(), s.gradNorm(), s.gradNoise(), s.updateNorm(), s.updateDotPrevious(), Map.of());
     }
 
