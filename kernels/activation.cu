@@ -87,7 +87,8 @@ extern "C" __global__ void ebm_bias_activation_f32(const float* pre, const float
 }
 
 // The adjoint of the four planes of ebm_bias_activation_f32 (Tape.activations: the adjoint of σ⁽ᵏ⁾ uses σ⁽ᵏ⁺¹⁾):
-// gz[i] += g0[i]·σ′ + g1[i]·σ″ + g2[i]·σ‴, where a null g_k means nothing reached that order.
+// gz[i] = g0[i]·σ′ + g1[i]·σ″ + g2[i]·σ‴ (written, not accumulated: the caller adds it where it belongs), where a
+// null g_k means nothing reached that order.
 extern "C" __global__ void ebm_activation_adjoint_f32(const float* planes, const float* g0, const float* g1,
                                                       const float* g2, long long n, float* gz) {
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
@@ -95,6 +96,6 @@ extern "C" __global__ void ebm_activation_adjoint_f32(const float* planes, const
         if (g0) sum += g0[i] * planes[n + i];
         if (g1) sum += g1[i] * planes[2 * n + i];
         if (g2) sum += g2[i] * planes[3 * n + i];
-        gz[i] += sum;
+        gz[i] = sum;
     }
 }

@@ -110,7 +110,7 @@ abstract class MethodRunner implements AutoCloseable {
             OptimizerConfig adam = new OptimizerConfig("adamw", s.lr(), 0.0, null, null, null, 0.9, 0.999, 1e-8, null, null,
                     null, null, null, null, null);
             try {
-                step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, adam, 0, s.batch(), null, init);
+                step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, adam, s.batch(), null, init);
             } catch (RuntimeException e) {
                 runtime.close();
                 throw e;

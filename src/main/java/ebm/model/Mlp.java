@@ -68,6 +68,11 @@ public final class Mlp implements EnergyModel {
         return spec.inputDim() > spec.width(1) ? TraceAlgorithm.ROW_SPACE : TraceAlgorithm.PER_DIMENSION;
     }
 
+    /** Whether the exact trace starts from a row-space factor: only when asked (or auto) and D > H₁, else it is per-dimension. */
+    public boolean usesRowSpace(TraceAlgorithm algorithm) {
+        return resolve(algorithm) == TraceAlgorithm.ROW_SPACE && spec.inputDim() > spec.width(1);
+    }
+
     @Override
     public BoundEnergy bind(Tape tape, double[] params, boolean trainable) {
         return new Bound(tape, params, trainable);
@@ -172,7 +177,7 @@ public final class Mlp implements EnergyModel {
 
         @Override
         public Exact exact(Node x, TraceAlgorithm algorithm) {
-            Node directionsAtZ1 = resolve(algorithm) == TraceAlgorithm.ROW_SPACE && spec.inputDim() > spec.width(1)
+            Node directionsAtZ1 = usesRowSpace(algorithm)
                     ? rowSpaceFactor()
                     : tape.transpose(weight[0]);
             Directional d = alongSharedDirections(x, directionsAtZ1);

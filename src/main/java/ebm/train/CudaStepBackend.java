@@ -23,7 +23,7 @@ final class CudaStepBackend implements StepBackend {
         this.runtime = CudaBackends.open(config.backend());
         try {
             this.step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, config.optimizer(),
-                    config.seed(), config.train().batchSize(), config.train().clip(), params);
+                    config.train().batchSize(), config.train().clip(), params);
         } catch (RuntimeException e) {
             runtime.close();
             throw e;

@@ -8,7 +8,6 @@ import ebm.io.MlpCheckpoint;
 import ebm.model.EnergyModel;
 import ebm.model.Mlp;
 import ebm.objective.Objective;
-import ebm.optim.Optimizer;
 import ebm.plot.Plots;
 import ebm.rng.RandomStream;
 import ebm.rng.Streams;
@@ -36,7 +35,6 @@ public final class Trainer {
     private final TrainingData data;
     private final EnergyModel model;
     private final Objective objective;
-    private final Optimizer optimizer;
     private final double[] modelTrain;
     private final double exportScale;
     private final Double targetNoise;
@@ -55,7 +53,6 @@ public final class Trainer {
             throw new EbmException("data.standardize: only model.kind=mlp folds a standardisation into its weights");
         }
         this.objective = Components.objective(config.objective(), config.seed());
-        this.optimizer = OptimizerFactory.create(config.optimizer(), model.layout());
         this.modelTrain = data.modelTrainPoints();
         this.exportScale = Components.exportEnergyScale(config.objective());
         this.targetNoise = Components.targetNoise(config.objective());
@@ -107,7 +104,8 @@ public final class Trainer {
     /** The step on the configured backend, starting from params. */
     private StepBackend backend(double[] params) {
         StepBackend backend = config.backend().equals("cpu")
-                ? new CpuStepBackend(model, objective, optimizer, config.train().clip(), config.train().batchSize(), params)
+                ? new CpuStepBackend(model, objective, OptimizerFactory.create(config.optimizer(), model.layout()),
+                        config.train().clip(), config.train().batchSize(), params)
                 : new CudaStepBackend(config, model, objective, params);
         LOG.debug("training step on {}", backend.description());
         return backend;

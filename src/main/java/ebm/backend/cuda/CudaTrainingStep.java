@@ -27,7 +27,6 @@ public final class CudaTrainingStep implements AutoCloseable {
     /** What one step reports; the update's dot product with the previous update gives the metrics' cosine. */
     public record Stats(double loss, double gradNorm, Double gradNoise, double updateNorm, double updateDotPrevious) {}
 
-    private static final int PARTIALS = 256;
     // slots of the scalars buffer
     private static final int LOSS_SUM = 0, HALF_DIFF_SQ = 1, GRAD_SQ = 2, UPDATE_SQ = 3, UPDATE_DOT = 4, SLOTS = 8;
 
@@ -56,7 +55,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     private long flopsPerStep;
 
     public CudaTrainingStep(KernelLauncher launcher, Blas blas, MlpSpec spec, Objective objective, OptimizerConfig optimizer,
-                            long seed, int batch, Double clip, double[] initialParams) {
+                            int batch, Double clip, double[] initialParams) {
         this.launcher = launcher;
         this.kernels = new DeviceKernels(launcher);
         this.blas = blas;
@@ -77,7 +76,7 @@ public final class CudaTrainingStep implements AutoCloseable {
             case HutchinsonObjective h -> h.probes();
             case SlicedObjective s -> s.probes();
             case DenoisingObjective d -> 0;
-            default -> throw new EbmException("objective." + "name: " + objective.name() + " is not available on backend cuda yet "
+            default -> throw new EbmException("objective.name: " + objective.name() + " is not available on backend cuda yet "
                     + "(available there: exact, hutchinson, sliced, denoising); use backend: cpu");
         };
         long n = size;
@@ -96,21 +95,22 @@ public final class CudaTrainingStep implements AutoCloseable {
         target = denoising ? launcher.allocate(4L * batch * dim, "denoising target") : null;
         philoxKey = launcher.allocate(16, "Philox key");
         scalars = launcher.allocate(4L * SLOTS, "step scalars");
-        partials = launcher.allocate(4L * PARTIALS, "reduction partials");
+        partials = launcher.allocate(4L * DeviceKernels.DOT_PARTIALS, "reduction partials");
         deviceOptimizer = DeviceOptimizer.create(optimizer, mlp.layout(), launcher, kernels, blas);
 
-        launcher.write(params, toFloats(initialParams));
-        kernels.launch("ebm_fill_f32", n, a -> a.pointer(lastUpdate).i64(n).f32(0f));
-        launcher.write(philoxKey, new long[] {seedOf(objective, seed), 0});
+        launcher.writeAsFloats(params, initialParams);
+        kernels.fill(lastUpdate.address(), n, 0f);
+        launcher.write(philoxKey, new long[] {drawSeed(objective), 0});
         launcher.synchronize();
     }
 
-    private static long seedOf(Objective objective, long seed) {
+    /** The seed of the objective's probe or noise draws (the exact objective draws nothing). */
+    private static long drawSeed(Objective objective) {
         return switch (objective) {
             case HutchinsonObjective h -> h.seed();
             case SlicedObjective s -> s.seed();
             case DenoisingObjective d -> d.seed();
-            default -> seed;
+            default -> 0;
         };
     }
 
@@ -145,7 +145,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     /** The batch, the Philox step and the learning rate: what changes per step, written where the kernels read it. */
     private void writeStepInputs(double[] x, long step, double lrScale) {
         if (x.length != batch * dim) throw new IllegalArgumentException("batch of " + x.length + " values, expected " + batch * dim);
-        launcher.write(this.x, toFloats(x));
+        launcher.writeAsFloats(this.x, x);
         launcher.copyToDevice(MemorySegment.ofArray(new long[] {step}), new DeviceBuffer(philoxKey.address() + 8, 8));
         deviceOptimizer.setLearningRate(lrScale);
     }
@@ -275,24 +275,22 @@ public final class CudaTrainingStep implements AutoCloseable {
     }
 
     private void fill(long address, long n, float value) {
-        kernels.launch("ebm_fill_f32", n, a -> a.i64(address).i64(n).f32(value));
+        kernels.fill(address, n, value);
     }
 
     private void copy(DeviceBuffer from, DeviceBuffer to, long n) {
-        kernels.launch("ebm_combine_f32", n, a -> a.pointer(from).i64(0).i64(n).f32(1f).f32(0f).i32(0).pointer(to));
+        kernels.copy(from.address(), to.address(), n);
     }
 
-    /** scalars[slot] = Σ x·y: block partials, then one block over them (no atomics: the same bits every run). */
+    /** scalars[slot] = Σ a·b. */
     private void dot(DeviceBuffer a, DeviceBuffer b, long n, int slot) {
-        int blocks = Math.min(PARTIALS, DeviceKernels.blocksFor(n));
-        kernels.launch("ebm_reduce_dot_f32", blocks, k -> k.pointer(a).pointer(b).i64(n).f32(1f).pointer(partials));
-        kernels.launch("ebm_reduce_sum_f32", 1, k -> k.pointer(partials).i64(blocks).f32(1f).i64(scalar(slot)));
+        kernels.dot(a.address(), b.address(), n, partials.address(), scalar(slot));
     }
 
     /** The parameters as fp64 (for evaluation and checkpoints). */
     public double[] params() {
         launcher.synchronize();
-        return toDoubles(launcher.readFloats(params, size));
+        return launcher.readFloatsAsDoubles(params, size);
     }
 
     /** The optimizer's state in the CPU optimizer's format (so a run can resume on either backend). */
@@ -309,7 +307,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     /** Replaces the parameters (e.g. from a resumed run's state). */
     public void loadParams(double[] values) {
         if (values.length != size) throw new IllegalArgumentException(values.length + " parameters for a model of " + size);
-        launcher.write(params, toFloats(values));
+        launcher.writeAsFloats(params, values);
     }
 
     /** Kernel launches of one eager step (a captured graph replays as one launch), and GEMM calls in it. */
@@ -340,15 +338,4 @@ public final class CudaTrainingStep implements AutoCloseable {
         if (graph != null) graph.close();
     }
 
-    static float[] toFloats(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
-        return f;
-    }
-
-    static double[] toDoubles(float[] v) {
-        double[] d = new double[v.length];
-        for (int i = 0; i < v.length; i++) d[i] = v[i];
-        return d;
-    }
 }

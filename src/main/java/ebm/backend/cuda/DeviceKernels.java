@@ -45,6 +45,29 @@ public final class DeviceKernels {
         launches++;
     }
 
+    /** out[0..n) = value. */
+    public void fill(long out, long n, float value) {
+        launch("ebm_fill_f32", n, a -> a.i64(out).i64(n).f32(value));
+    }
+
+    /** to[0..n) = from[0..n). */
+    public void copy(long from, long to, long n) {
+        launch("ebm_combine_f32", n, a -> a.i64(from).i64(0).i64(n).f32(1f).f32(0f).i32(0).i64(to));
+    }
+
+    /** Floats of scratch a {@link #dot} needs for its block partials. */
+    public static final int DOT_PARTIALS = 256;
+
+    /**
+     * *out = Σ x·y over n elements: block partials into `partials` ({@link #DOT_PARTIALS} floats), then one block
+     * over them; no atomics, so the same bits on every run.
+     */
+    public void dot(long x, long y, long n, long partials, long out) {
+        int blocks = Math.min(DOT_PARTIALS, blocksFor(n));
+        launch("ebm_reduce_dot_f32", blocks, a -> a.i64(x).i64(y).i64(n).f32(1f).i64(partials));
+        launch("ebm_reduce_sum_f32", 1, a -> a.i64(partials).i64(blocks).f32(1f).i64(out));
+    }
+
     /** Kernel launches so far (GEMMs are counted by the caller). */
     public long launches() {
         return launches;

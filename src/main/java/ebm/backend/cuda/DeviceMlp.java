@@ -15,10 +15,13 @@ import java.util.Map;
 public final class DeviceMlp {
     private final MlpSpec spec;
     private final ParamLayout layout;
+    /** The CPU model of the same shape: its choice of trace algorithm is the device's too. */
+    private final ebm.model.Mlp reference;
 
     public DeviceMlp(MlpSpec spec) {
         this.spec = spec;
         this.layout = spec.layout();
+        this.reference = new ebm.model.Mlp(spec);
     }
 
     public MlpSpec spec() {
@@ -36,14 +39,6 @@ public final class DeviceMlp {
      * residual ‖C² − W₁W₁ᵀ‖/‖W₁W₁ᵀ‖.
      */
     public static final int ROW_SPACE_ITERATIONS = 24;
-
-    /** The exact algorithm for these shapes (row-space only pays when D > H₁; otherwise both are the same). */
-    public TraceAlgorithm resolve(TraceAlgorithm algorithm) {
-        TraceAlgorithm resolved = algorithm != TraceAlgorithm.AUTO ? algorithm
-                : spec.inputDim() > spec.width(1) ? TraceAlgorithm.ROW_SPACE : TraceAlgorithm.PER_DIMENSION;
-        return resolved == TraceAlgorithm.ROW_SPACE && spec.inputDim() > spec.width(1) ? TraceAlgorithm.ROW_SPACE
-                : TraceAlgorithm.PER_DIMENSION;
-    }
 
     /** The parameters at params (flat, fp32) on the tape; with grad != 0, their adjoints accumulate there. */
     public Bound bind(DeviceTape tape, long params, long grad) {
@@ -149,7 +144,7 @@ public final class DeviceMlp {
          */
         public DeviceNode[] exact(DeviceNode x, TraceAlgorithm algorithm) {
             Forward f = forward(x);
-            DeviceNode directionsAtZ1 = resolve(algorithm) == TraceAlgorithm.ROW_SPACE ? rowSpaceFactor() : tape.transpose(weight[0]);
+            DeviceNode directionsAtZ1 = reference.usesRowSpace(algorithm) ? rowSpaceFactor() : tape.transpose(weight[0]);
             DeviceNode dH1 = tape.sharedMul(f.d1[1], directionsAtZ1);
             DeviceNode lapH1 = tape.mulRow(f.d2[1], tape.colSumSquares(directionsAtZ1));
             DeviceNode[] d = propagate(f, x.rows, dH1, lapH1);

@@ -10,6 +10,8 @@ public final class DeviceNode {
     final int cols;
     final boolean requiresGrad;
     Runnable backward;
+    /** Set on a node whose backward gathers the adjoints of others (the fused activation's three orders). */
+    boolean backwardEvenWithoutAdjoint;
     long grad;
 
     DeviceNode(long value, int rows, int cols, boolean requiresGrad, long grad) {

@@ -51,15 +51,11 @@ abstract class DeviceOptimizer {
     abstract long stateBytes();
 
     protected void fill(DeviceBuffer buffer, float value) {
-        long n = buffer.bytes() / 4;
-        kernels.launch("ebm_fill_f32", n, a -> a.pointer(buffer).i64(n).f32(value));
+        kernels.fill(buffer.address(), buffer.bytes() / 4, value);
     }
 
     protected double[] read(DeviceBuffer buffer) {
-        float[] f = launcher.readFloats(buffer, (int) (buffer.bytes() / 4));
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) d[i] = f[i];
-        return d;
+        return launcher.readFloatsAsDoubles(buffer, (int) (buffer.bytes() / 4));
     }
 
     protected void write(DeviceBuffer buffer, Map<String, double[]> state, String key) {
@@ -69,9 +65,7 @@ abstract class DeviceOptimizer {
             throw new EbmException("optimizer state '" + key + "' is " + (values == null ? "missing" : "of length " + values.length)
                     + ", expected " + n + " values");
         }
-        float[] f = new float[values.length];
-        for (int i = 0; i < f.length; i++) f[i] = (float) values[i];
-        launcher.write(buffer, f);
+        launcher.writeAsFloats(buffer, values);
     }
 
     protected static long counter(Map<String, double[]> state, String key) {
@@ -266,7 +260,7 @@ abstract class DeviceOptimizer {
             gram = launcher.allocate(4L * largestGram, "Newton-Schulz X X^T");
             poly = launcher.allocate(4L * largestGram, "Newton-Schulz polynomial");
             sumSquares = launcher.allocate(4, "Muon norm");
-            partials = launcher.allocate(4L * 256, "reduction partials");
+            partials = launcher.allocate(4L * DeviceKernels.DOT_PARTIALS, "reduction partials");
             scalars = launcher.allocate(16, "Muon scalars");
             fill(momentum, 0f);
             int[] starts = new int[toAdam.size()], lengths = new int[toAdam.size()];
@@ -284,14 +278,9 @@ abstract class DeviceOptimizer {
             inner.setLearningRate(lrScale);
         }
 
-        /** Row-major C[n x m] = α op(A) op(B) + β C through the column-major BLAS. */
         private void gemm(boolean transA, boolean transB, int n, int m, int k, float alpha, long a, int lda, long b, int ldb,
                           float beta, long cc, int ldc) {
-            blas.gemm(transB, transA, m, n, k, alpha, b, ldb, a, lda, beta, cc, ldc);
-        }
-
-        private void copy(long from, long to, long n) {
-            kernels.launch("ebm_combine_f32", n, a -> a.i64(from).i64(0).i64(n).f32(1f).f32(0f).i32(0).i64(to));
+            DeviceTape.rowMajorGemm(blas, transA, transB, n, m, k, alpha, a, lda, b, ldb, beta, cc, ldc);
         }
 
         @Override
@@ -305,9 +294,7 @@ abstract class DeviceOptimizer {
                 boolean tall = rows > cols;
                 int small = tall ? cols : rows, wide = tall ? rows : cols;
                 kernels.launch("ebm_muon_momentum_f32", n, a -> a.i64(grad + offset).i64(buffer).i64(n).f32(mu).i32(nesterov).pointer(update));
-                int blocks = Math.min(256, DeviceKernels.blocksFor(n));
-                kernels.launch("ebm_reduce_dot_f32", blocks, a -> a.pointer(update).pointer(update).i64(n).f32(1f).pointer(partials));
-                kernels.launch("ebm_reduce_sum_f32", 1, a -> a.pointer(partials).i64(blocks).f32(1f).pointer(sumSquares));
+                kernels.dot(update.address(), update.address(), n, partials.address(), sumSquares.address());
                 long source = update.address();
                 if (tall) { // the wide orientation: X = uᵀ
                     kernels.launch("ebm_transpose_f32", n, a -> a.pointer(update).i64(rows).i64(cols).i32(0).pointer(next));
@@ -319,9 +306,9 @@ abstract class DeviceOptimizer {
                 long gramSize = (long) small * small;
                 for (int s = 0; s < c.nsSteps(); s++) {
                     gemm(false, true, small, small, wide, 1f, current, wide, current, wide, 0f, gram.address(), small);
-                    copy(gram.address(), poly.address(), gramSize);
+                    kernels.copy(gram.address(), poly.address(), gramSize);
                     gemm(false, false, small, small, small, NS_C, gram.address(), small, gram.address(), small, NS_B, poly.address(), small);
-                    copy(current, other, n);
+                    kernels.copy(current, other, n);
                     gemm(false, false, small, wide, small, 1f, poly.address(), small, current, wide, NS_A, other, wide);
                     long swap = current;
                     current = other;

@@ -62,7 +62,7 @@ public final class DeviceTape {
     }
 
     public void fill(long address, long n, float value) {
-        kernels.launch("ebm_fill_f32", n, a -> a.i64(address).i64(n).f32(value));
+        kernels.fill(address, n, value);
     }
 
     /** A value the loss is not differentiated with respect to. */
@@ -86,13 +86,22 @@ public final class DeviceTape {
         fill(g, 1, 1f);
         for (int i = nodes.size() - 1; i >= 0; i--) {
             DeviceNode n = nodes.get(i);
-            if (n.backward != null && n.grad != 0) n.backward.run();
+            if (n.backward != null && (n.grad != 0 || n.backwardEvenWithoutAdjoint)) n.backward.run();
         }
     }
 
     // ---------------------------------------------------------------- products
 
-    /** Row-major C[n x m] = op(A) op(B) + β C through the column-major BLAS: Cᵀ = op(B)ᵀ op(A)ᵀ. */
+    /**
+     * Row-major C[n x m] = α op(A) op(B) + β C through the column-major BLAS: a row-major matrix is its transpose in
+     * column-major, so this is Cᵀ = op(B)ᵀ op(A)ᵀ with the operands swapped.
+     */
+    static void rowMajorGemm(Blas blas, boolean transA, boolean transB, int n, int m, int k, float alpha, long a, int lda,
+                             long b, int ldb, float beta, long c, int ldc) {
+        blas.gemm(transB, transA, m, n, k, alpha, b, ldb, a, lda, beta, c, ldc);
+    }
+
+    /** Row-major C[n x m] = op(A) op(B) + β C, recorded in the tape's GEMM count. */
     private void gemm(boolean transA, boolean transB, int n, int m, int k, long a, int lda, long b, int ldb, float beta,
                       long c, int ldc) {
         gemm(transA, transB, n, m, k, 1f, a, lda, b, ldb, beta, c, ldc);
@@ -101,7 +110,7 @@ public final class DeviceTape {
     /** Row-major C[n x m] = α op(A) op(B) + β C, not recorded on the tape (for values treated as constants). */
     public void gemm(boolean transA, boolean transB, int n, int m, int k, float alpha, long a, int lda, long b, int ldb,
                      float beta, long c, int ldc) {
-        blas.gemm(transB, transA, m, n, k, alpha, b, ldb, a, lda, beta, c, ldc);
+        rowMajorGemm(blas, transA, transB, n, m, k, alpha, a, lda, b, ldb, beta, c, ldc);
         gemms++;
         flops += 2L * n * m * k;
     }
@@ -111,12 +120,9 @@ public final class DeviceTape {
         return arena.allocate(4L * floats, label).address();
     }
 
-    /** *out = Σ x·y over n elements: block partials, then one block over them (the same bits on every run). */
+    /** *out = Σ x·y over n elements (DeviceKernels.dot, its scratch from this tape's arena). */
     public void dot(long x, long y, long n, long out) {
-        int blocks = Math.min(256, DeviceKernels.blocksFor(n));
-        long partials = allocate(blocks, "reduction partials");
-        kernels.launch("ebm_reduce_dot_f32", blocks, k -> k.i64(x).i64(y).i64(n).f32(1f).i64(partials));
-        kernels.launch("ebm_reduce_sum_f32", 1, k -> k.i64(partials).i64(blocks).f32(1f).i64(out));
+        kernels.dot(x, y, n, allocate(DeviceKernels.DOT_PARTIALS, "reduction partials"), out);
     }
 
     /** Launches a grid-stride kernel of kernels/ over `work` elements. */
@@ -177,19 +183,18 @@ public final class DeviceTape {
         for (int order = 0; order < 3; order++) {
             out[order] = new DeviceNode(planes.address() + 4L * order * size, n, m, requiresGrad, 0);
         }
-        // One backward for the three orders, placed after them on the tape so it runs once all three adjoints are in.
+        // One backward for the three orders, placed after them on the tape so it runs once all three adjoints are in;
+        // it runs whichever orders were reached (a node's own backward runs only once its adjoint exists).
         DeviceNode joint = new DeviceNode(planes.address(), n, m, requiresGrad, 0);
         for (DeviceNode o : out) nodes.add(o);
         nodes.add(joint);
-        joint.grad = -1; // always run: it checks which orders were reached
+        joint.backwardEvenWithoutAdjoint = true;
         joint.backward = () -> {
             if (out[0].grad == 0 && out[1].grad == 0 && out[2].grad == 0) return;
             long gz = arena.allocate(4L * size, "activation adjoint").address();
-            fill(gz, size, 0f);
             kernels.launch("ebm_activation_adjoint_f32", size, k -> k.i64(planes.address()).i64(out[0].grad)
                     .i64(out[1].grad).i64(out[2].grad).i64(size).i64(gz));
-            if (pre.requiresGrad) kernels.launch("ebm_combine_f32", size,
-                    k -> k.i64(gz).i64(0).i64(size).f32(1f).f32(0f).i32(1).i64(grad(pre)));
+            if (pre.requiresGrad) axpy(1f, gz, size, grad(pre));
             if (bias.requiresGrad) columnSums(gz, n, m, 1f, grad(bias));
         };
         return out;

@@ -109,6 +109,16 @@ public interface KernelLauncher extends AutoCloseable {
         return out;
     }
 
+    /** fp32 device values as fp64 (the CPU reference's precision). */
+    default double[] readFloatsAsDoubles(DeviceBuffer src, int count) {
+        return Fp32.toDoubles(readFloats(src, count));
+    }
+
+    /** fp64 values rounded to fp32 into dst. */
+    default void writeAsFloats(DeviceBuffer dst, double[] values) {
+        write(dst, Fp32.toFloats(values));
+    }
+
     default long[] readLongs(DeviceBuffer src, int count) {
         long[] out = new long[count];
         copyToHost(src, MemorySegment.ofArray(out));

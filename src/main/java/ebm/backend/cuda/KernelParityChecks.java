@@ -181,7 +181,7 @@ public final class KernelParityChecks {
         AdamW reference = Optimizers.adamw(options, layout);
 
         float[] params = gaussianFloats(n, 1.0);
-        double[] referenceParams = toDoubles(params);
+        double[] referenceParams = Fp32.toDoubles(params);
         double[] initialParams = referenceParams.clone();
         DeviceBuffer paramsDevice = launcher.upload(params);
         DeviceBuffer gradDevice = launcher.allocate(4L * n);
@@ -205,7 +205,7 @@ public final class KernelParityChecks {
                 writeScalarsAfterStep(scalars, options, lrScale);
                 launcher.launch(advance, Dim3.of(1), Dim3.of(1), 0, advanceArgs);
                 launcher.launch(update, Dim3.of(gridFor(n) / 2 + 1), Dim3.of(THREADS), 0, updateArgs);
-                reference.step(referenceParams, toDoubles(grad), lrScale);
+                reference.step(referenceParams, Fp32.toDoubles(grad), lrScale);
             }
         }
         float[] got = launcher.readFloats(paramsDevice, n);
@@ -216,7 +216,7 @@ public final class KernelParityChecks {
             wantUpdate[i] = referenceParams[i] - initialParams[i];
         }
         double[] wantM = reference.state().get("exp_avg"), wantV = reference.state().get("exp_avg_sq");
-        double[] gotM = toDoubles(launcher.readFloats(expAvg, n)), gotV = toDoubles(launcher.readFloats(expAvgSq, n));
+        double[] gotM = launcher.readFloatsAsDoubles(expAvg, n), gotV = launcher.readFloatsAsDoubles(expAvgSq, n);
         String problem = problems(got);
         if (problem == null && deviceStep != steps) problem = "device step counter is " + deviceStep + " after " + steps + " steps";
         IntToDoubleFunction elementError = i -> Math.abs(gotUpdate[i] - wantUpdate[i]) / Math.max(Math.abs(wantUpdate[i]), 1e-30);
@@ -324,11 +324,6 @@ public final class KernelParityChecks {
         return out;
     }
 
-    private static double[] toDoubles(float[] values) {
-        double[] out = new double[values.length];
-        for (int i = 0; i < values.length; i++) out[i] = values[i];
-        return out;
-    }
 
     /** ‖got − want‖ / ‖want‖; NaN when got holds a NaN (so it can never pass). */
     static double normRelative(double[] got, double[] want) {
@@ -352,7 +347,7 @@ public final class KernelParityChecks {
     }
 
     private static String problems(float[] got) {
-        return problems(toDoubles(got));
+        return problems(Fp32.toDoubles(got));
     }
 
     /** Null when the output is usable; otherwise what is wrong with it (an untouched poisoned output is NaN). */

@@ -109,11 +109,11 @@ public final class StepParityChecks {
         for (int i = 0; i < inputs; i++) {
             int[] shape = op.inputShapes[i];
             values[i] = gaussianFloats(shape[0] * shape[1]);
-            cpuInputs[i] = tape.variable(toDoubles(values[i]), shape[0], shape[1]);
+            cpuInputs[i] = tape.variable(Fp32.toDoubles(values[i]), shape[0], shape[1]);
         }
         Node cpuOut = op.cpu.apply(tape, cpuInputs);
         float[] weights = gaussianFloats(cpuOut.size());
-        tape.backward(tape.sum(tape.mul(cpuOut, tape.constant(toDoubles(weights), cpuOut.rows, cpuOut.cols))));
+        tape.backward(tape.sum(tape.mul(cpuOut, tape.constant(Fp32.toDoubles(weights), cpuOut.rows, cpuOut.cols))));
 
         DeviceArena arena = new DeviceArena(launcher);
         DeviceKernels kernels = new DeviceKernels(launcher);
@@ -134,13 +134,13 @@ public final class StepParityChecks {
         tapeOnDevice.backward(tapeOnDevice.sum(tapeOnDevice.mul(deviceOut, tapeOnDevice.constant(weightBuffer.address(), deviceOut.rows, deviceOut.cols))));
         launcher.synchronize();
 
-        double[] gotOut = toDoubles(launcher.readFloats(new DeviceBuffer(deviceOut.address(), deviceOut.bytes()), (int) deviceOut.size()));
+        double[] gotOut = launcher.readFloatsAsDoubles(new DeviceBuffer(deviceOut.address(), deviceOut.bytes()), (int) deviceOut.size());
         double worst = KernelParityChecks.normRelative(gotOut, cpuOut.value);
         String problem = KernelParityChecks.problems(gotOut);
         List<String> pairs = new ArrayList<>(KernelParityChecks.worstPairs(gotOut.length,
                 i -> Math.abs(gotOut[i] - cpuOut.value[i]), i -> gotOut[i], i -> cpuOut.value[i]).subList(0, 1));
         for (int i = 0; i < inputs; i++) {
-            double[] got = toDoubles(launcher.readFloats(grads[i], values[i].length));
+            double[] got = launcher.readFloatsAsDoubles(grads[i], values[i].length);
             double[] want = cpuInputs[i].grad();
             worst = Math.max(worst, KernelParityChecks.normRelative(got, want));
             if (Double.isNaN(KernelParityChecks.normRelative(got, want))) worst = Double.NaN;
@@ -177,13 +177,13 @@ public final class StepParityChecks {
     private ParityResult objective(Objective objective, MlpSpec spec, int batch) {
         Mlp model = new Mlp(spec);
         double[] params = roundedToFloat(model.initialParams(random.nextLong()));
-        double[] x = toDoubles(gaussianFloats(batch * spec.inputDim()));
+        double[] x = Fp32.toDoubles(gaussianFloats(batch * spec.inputDim()));
         long step = 1 + random.nextInt(1000);
         double[] want = new double[params.length];
         double wantLoss = objective.run(model, params, x, batch, step, want).loss();
         double[] got = new double[params.length];
         double gotLoss;
-        try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, optimizer("adamw", 1e-3), 0, batch, null, params)) {
+        try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, optimizer("adamw", 1e-3), batch, null, params)) {
             gotLoss = device.lossAndGradient(x, step, got);
         }
         double lossError = Math.abs(gotLoss - wantLoss) / Math.abs(wantLoss);
@@ -225,9 +225,9 @@ public final class StepParityChecks {
         double worstLoss = 0;
         List<String> pairs = new ArrayList<>();
         double[] grad = new double[params.length];
-        try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, config, 0, batch, clip, params)) {
+        try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, config, batch, clip, params)) {
             for (int step = 1; step <= steps; step++) {
-                double[] x = toDoubles(gaussianFloats(batch * spec.inputDim()));
+                double[] x = Fp32.toDoubles(gaussianFloats(batch * spec.inputDim()));
                 double lrScale = 1.0 - 0.1 * step;
                 double wantLoss = objective.run(model, params, x, batch, step, grad).loss();
                 double norm = 0;
@@ -282,9 +282,4 @@ public final class StepParityChecks {
         return out;
     }
 
-    private static double[] toDoubles(float[] values) {
-        double[] out = new double[values.length];
-        for (int i = 0; i < values.length; i++) out[i] = values[i];
-        return out;
-    }
 }
