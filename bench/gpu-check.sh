@@ -16,7 +16,10 @@
 #   parity     quickstart for 100 steps with backend=cpu and backend=cuda (OUTDIR/parity/{cpu,cuda}), then the
 #              per-step loss of the two metrics.jsonl compared: max relative difference
 #              |cuda - cpu| / max(|cpu|, mean |cpu| over the run) must be <= PARITY_TOL (default 1e-3)
-#   trace      ebm bench trace --backend cuda --out OUTDIR/trace
+#   trace      ebm bench trace --backend cuda at D = 16..4096, H = 512 (cost, estimator error, Fisher at budget)
+#              --out OUTDIR/trace
+#   trace-large  ebm bench trace --backend cuda at D = 16384..10⁶, H = 1024, timing only (exact row-space and the
+#              estimators) --out OUTDIR/trace-large
 #   kernels    ebm bench kernels --backend cuda --out OUTDIR/kernels
 #   peers      each bench/peers/*.py --out OUTDIR/peers/NAME.csv with python3 (skipped unless torch imports)
 #
@@ -27,7 +30,7 @@
 set -uo pipefail
 self="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 home="$(dirname "$(dirname "$self")")"
-stages=(info validate sanitizer parity trace kernels peers)
+stages=(info validate sanitizer parity trace trace-large kernels peers)
 stage_timeout="${STAGE_TIMEOUT:-470}"
 tail_lines=80
 
@@ -132,7 +135,16 @@ stage_parity() {
   compare_losses "$out/parity/cpu/metrics.jsonl" "$out/parity/cuda/metrics.jsonl"
 }
 
-stage_trace() { rm -rf "$out/trace"; run "$ebm" bench trace --backend cuda --out "$out/trace"; }
+stage_trace() {
+  rm -rf "$out/trace"
+  run "$ebm" bench trace --backend cuda --dims 16,64,256,1024,4096 --hidden 512 --budget 2 --draws 8 --out "$out/trace"
+}
+
+stage_trace-large() {
+  rm -rf "$out/trace-large"
+  run "$ebm" bench trace --backend cuda --dims 16384,65536,262144,1000000 --hidden 1024 \
+    --methods exact-row-space,hutchinson-1,hutchinson-4,sliced-1,denoising --out "$out/trace-large"
+}
 
 stage_kernels() { rm -rf "$out/kernels"; run "$ebm" bench kernels --backend cuda --out "$out/kernels"; }
 

@@ -114,6 +114,9 @@ fi
 # JVM flags: the list pom.xml gives the tests (./ebm passes the same ones).
 jvm_args="$(sed -n 's:.*<ebm.jvm.args>\(.*\)</ebm.jvm.args>.*:\1:p' "$root/pom.xml" | head -n 1)"
 [ -n "$jvm_args" ] || die "pom.xml has no <ebm.jvm.args> property"
+# A GPU machine runs one ebm at a time: let its heap grow to 3/4 of memory (the default quarter is too small for
+# bench trace at D = 10⁶, whose first layer alone is 10⁹ parameters held in fp64 on the host).
+jvm_args="$jvm_args -XX:MaxRAMPercentage=75"
 
 # --- the runtime ------------------------------------------------------------------------------------------------
 deps="$("$JDK/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release "$required_major" \

@@ -2,6 +2,7 @@ package ebm.bench;
 
 import ebm.EbmException;
 import ebm.backend.cpu.Gemm;
+import ebm.backend.cuda.CudaBackends;
 import ebm.data.DataSources;
 import ebm.data.Density;
 import ebm.data.SyntheticOptions;
@@ -20,6 +21,8 @@ import ebm.objective.SlicedObjective;
 import ebm.optim.AdamWOptions;
 import ebm.optim.Optimizer;
 import ebm.optim.Optimizers;
+import ebm.rng.RandomStream;
+import ebm.rng.Streams;
 import ebm.tape.Tape;
 import ebm.train.Evaluation;
 import java.util.ArrayList;
@@ -54,6 +57,14 @@ public final class TraceBench {
     private static final long DATA_SEED = 0;
     /** Steps of the error draws start here, far from the timing and training steps, so their draws never overlap. */
     private static final long ERROR_STEP_BASE = 1_000_000;
+    /**
+     * Above this D a row is timing only: the mixture's dense covariances (8·D² values, twice) and the fp64 CPU
+     * reference (loss, gradient, Fisher scores) no longer fit a bench run, so there is no estimator error and no
+     * Fisher at budget, and the batch is standard normal. The GPU rows up to D = 10⁶ are such rows.
+     */
+    public static final int REFERENCE_MAX_DIM = 4096;
+    /** The CPU cross-check of the two exact algorithms (per-dimension costs D directions) runs up to this D. */
+    private static final int CROSS_CHECK_MAX_DIM = 1024;
 
     private TraceBench() {}
 
@@ -259,11 +270,33 @@ public final class TraceBench {
 
     /** Runs the whole grid; progress lines go to log. */
     public static List<Row> run(Settings s, Consumer<String> log) {
-        warmUpEveryMethod(s);
+        if (s.backend().equals("cpu")) {
+            warmUpEveryMethod(s);
+        } else {
+            // Fails here, once, with the backend's own message (no GPU, no kernels) rather than skipping every row.
+            try (CudaBackends.Runtime ignored = CudaBackends.open(s.backend())) {
+                log.accept("backend " + s.backend() + ": " + ignored.description());
+            }
+        }
         List<Row> rows = new ArrayList<>();
         for (int dim : s.dims()) {
             Mlp mlp = model(dim, s.hidden(), s.layers());
             double[] init = mlp.initialParams(MODEL_SEED);
+            if (dim > REFERENCE_MAX_DIM) {
+                double[] batchX = new double[s.batch() * dim];
+                new RandomStream(DATA_SEED, 0, Streams.DATA).fillGaussian(batchX, 0, batchX.length, 0);
+                log.accept(String.format("D=%d: timing only (D > %d: no dense mixture, no fp64 reference); standard "
+                        + "normal batch", dim, REFERENCE_MAX_DIM));
+                for (String method : s.methods()) {
+                    Row row = runOne(s, method, mlp, init, batchX, null, null, 0, null, null);
+                    rows.add(row);
+                    log.accept(row.measured()
+                            ? String.format("D=%-4d %-24s %9.3f ms/step  %8.1f MB", dim, method, row.msPerStep(),
+                                    row.peakBytes() / 1e6)
+                            : String.format("D=%-4d %-24s skipped: %s", dim, method, row.skipped()));
+                }
+                continue;
+            }
             Density density = mixture(dim);
             int nTrain = Math.max(s.trainPoints(), s.batch());
             double[] train = DataSources.trainSamples(density, DATA_SEED, nTrain).data();
@@ -272,9 +305,9 @@ public final class TraceBench {
             checkCachedFisher(mlp, init, heldOut, trueScores, density);
             double[] batchX = Arrays.copyOf(train, s.batch() * dim);
             boolean anyExact = s.methods().stream().anyMatch(TraceBench::isExact);
-            ExactReference exact = exactReference(mlp, init, batchX, s.batch(), anyExact);
+            ExactReference exact = exactReference(mlp, init, batchX, s.batch(), anyExact && dim <= CROSS_CHECK_MAX_DIM);
             log.accept(String.format("D=%d: exact loss %.6g at init; exact algorithms agree (checked: %s)", dim,
-                    exact.loss(), anyExact));
+                    exact.loss(), anyExact && dim <= CROSS_CHECK_MAX_DIM));
             for (String method : s.methods()) {
                 Row row = runOne(s, method, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
                 rows.add(row);
@@ -306,12 +339,27 @@ public final class TraceBench {
         }
     }
 
+    /**
+     * One row. exact == null marks a timing-only row (D above {@link #REFERENCE_MAX_DIM}). A named failure of the
+     * backend (out of device memory, say) skips the row with its message; the other rows still run.
+     */
     private static Row runOne(Settings s, String method, Mlp mlp, double[] init, double[] batchX, ExactReference exact,
                               double[] train, int nTrain, Npy.Matrix heldOut, double[] trueScores) {
-        int dim = mlp.dim(), batch = s.batch();
+        double lossExact = exact == null ? Double.NaN : exact.loss();
         Objective objective = objective(method, s.sigma());
         String unavailable = MethodRunner.unavailableReason(s, objective);
-        if (unavailable != null) return skipped(s, method, dim, -1, Double.NaN, exact.loss(), unavailable);
+        if (unavailable != null) return skipped(s, method, mlp.dim(), -1, Double.NaN, lossExact, unavailable);
+        try {
+            return measure(s, method, objective, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
+        } catch (EbmException e) {
+            return skipped(s, method, mlp.dim(), -1, Double.NaN, lossExact, e.getMessage());
+        }
+    }
+
+    private static Row measure(Settings s, String method, Objective objective, Mlp mlp, double[] init, double[] batchX,
+                               ExactReference exact, double[] train, int nTrain, Npy.Matrix heldOut, double[] trueScores) {
+        int dim = mlp.dim(), batch = s.batch();
+        double lossExact = exact == null ? Double.NaN : exact.loss();
         double ms;
         int reps;
         MethodRunner.Cost cost;
@@ -323,29 +371,33 @@ public final class TraceBench {
             double loss = runner.lossAndGradient(batchX, 1, grad);
             double firstSeconds = (System.nanoTime() - t0) * 1e-9;
             requireFinite(method, loss, grad);
-            if (isExact(method) && Math.abs(loss - exact.loss()) > runner.lossTolerance() * Math.max(1, Math.abs(exact.loss()))) {
+            if (exact != null && isExact(method) && Math.abs(loss - exact.loss()) > runner.lossTolerance() * Math.max(1, Math.abs(exact.loss()))) {
                 throw new IllegalStateException(method + " loss " + loss + " differs from the exact reference " + exact.loss());
             }
             cost = runner.measureStep(batchX, 2);
             double stepSeconds = Math.min(firstSeconds, cost.seconds());
             if (stepSeconds > s.maxStepSeconds()) {
-                return skipped(s, method, dim, cost.peakBytes(), cost.gflop(), exact.loss(), String.format(
+                return skipped(s, method, dim, cost.peakBytes(), cost.gflop(), lossExact, String.format(
                         "one step took %.1f s > %.1f s (--max-step-seconds)", stepSeconds, s.maxStepSeconds()));
             }
             long step = 3;
             for (long warmEnd = System.nanoTime() + (long) (s.warmupSeconds() * 1e9); System.nanoTime() < warmEnd && step < 200; step++) {
-                runner.trainStep(batchX, step);
+                runner.trainStepOnSameBatch(batchX, step);
             }
             List<Double> times = new ArrayList<>();
             long timingEnd = System.nanoTime() + (long) (s.timingSeconds() * 1e9);
             for (; times.size() < 3 || (System.nanoTime() < timingEnd && times.size() < 30); step++) {
                 long start = System.nanoTime();
-                runner.trainStep(batchX, step);
+                runner.trainStepOnSameBatch(batchX, step);
                 times.add((System.nanoTime() - start) / 1e6);
             }
             times.sort(null);
             ms = times.get(times.size() / 2);
             reps = times.size();
+        }
+        if (exact == null) {
+            return new Row(method, dim, s.hidden(), s.layers(), batch, ms, reps, cost.peakBytes(), cost.gflop(), Double.NaN,
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, List.of(), "");
         }
 
         // Exact methods draw nothing, so two evaluations show their zero spread (measured, not assumed) cheaply.
@@ -355,7 +407,7 @@ public final class TraceBench {
             err = estimatorError(method, runner::lossAndGradient, batchX, init.length, exact, draws);
         }
         Training t = train(s, objective, mlp, init, train, nTrain, heldOut, trueScores);
-        return new Row(method, dim, s.hidden(), s.layers(), batch, ms, reps, cost.peakBytes(), cost.gflop(), exact.loss(),
+        return new Row(method, dim, s.hidden(), s.layers(), batch, ms, reps, cost.peakBytes(), cost.gflop(), lossExact,
                 err.lossMean(), err.lossRelVar(), err.gradRelVar(), err.gradRelBias(), t.fisher(), t.steps(), t.curve(), "");
     }
 

@@ -170,4 +170,26 @@ class TraceBenchTest {
             }
         }
     }
+
+    @Test
+    void aboveTheReferenceDimensionRowsAreTimingOnly(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) throws java.io.IOException {
+        org.junit.jupiter.api.Assumptions.assumeFalse(ebm.backend.cuda.HostKernelLibrary.skippedForMissingCompiler(), "skipped: no host compiler");
+        int large = TraceBench.REFERENCE_MAX_DIM + 1;
+        Cli r = Cli.run("bench", "trace", "--backend", "cuda-emulated", "--dims", "3," + large, "--hidden", "4", "--layers", "1",
+                "--batch", "4", "--methods", "exact-row-space,hutchinson-1", "--budget", "0.1", "--draws", "2",
+                "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        java.util.List<String> lines = java.nio.file.Files.readAllLines(out.resolve("results.csv"));
+        lines.forEach(System.out::println);
+        assertEquals(1 + 4, lines.size());
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",", -1);
+            assertTrue(Double.parseDouble(f[6]) > 0 && Long.parseLong(f[8]) > 0, "time and memory measured: " + line);
+            boolean timingOnly = Integer.parseInt(f[1]) == large;
+            // columns 10..15: loss_exact .. fisher_at_budget; empty exactly on the timing-only rows
+            for (int c = 10; c <= 15; c++) assertEquals(timingOnly, f[c].isEmpty(), "column " + c + ": " + line);
+        }
+        String report = java.nio.file.Files.readString(out.resolve("report.md"));
+        assertTrue(report.contains("**Timing only** at D=" + large), report);
+    }
 }

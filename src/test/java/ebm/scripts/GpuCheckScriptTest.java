@@ -71,7 +71,7 @@ class GpuCheckScriptTest {
     void helpListsTheStagesAndUnknownStagesAreRefused(@TempDir Path out) {
         Script help = gpuCheck(Map.of(), "--help");
         assertEquals(0, help.exitCode());
-        for (String stage : List.of("info", "validate", "sanitizer", "parity", "trace", "kernels", "peers")) {
+        for (String stage : List.of("info", "validate", "sanitizer", "parity", "trace", "trace-large", "kernels", "peers")) {
             assertTrue(help.output().contains("\n  " + stage + " "), stage + " missing from --help:\n" + help.output());
         }
         Script bad = gpuCheck(Map.of(), out.toString(), "nonsense");
@@ -136,7 +136,7 @@ class GpuCheckScriptTest {
         String report = Files.readString(out.resolve("report.md"));
         assertNotEquals(0, r.exitCode(), report);
         assertTrue(report.contains("## info: FAILED"), report);
-        for (String stage : List.of("validate", "parity", "trace", "kernels")) {
+        for (String stage : List.of("validate", "parity", "trace", "trace-large", "kernels")) {
             assertTrue(report.contains("## " + stage + ": passed"), stage + ":\n" + report);
         }
         assertTrue(report.contains("## sanitizer: skipped: compute-sanitizer not found"), report);

@@ -50,6 +50,7 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     private KernelLauncher.Graph graph;
     private long stepsRun;
+    private boolean batchWritten;
     private long launchesPerStep;
     private long gemmsPerStep;
     private long flopsPerStep;
@@ -119,7 +120,17 @@ public final class CudaTrainingStep implements AutoCloseable {
      * and noise (the same (seed, step) draws as the CPU backend).
      */
     public Stats step(double[] x, long step, double lrScale) {
-        writeStepInputs(x, step, lrScale);
+        writeBatch(x);
+        return stepOnResidentBatch(step, lrScale);
+    }
+
+    /**
+     * As {@link #step(double[], long, double)} on the batch last written, which stays on the device: what a benchmark
+     * times, so that a step at large D is not dominated by converting and copying B·D inputs from the host.
+     */
+    public Stats stepOnResidentBatch(long step, double lrScale) {
+        if (!batchWritten) throw new IllegalStateException("no batch on the device yet: the first step takes one");
+        writeStepCounters(step, lrScale);
         if (graph != null) {
             graph.replay();
         } else if (stepsRun >= 1 && (graph = launcher.capture(this::body)) != null) {
@@ -144,8 +155,17 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     /** The batch, the Philox step and the learning rate: what changes per step, written where the kernels read it. */
     private void writeStepInputs(double[] x, long step, double lrScale) {
+        writeBatch(x);
+        writeStepCounters(step, lrScale);
+    }
+
+    private void writeBatch(double[] x) {
         if (x.length != batch * dim) throw new IllegalArgumentException("batch of " + x.length + " values, expected " + batch * dim);
         launcher.writeAsFloats(this.x, x);
+        batchWritten = true;
+    }
+
+    private void writeStepCounters(long step, double lrScale) {
         launcher.copyToDevice(MemorySegment.ofArray(new long[] {step}), new DeviceBuffer(philoxKey.address() + 8, 8));
         deviceOptimizer.setLearningRate(lrScale);
     }
