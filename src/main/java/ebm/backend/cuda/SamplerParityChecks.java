@@ -82,7 +82,7 @@ public final class SamplerParityChecks {
                 i -> first[i], i -> wantFirst[i]).getFirst());
         pairs.add("step " + steps + " " + KernelParityChecks.worstPairs(last.length, i -> Math.abs(last[i] - wantLast[i]),
                 i -> last[i], i -> wantLast[i]).getFirst());
-        return new ParityResult("langevin noise ξ_t (zero energy)", steps + " steps, " + n + " chains, D=" + d, "fp32",
+        return new ParityResult("langevin noise ξ_t (zero energy)", "T=" + steps + " N=" + n + " D=" + d, "fp32",
                 worst, NOISE_TOLERANCE, "‖Δξ_t‖/‖ξ_t‖, worst step", problem, pairs);
     }
 
@@ -117,9 +117,11 @@ public final class SamplerParityChecks {
         double[] gl = got[got.length - 1], wl = want[want.length - 1];
         pairs.add(String.format("step %d: ‖Δx‖/‖x‖ = %.2e, moved ‖x_t − x₀‖/‖x₀‖ = %.2e", got.length,
                 KernelParityChecks.normRelative(gl, wl), KernelParityChecks.normRelative(wl, start)));
-        String levels = schedule.levels() > 1 ? ", " + schedule.levels() + " levels" : "";
-        return new ParityResult(name, schedule.steps() + " steps" + levels + ", " + n + " chains, D=" + spec.inputDim()
-                + " H=" + Arrays.toString(spec.hidden()).replace(" ", "") + " " + spec.activation().configName(), "fp32",
+        // T steps, L noise levels, N chains
+        String levels = schedule.levels() > 1 ? " L=" + schedule.levels() : "";
+        String hidden = Arrays.toString(spec.hidden()).replace(" ", "").replace("[", "").replace("]", "");
+        return new ParityResult(name, "T=" + schedule.steps() + levels + " N=" + n + " D=" + spec.inputDim() + " H=" + hidden
+                + " " + spec.activation().configName(), "fp32",
                 worst, tolerance, "‖Δx_t‖/‖x_t‖, worst step", problem, pairs);
     }
 
