@@ -13,6 +13,7 @@ import ebm.sample.Langevin;
 import ebm.sample.LangevinSchedule;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -90,6 +91,27 @@ class SamplerParityTest {
             System.out.printf("annealed chain, 15 steps (14 replayed): worst ‖Δx_t‖/‖x_t‖ = %.2e; x[0] device %.7f, CPU %.7f%n",
                     worst, dev[0], cpu[0]);
             assertTrue(worst < 1e-4, "replayed chain drifts from the CPU chain: " + worst);
+        }
+    }
+
+    /** On a GPU only (skipped, never passed, without one): the same checks through the driver, with real capture. */
+    @Test
+    void onAGpuTheCapturedChainFollowsTheCpuChain() {
+        GpuRuntime.deviceUnavailableReason().ifPresent(reason -> Assumptions.abort("skipped: " + reason));
+        Assumptions.assumeTrue(GpuRuntime.unavailableReason().isEmpty(), () -> "skipped: " + GpuRuntime.unavailableReason().get());
+        try (GpuRuntime gpu = GpuRuntime.open()) {
+            for (ParityResult r : new SamplerParityChecks(gpu.launcher(), gpu.blas(), System.nanoTime()).all()) HostBuild.report(r);
+            MlpSpec spec = new MlpSpec(2, new int[] {64, 64}, Activation.SOFTPLUS);
+            try (DeviceLangevin chain = new DeviceLangevin(gpu.launcher(), gpu.blas(), spec, new Mlp(spec).initialParams(1), 1000,
+                    new LangevinSchedule(100, 0.01, null), 3)) {
+                chain.start(new double[2000]);
+                chain.advance(100);
+                double[] x = chain.points();
+                assertTrue(chain.captured(), "steps after the first replay a captured graph");
+                assertEquals(100, chain.deviceStep());
+                System.out.printf("GPU chain, 1000 chains x 100 steps, captured: x[0] %.6f, %d launches per eager step%n", x[0],
+                        chain.launchesPerStep());
+            }
         }
     }
 }
