@@ -1,16 +1,21 @@
 package ebm.cli;
 
 import ebm.EbmException;
+import ebm.backend.cuda.CudaBackends;
+import ebm.backend.cuda.DeviceLangevin;
+import ebm.backend.cuda.GpuRuntime;
 import ebm.config.ConfigLoader;
 import ebm.config.RunConfig;
 import ebm.eval.SampleMetrics;
 import ebm.io.Npy;
 import ebm.model.EnergyModel;
+import ebm.model.Mlp;
 import ebm.objective.AnnealedDenoisingObjective;
 import ebm.plot.Plots;
 import ebm.rng.RandomStream;
 import ebm.rng.Streams;
 import ebm.sample.Langevin;
+import ebm.sample.LangevinSchedule;
 import ebm.train.Components;
 import ebm.train.DataLoader;
 import ebm.train.Evaluation;
@@ -31,7 +36,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "sample", mixinStandardHelpOptions = true,
         description = {"Langevin samples from a trained run: writes DIR/samples.npy (and samples.png for 2-D data),",
-                "MMD² to held-out data and KSD² under the model, appended to DIR/summary.md."})
+                "MMD² to held-out data and KSD² under the model, appended to DIR/summary.md.",
+                "The chains run on the run's backend unless --backend says otherwise."})
 final class SampleCommand implements Callable<Integer> {
     @Parameters(paramLabel = "DIR", description = "A run folder (from ebm train).")
     Path dir;
@@ -48,12 +54,31 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--annealed", description = "Annealed Langevin over the noise levels (annealed-denoising runs).")
     boolean annealed;
 
+    @Option(names = "--backend", description = "cpu (fp64), cuda (fp32 on the GPU) or cuda-emulated (the CUDA code path "
+            + "through its host build); default: the run's backend.")
+    String backend;
+
     @Override
     public Integer call() {
         if (n < 2 || steps < 1 || !(stepSize > 0)) {
             throw new EbmException("need --n >= 2, --steps >= 1 and --step-size > 0 (got " + n + ", " + steps + ", " + stepSize + ")");
         }
         RunConfig config = ConfigLoader.load(dir.resolve(Trainer.CONFIG), List.of());
+        String on = backend != null ? backend : config.backend();
+        if (!List.of("cpu", "cuda", "cuda-emulated").contains(on)) {
+            throw new EbmException("--backend: '" + on + "' is not allowed; allowed: cpu, cuda, cuda-emulated");
+        }
+        if (!on.equals("cpu") && !config.model().kind().equals("mlp")) {
+            throw new EbmException("--backend " + on + " samples the energy MLP only; " + dir + " has model.kind: "
+                    + config.model().kind() + " (use --backend cpu)");
+        }
+        if (on.equals("cuda")) {
+            String from = backend != null ? "--backend cuda" : "--backend cuda (the run's backend)";
+            GpuRuntime.unavailableReason().ifPresent(reason -> {
+                throw new EbmException(from + ": " + reason + "; --backend cpu samples in fp64 on the CPU, --backend "
+                        + "cuda-emulated runs the CUDA code path through its host build");
+            });
+        }
         RunState state = RunState.load(dir);
         TrainingData data = DataLoader.load(config);
         EnergyModel model = Components.model(config.model(), data.dim());
@@ -81,7 +106,15 @@ final class SampleCommand implements Callable<Integer> {
         RandomStream init = new RandomStream(config.seed(), 0, Streams.LANGEVIN);
         for (int i = 0; i < x.length; i++) x[i] = mean[i % d] + Math.sqrt(sd[i % d]) * init.gaussian(i);
         long t0 = System.nanoTime();
-        Langevin.run(model, modelParams, x, n, steps, stepSize, sigmas, config.seed());
+        LangevinSchedule schedule = new LangevinSchedule(steps, stepSize, sigmas);
+        if (on.equals("cpu")) {
+            Langevin.run(model, modelParams, x, n, schedule, config.seed(), null);
+        } else {
+            try (CudaBackends.Runtime runtime = CudaBackends.open(on)) {
+                DeviceLangevin.run(runtime.launcher(), runtime.blas(), ((Mlp) model).spec(), modelParams, x, n, schedule,
+                        config.seed(), null);
+            }
+        }
         double seconds = (System.nanoTime() - t0) * 1e-9;
         if (data.standardized()) {
             for (int i = 0; i < x.length; i++) x[i] = data.mean()[i % d] + data.std()[i % d] * x[i];
@@ -103,8 +136,8 @@ final class SampleCommand implements Callable<Integer> {
         String title = String.format(Locale.ROOT, "%s Langevin samples (%d chains, %d steps, ε=%s) vs data",
                 annealed ? "Annealed" : "", n, steps, Double.toString(stepSize)).trim();
         if (d == 2) Plots.samples(x, n, val, data.validation().rows(), dir.resolve("samples.png"), title);
-        String line = String.format(Locale.ROOT, "%d chains x %d steps (ε=%s%s) in %.1fs: MMD² to held-out data %.4g, KSD² under the model %.4g",
-                n, steps, Double.toString(stepSize), annealed ? ", annealed" : "", seconds, mmd, ksd);
+        String line = String.format(Locale.ROOT, "%d chains x %d steps (ε=%s%s) in %.1fs on %s: MMD² to held-out data %.4g, KSD² under the model %.4g",
+                n, steps, Double.toString(stepSize), annealed ? ", annealed" : "", seconds, on, mmd, ksd);
         System.out.println(line);
         try {
             Files.writeString(dir.resolve("summary.md"), "\n## Sampling\n\n" + line + "\n", StandardOpenOption.CREATE,

@@ -5,6 +5,7 @@ import ebm.backend.cuda.CudaBackends;
 import ebm.backend.cuda.DriverLauncher;
 import ebm.backend.cuda.GpuOnlyChecks;
 import ebm.backend.cuda.GpuRuntime;
+import ebm.backend.cuda.SamplerParityChecks;
 import ebm.backend.cuda.StepParityChecks;
 import ebm.backend.cuda.KernelParityChecks;
 import ebm.backend.cuda.ParityResult;
@@ -38,7 +39,8 @@ final class ValidateCommand implements Callable<Integer> {
     public Integer call() {
         List<String> ops = List.of("philox words", "probes rademacher", "probes gaussian fp64", "probes gaussian fp32",
                 "adamw", "bias+activation (4 activations x orders 0..3)", "reduce sum", "graph replay", "cuBLAS gemm", "device tape ops (value and adjoints)",
-                "objectives (loss and parameter gradient)", "training steps (objective, clipping, adamw/sgd/muon)");
+                "objectives (loss and parameter gradient)", "training steps (objective, clipping, adamw/sgd/muon)",
+                "langevin sampler (noise, one step, chains)");
         long inputSeed = seed != null ? seed : System.nanoTime();
         List<ParityResult> results;
         String description;
@@ -61,6 +63,7 @@ final class ValidateCommand implements Callable<Integer> {
                 results = new ArrayList<>(new KernelParityChecks(launcher, inputSeed).all());
                 results.addAll(GpuOnlyChecks.all(runtime, inputSeed));
                 results.addAll(new StepParityChecks(launcher, runtime.blas(), inputSeed).all());
+                results.addAll(new SamplerParityChecks(launcher, runtime.blas(), inputSeed).all());
                 DriverLauncher.MemoryUse use = launcher.memoryUse();
                 memory = String.format("device memory: ebm peak %.1f MiB, device in use at peak %.1f MiB of %.1f GiB",
                         use.peakBytesAllocated() / 1048576.0, use.peakDeviceBytesInUse() / 1048576.0,
@@ -71,6 +74,7 @@ final class ValidateCommand implements Callable<Integer> {
                 description = runtime.description();
                 results = new ArrayList<>(new KernelParityChecks(runtime.launcher(), inputSeed).all());
                 results.addAll(new StepParityChecks(runtime.launcher(), runtime.blas(), inputSeed).all());
+                results.addAll(new SamplerParityChecks(runtime.launcher(), runtime.blas(), inputSeed).all());
             }
         }
         System.out.println("kernels through " + description + ", inputs seed " + inputSeed);
