@@ -227,7 +227,59 @@ public final class StepParityChecks {
         // max_precond_dim 10: 12x3 keeps only R, 10x12 only L, 14x10 only R; decoupled weight decay; clipping
         results.addAll(trainingStep("denoising, shampoo (one-sided, decay, clip)", threeLayers, new DenoisingObjective(0.2, seed),
                 shampoo(0.01, 0.05, 1, 1, 10), 0.5));
+        results.add(shampooStatistics(37, 21));
         return results;
+    }
+
+    /**
+     * kernels/shampoo.cu's fp64 statistics over several 16 x 16 tiles and k-slices with ragged edges: L += GGᵀ and
+     * R += GᵀG of a random fp32 G [rows x cols] onto a random symmetric start, against fp64 sums of the same fp32
+     * values. Tolerance 1e-12 of ‖ref‖: the products of fp32 inputs are exact in fp64, so only fp64 sums differ
+     * (≤ ~k·1e-16); also checks that both results are exactly symmetric.
+     */
+    private ParityResult shampooStatistics(int rows, int cols) {
+        float[] g = gaussianFloats(rows * cols);
+        DeviceKernels kernels = new DeviceKernels(launcher);
+        DeviceBuffer gradient = launcher.upload(g);
+        double worst = 0;
+        String problem = null;
+        List<String> pairs = new ArrayList<>();
+        for (boolean transpose : new boolean[] {false, true}) {
+            int n = transpose ? cols : rows, k = transpose ? rows : cols;
+            double[] start = new double[n * n];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j <= i; j++) start[i * n + j] = start[j * n + i] = random.nextDouble() - 0.5;
+            }
+            double[] want = start.clone();
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    for (int c = 0; c < k; c++) {
+                        double a = transpose ? g[c * cols + i] : g[i * cols + c], b = transpose ? g[c * cols + j] : g[j * cols + c];
+                        want[i * n + j] += a * b;
+                    }
+                }
+            }
+            DeviceBuffer stat = launcher.upload(start);
+            long tiles = (long) ((n + 15) / 16) * ((n + 15) / 16);
+            kernels.launch("ebm_shampoo_statistics_f64", (int) tiles, a -> a.pointer(gradient).i64(n).i64(k).i64(cols)
+                    .i32(transpose ? 1 : 0).pointer(stat));
+            launcher.synchronize();
+            double[] got = launcher.readDoubles(stat, n * n);
+            worst = Math.max(worst, KernelParityChecks.normRelative(got, want));
+            if (Double.isNaN(KernelParityChecks.normRelative(got, want))) worst = Double.NaN;
+            for (int i = 0; i < n && problem == null; i++) {
+                for (int j = 0; j < i; j++) {
+                    if (got[i * n + j] != got[j * n + i]) {
+                        problem = (transpose ? "GᵀG" : "GGᵀ") + " not symmetric at (" + i + ", " + j + ")";
+                        break;
+                    }
+                }
+            }
+            pairs.add((transpose ? "R += GᵀG " : "L += GGᵀ ") + KernelParityChecks.worstPairs(got.length,
+                    i -> Math.abs(got[i] - want[i]), i -> got[i], i -> want[i]).getFirst());
+        }
+        return new ParityResult("shampoo statistics f64", "G " + rows + "x" + cols, "fp32 in, fp64 sums", worst, 1e-12,
+                "‖Δ‖/‖ref‖ of L and R", problem, pairs);
     }
 
     private List<ParityResult> trainingStep(String name, MlpSpec spec, Objective objective, OptimizerConfig config, Double clip) {
