@@ -4,6 +4,10 @@
 // correctly: ebm_adamw_advance (one thread) advances the step counter and computes the bias corrections in fp64
 // from the lr the host or a schedule kernel wrote; ebm_adamw_step_f32 reads them.
 //   version 1: one grid-stride launch over all n parameters, one element per thread iteration, fp32 state.
+// Also the graft direction of Shampoo (ebm_adamw_direction_f32) and the adam_v_spread diagnostic
+// (ebm_adamw_denominator_range_f32, finished by reduce.cu's ebm_reduce_min_max_f32).
+
+#include "min_max.cuh"
 
 struct AdamWScalarsInDevice {
     long long step;          // steps taken, advanced by ebm_adamw_advance
@@ -39,5 +43,56 @@ extern "C" __global__ void ebm_adamw_step_f32(float* params, const float* grad, 
         exp_avg_sq[i] = v;
         float denom = sqrtf(v) / bias_correction2_sqrt + eps;
         params[i] = p + (-step_size * m) / denom;
+    }
+}
+
+// The AdamW step as a direction, without lr or weight decay, for Shampoo's graft (ebm.optim.Shampoo.graftStep):
+// the moments as above, then out = (m/(1 − β₁ᵗ)) / (√v/√(1 − β₂ᵗ) + eps), after ebm_adamw_advance.
+extern "C" __global__ void ebm_adamw_direction_f32(const float* grad, float* exp_avg, float* exp_avg_sq, long long n,
+                                                   const AdamWScalarsInDevice* s, float* out) {
+    const float beta1 = (float)s->beta1, beta2 = (float)s->beta2, eps = (float)s->eps;
+    const float one_minus_beta1 = (float)(1.0 - s->beta1), one_minus_beta2 = (float)(1.0 - s->beta2);
+    const float bias_correction1 = (float)(1.0 - pow(s->beta1, (double)s->step));
+    const float bias_correction2_sqrt = (float)s->bias_correction2_sqrt;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        float g = grad[i];
+        float m = exp_avg[i] * beta1 + one_minus_beta1 * g;
+        float v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g;
+        exp_avg[i] = m;
+        exp_avg_sq[i] = v;
+        out[i] = (m / bias_correction1) / (sqrtf(v) / bias_correction2_sqrt + eps);
+    }
+}
+
+#define EBM_ADAMW_RANGE_THREADS 1024
+
+// The diagnostic adam_v_spread (ebm.optim.AdamW.diagnostics): block b writes the min and the max of the
+// denominators √v/√(1 − β₂ᵗ) + eps of its grid-stride slice into partials[2b], partials[2b + 1] (computed as the
+// step kernels compute them, after the step); ebm_reduce_min_max_f32 finishes over the blocks.
+extern "C" __global__ void ebm_adamw_denominator_range_f32(const float* exp_avg_sq, long long n,
+                                                           const AdamWScalarsInDevice* s, float* partials) {
+    __shared__ float lowest[EBM_ADAMW_RANGE_THREADS];
+    __shared__ float highest[EBM_ADAMW_RANGE_THREADS];
+    const unsigned tid = threadIdx.x;
+    const float eps = (float)s->eps, bias_correction2_sqrt = (float)s->bias_correction2_sqrt;
+    float lo = INFINITY, hi = -INFINITY;
+    for (long long i = (long long)blockIdx.x * blockDim.x + tid; i < n; i += (long long)gridDim.x * blockDim.x) {
+        float denom = sqrtf(exp_avg_sq[i]) / bias_correction2_sqrt + eps;
+        lo = ebm_nan_min(lo, denom);
+        hi = ebm_nan_max(hi, denom);
+    }
+    lowest[tid] = lo;
+    highest[tid] = hi;
+    __syncthreads();
+    for (unsigned half = blockDim.x / 2; half > 0; half >>= 1) {
+        if (tid < half) {
+            lowest[tid] = ebm_nan_min(lowest[tid], lowest[tid + half]);
+            highest[tid] = ebm_nan_max(highest[tid], highest[tid + half]);
+        }
+        __syncthreads();
+    }
+    if (tid == 0) {
+        partials[2 * blockIdx.x] = lowest[0];
+        partials[2 * blockIdx.x + 1] = highest[0];
     }
 }

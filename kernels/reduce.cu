@@ -3,6 +3,7 @@
 // scale 1, then one block over the partials with scale 1/n) it gives the mean without atomics, so the result does
 // not depend on scheduling (the same bits on every run).
 //   version 1: per-thread serial sums, then a tree over blockDim.x (a power of two, at most 1024) with __syncthreads.
+// ebm_reduce_min_max_f32: the same tree over (min, max) pairs, NaN-propagating (min_max.cuh).
 
 #define EBM_REDUCE_MAX_THREADS 1024
 
@@ -38,4 +39,33 @@ extern "C" __global__ void ebm_reduce_dot_f32(const float* x, const float* y, lo
         __syncthreads();
     }
     if (tid == 0) out[blockIdx.x] = partial[0] * scale;
+}
+
+#include "min_max.cuh"
+
+// One block over count (min, max) pairs, e.g. the block partials of ebm_adamw_denominator_range_f32:
+// out[0] = min of pairs[2i], out[1] = max of pairs[2i + 1]; NaN anywhere gives NaN.
+extern "C" __global__ void ebm_reduce_min_max_f32(const float* pairs, long long count, float* out) {
+    __shared__ float lowest[EBM_REDUCE_MAX_THREADS];
+    __shared__ float highest[EBM_REDUCE_MAX_THREADS];
+    const unsigned tid = threadIdx.x;
+    float lo = INFINITY, hi = -INFINITY;
+    for (long long i = tid; i < count; i += blockDim.x) {
+        lo = ebm_nan_min(lo, pairs[2 * i]);
+        hi = ebm_nan_max(hi, pairs[2 * i + 1]);
+    }
+    lowest[tid] = lo;
+    highest[tid] = hi;
+    __syncthreads();
+    for (unsigned half = blockDim.x / 2; half > 0; half >>= 1) {
+        if (tid < half) {
+            lowest[tid] = ebm_nan_min(lowest[tid], lowest[tid + half]);
+            highest[tid] = ebm_nan_max(highest[tid], highest[tid + half]);
+        }
+        __syncthreads();
+    }
+    if (tid == 0) {
+        out[0] = lowest[0];
+        out[1] = highest[0];
+    }
 }

@@ -167,31 +167,45 @@ public final class Shampoo implements Optimizer {
     }
 
     /**
-     * Recomputes the block's roots stat^{−1/4} from symmetric eigendecompositions. If either side fails (the
-     * decomposition fails or anything is non-finite) both previous roots stay and one failure is counted.
-     * Returns the condition numbers {left, right} (λmax/λmin before flooring, +∞ when λmin ≤ 0; NaN for an
-     * unpreconditioned side or a failure).
+     * Recomputes the block's roots from its statistics ({@link #inverseRoots}); a failure keeps both previous roots
+     * and is counted. Returns the condition numbers {left, right} (NaN for an unpreconditioned side or a failure).
      */
     private double[] refreshRoots(MatrixBlock block) {
-        double[] conditions = {Double.NaN, Double.NaN};
-        double[] freshLeft = block.leftStat == null ? null : new double[block.leftRoot.length];
-        double[] freshRight = block.rightStat == null ? null : new double[block.rightRoot.length];
-        boolean ok = true;
-        if (freshLeft != null) {
-            conditions[0] = inverseFourthRoot(block.leftStat, block.view.rows(), freshLeft);
-            ok = !Double.isNaN(conditions[0]) && allFinite(freshLeft);
-        }
-        if (ok && freshRight != null) {
-            conditions[1] = inverseFourthRoot(block.rightStat, block.view.cols(), freshRight);
-            ok = !Double.isNaN(conditions[1]) && allFinite(freshRight);
-        }
-        if (!ok) {
+        Roots roots = inverseRoots(block.leftStat, block.view.rows(), block.rightStat, block.view.cols());
+        if (roots == null) {
             rootFailures++;
             return new double[] {Double.NaN, Double.NaN};
         }
-        if (freshLeft != null) System.arraycopy(freshLeft, 0, block.leftRoot, 0, freshLeft.length);
-        if (freshRight != null) System.arraycopy(freshRight, 0, block.rightRoot, 0, freshRight.length);
-        return conditions;
+        if (roots.left() != null) System.arraycopy(roots.left(), 0, block.leftRoot, 0, roots.left().length);
+        if (roots.right() != null) System.arraycopy(roots.right(), 0, block.rightRoot, 0, roots.right().length);
+        return new double[] {roots.conditionLeft(), roots.conditionRight()};
+    }
+
+    /**
+     * One matrix's fresh inverse fourth roots (row-major, null for an unpreconditioned side) and the condition numbers
+     * of its statistics (λmax/λmin before flooring, +∞ when λmin ≤ 0; NaN for an unpreconditioned side).
+     */
+    public record Roots(double[] left, double[] right, double conditionLeft, double conditionRight) {}
+
+    /**
+     * stat^{−1/4} of both sides ([rows x rows] and [cols x cols], row-major; a null statistic is an unpreconditioned
+     * side) from symmetric eigendecompositions, or null when either side fails (the decomposition fails or anything is
+     * non-finite): the caller then keeps its last good roots and counts one failure. The GPU backend calls this on the
+     * statistics it accumulated, so both backends fail, floor and measure conditions the same way.
+     */
+    public static Roots inverseRoots(double[] leftStat, int rows, double[] rightStat, int cols) {
+        double[] left = leftStat == null ? null : new double[rows * rows];
+        double[] right = rightStat == null ? null : new double[cols * cols];
+        double conditionLeft = Double.NaN, conditionRight = Double.NaN;
+        if (left != null) {
+            conditionLeft = inverseFourthRoot(leftStat, rows, left);
+            if (Double.isNaN(conditionLeft) || !allFinite(left)) return null;
+        }
+        if (right != null) {
+            conditionRight = inverseFourthRoot(rightStat, cols, right);
+            if (Double.isNaN(conditionRight) || !allFinite(right)) return null;
+        }
+        return new Roots(left, right, conditionLeft, conditionRight);
     }
 
     private static boolean allFinite(double[] values) {

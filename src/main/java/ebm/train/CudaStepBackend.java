@@ -46,7 +46,8 @@ final class CudaStepBackend implements StepBackend {
                     + "captured into one CUDA graph from the second step where the launcher can record", step.launchesPerStep(),
                     step.gemmsPerStep(), String.format("%.3f", step.flopsPerStep() / 1e9), step.peakDeviceBytes() / 1000000);
         }
-        return new Result(s.loss(), s.gradNorm(), s.gradNoise(), s.updateNorm(), s.updateDotPrevious(), Map.of());
+        // the CPU optimizer's diagnostic keys (adam_v_spread, muon_orthogonality_error, shampoo_*), computed on the device
+        return new Result(s.loss(), s.gradNorm(), s.gradNoise(), s.updateNorm(), s.updateDotPrevious(), step.optimizerDiagnostics());
     }
 
     @Override

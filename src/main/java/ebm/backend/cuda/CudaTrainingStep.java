@@ -49,6 +49,8 @@ public final class CudaTrainingStep implements AutoCloseable {
     private final int probesPerSample;
 
     private KernelLauncher.Graph graph;
+    /** The part after the optimizer's host work, for an optimizer that splits its step (else null). */
+    private KernelLauncher.Graph graphAfterHost;
     private long stepsRun;
     private boolean batchWritten;
     private long launchesPerStep;
@@ -131,11 +133,17 @@ public final class CudaTrainingStep implements AutoCloseable {
     public Stats stepOnResidentBatch(long step, double lrScale) {
         if (!batchWritten) throw new IllegalStateException("no batch on the device yet: the first step takes one");
         writeStepCounters(step, lrScale);
+        boolean split = deviceOptimizer.splitsStep();
+        if (graph == null && stepsRun >= 1 && (graph = launcher.capture(split ? this::beforeHostWork : this::body)) != null) {
+            if (split) graphAfterHost = launcher.capture(this::afterHostWork);
+            arena.freeze();
+        }
         if (graph != null) {
             graph.replay();
-        } else if (stepsRun >= 1 && (graph = launcher.capture(this::body)) != null) {
-            arena.freeze();
-            graph.replay();
+            if (split) {
+                deviceOptimizer.hostWork(); // Shampoo's roots, between the two graphs
+                graphAfterHost.replay();
+            }
         } else {
             long launches = kernels.launches();
             body();
@@ -172,6 +180,13 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     /** Everything one step queues; it allocates the same sizes in the same order every time (see DeviceArena). */
     private void body() {
+        beforeHostWork();
+        deviceOptimizer.hostWork();
+        afterHostWork();
+    }
+
+    /** The step up to where the optimizer may need the host (Shampoo's roots): loss, gradient, clipping, its first part. */
+    private void beforeHostWork() {
         long n = size;
         lossAndGradient();
         dot(grad, grad, n, GRAD_SQ);
@@ -181,6 +196,12 @@ public final class CudaTrainingStep implements AutoCloseable {
         }
         copy(params, before, n);
         optimizerStep(n);
+    }
+
+    /** The rest of the step: the optimizer's second part (if any) and the step's norms. */
+    private void afterHostWork() {
+        long n = size;
+        deviceOptimizer.finishStep(params.address(), grad.address());
         kernels.launch("ebm_combine_f32", n, a -> a.pointer(params).pointer(before).i64(n).f32(1f).f32(-1f).i32(0).pointer(delta));
         dot(delta, delta, n, UPDATE_SQ);
         dot(delta, lastUpdate, n, UPDATE_DOT);
@@ -353,9 +374,16 @@ public final class CudaTrainingStep implements AutoCloseable {
         return arena.peakBytes() + 4L * size * 7 + deviceOptimizer.stateBytes();
     }
 
+    /** The optimizer's diagnostics of the last step, with the CPU optimizer's keys (a few floats read back). */
+    public Map<String, Double> optimizerDiagnostics() {
+        launcher.synchronize();
+        return deviceOptimizer.diagnostics();
+    }
+
     @Override
     public void close() {
         if (graph != null) graph.close();
+        if (graphAfterHost != null) graphAfterHost.close();
     }
 
 }

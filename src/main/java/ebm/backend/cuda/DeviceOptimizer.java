@@ -32,16 +32,40 @@ abstract class DeviceOptimizer {
             case "adamw" -> new AdamW(launcher, kernels, c.lr(), c, new int[] {0}, new int[] {size});
             case "sgd" -> new Sgd(launcher, kernels, c, size);
             case "muon" -> new Muon(launcher, kernels, blas, c, layout);
+            case "shampoo" -> new DeviceShampoo(launcher, kernels, blas, c, layout);
             default -> throw new EbmException("optimizer.name: " + c.name() + " is not available on backend cuda yet "
-                    + "(available there: adamw, sgd, muon); use backend: cpu");
+                    + "(available there: adamw, sgd, muon, shampoo); use backend: cpu");
         };
     }
 
     /** Writes this step's learning rate(s), base × the schedule's factor, where the kernels read them. */
     abstract void setLearningRate(double lrScale);
 
-    /** Queues one update of the flat parameters from the flat (clipped) gradient. */
+    /**
+     * Queues one update of the flat parameters from the flat (clipped) gradient, or, for an optimizer with
+     * {@link #hostWork()}, the part of it before that work; {@link #finishStep} queues the rest.
+     */
     abstract void step(long params, long grad);
+
+    /**
+     * Whether a step needs the host between {@link #step} and {@link #finishStep} (Shampoo's inverse roots): the
+     * training step then captures the two parts as two CUDA graphs and calls {@link #hostWork()} between them.
+     */
+    boolean splitsStep() {
+        return false;
+    }
+
+    /** The host's part of a step, after {@link #step}'s launches were queued and before {@link #finishStep}'s. */
+    void hostWork() {}
+
+    /** Queues the part of the update after {@link #hostWork()}. */
+    void finishStep(long params, long grad) {}
+
+    /**
+     * The CPU optimizer's per-step diagnostics of the last step (same keys and definitions, e.g. "adam_v_spread",
+     * "muon_orthogonality_error"), computed on the device by the step; only a few floats are read back.
+     */
+    abstract Map<String, Double> diagnostics();
 
     abstract Map<String, double[]> state();
 
@@ -79,7 +103,8 @@ abstract class DeviceOptimizer {
         private final double baseLr;
         private final OptimizerConfig c;
         private final int[] starts, lengths, compact;
-        private final DeviceBuffer expAvg, expAvgSq, scalars;
+        private final int owned;
+        private final DeviceBuffer expAvg, expAvgSq, scalars, rangePartials, range;
 
         AdamW(KernelLauncher launcher, DeviceKernels kernels, double baseLr, OptimizerConfig c, int[] starts, int[] lengths) {
             super(launcher, kernels);
@@ -93,11 +118,15 @@ abstract class DeviceOptimizer {
                 compact[k] = owned;
                 owned += lengths[k];
             }
+            this.owned = owned;
             expAvg = launcher.allocate(4L * Math.max(1, owned), "AdamW exp_avg");
             expAvgSq = launcher.allocate(4L * Math.max(1, owned), "AdamW exp_avg_sq");
             scalars = launcher.allocate(8L * 9, "AdamW scalars");
+            rangePartials = launcher.allocate(8L * RANGE_BLOCKS, "AdamW denominator range partials");
+            range = launcher.allocate(8, "AdamW denominator range");
             fill(expAvg, 0f);
             fill(expAvgSq, 0f);
+            fill(range, Float.NaN); // no step yet: no spread
             writeScalars(0);
         }
 
@@ -123,6 +152,33 @@ abstract class DeviceOptimizer {
                 kernels.launch("ebm_adamw_step_f32", n, a -> a.i64(params + offset).i64(grad + offset)
                         .i64(expAvg.address() + state).i64(expAvgSq.address() + state).i64(n).pointer(scalars));
             }
+            if (owned > 0) denominatorRange(kernels, expAvgSq, owned, scalars, rangePartials, range);
+        }
+
+        /** Block partials of the range reduction: at most this many blocks, so the finishing block sees them all. */
+        static final int RANGE_BLOCKS = 256;
+
+        /** range[0..2) = min and max over n moments v of the step's denominators √v/√(1 − β₂ᵗ) + eps. */
+        static void denominatorRange(DeviceKernels kernels, DeviceBuffer expAvgSq, long n, DeviceBuffer scalars,
+                                     DeviceBuffer partials, DeviceBuffer range) {
+            int blocks = Math.min(RANGE_BLOCKS, DeviceKernels.blocksFor(n));
+            kernels.launch("ebm_adamw_denominator_range_f32", blocks, a -> a.pointer(expAvgSq).i64(n).pointer(scalars).pointer(partials));
+            kernels.launch("ebm_reduce_min_max_f32", 1, a -> a.pointer(partials).i64(blocks).pointer(range));
+        }
+
+        /** The spread max/min of the last step's denominators, NaN before the first step (as ebm.optim.AdamW). */
+        static double spread(KernelLauncher launcher, DeviceBuffer range) {
+            float[] r = launcher.readFloats(range, 2);
+            return (double) r[1] / r[0];
+        }
+
+        /** "adam_v_spread" of the last step, absent before the first (and after a load, until the next step). */
+        @Override
+        Map<String, Double> diagnostics() {
+            Map<String, Double> diagnostics = new LinkedHashMap<>();
+            double spread = owned > 0 ? spread(launcher, range) : Double.NaN;
+            if (!Double.isNaN(spread)) diagnostics.put("adam_v_spread", spread);
+            return diagnostics;
         }
 
         long steps() {
@@ -144,6 +200,7 @@ abstract class DeviceOptimizer {
             write(expAvg, state, "exp_avg");
             write(expAvgSq, state, "exp_avg_sq");
             writeScalars(steps);
+            fill(range, Float.NaN);
         }
 
         @Override
@@ -192,6 +249,12 @@ abstract class DeviceOptimizer {
             kernels.launch("ebm_sgd_advance", 1, a -> a.pointer(scalars));
         }
 
+        /** None, as ebm.optim.Sgd. */
+        @Override
+        Map<String, Double> diagnostics() {
+            return Map.of();
+        }
+
         @Override
         Map<String, double[]> state() {
             Map<String, double[]> state = new LinkedHashMap<>();
@@ -227,7 +290,7 @@ abstract class DeviceOptimizer {
         private final List<ParamView> views;
         private final int[] momentumOffsets;
         private final int buffered;
-        private final DeviceBuffer momentum, update, x, next, gram, poly, sumSquares, partials, scalars;
+        private final DeviceBuffer momentum, update, x, next, gram, poly, sumSquares, partials, scalars, errors;
         private final AdamW inner;
 
         Muon(KernelLauncher launcher, DeviceKernels kernels, Blas blas, OptimizerConfig c, ParamLayout layout) {
@@ -262,7 +325,9 @@ abstract class DeviceOptimizer {
             sumSquares = launcher.allocate(4, "Muon norm");
             partials = launcher.allocate(4L * DeviceKernels.DOT_PARTIALS, "reduction partials");
             scalars = launcher.allocate(16, "Muon scalars");
+            errors = launcher.allocate(4L * Math.max(1, views.size()), "Muon orthogonality errors");
             fill(momentum, 0f);
+            fill(errors, Float.NaN); // no step yet
             int[] starts = new int[toAdam.size()], lengths = new int[toAdam.size()];
             for (int k = 0; k < toAdam.size(); k++) {
                 starts[k] = toAdam.get(k).offset();
@@ -314,6 +379,7 @@ abstract class DeviceOptimizer {
                     current = other;
                     other = swap;
                 }
+                orthogonalityError(current, small, wide, v);
                 long orthogonal = current;
                 if (tall) { // back to [rows x cols] in the spare buffer
                     long result = current, into = other;
@@ -325,6 +391,35 @@ abstract class DeviceOptimizer {
                 kernels.launch("ebm_muon_apply_f32", n, a -> a.i64(params + offset).i64(o).i64(n).pointer(scalars).f32(scale));
             }
             inner.step(params, grad);
+        }
+
+        /** errors[v] = ‖XXᵀ − I‖_F² of the final wide X ([small x wide]) of Muon matrix v (gram and poly are free now). */
+        private void orthogonalityError(long x, int small, int wide, int v) {
+            long gramSize = (long) small * small;
+            gemm(false, true, small, small, wide, 1f, x, wide, x, wide, 0f, gram.address(), small);
+            kernels.launch("ebm_set_identity_f32", gramSize, a -> a.pointer(poly).i64(small).f32(1f));
+            kernels.launch("ebm_combine_f32", gramSize, a -> a.pointer(gram).pointer(poly).i64(gramSize).f32(1f).f32(-1f).i32(0).pointer(poly));
+            kernels.dot(poly.address(), poly.address(), gramSize, partials.address(), errors.address() + 4L * v);
+        }
+
+        /**
+         * "muon_orthogonality_error": the largest ‖XXᵀ − I‖_F/√n over the Muon matrices (n the small side), as
+         * ebm.optim.Muon (which skips a NaN only when it comes first), and the inner AdamW's diagnostics.
+         */
+        @Override
+        Map<String, Double> diagnostics() {
+            Map<String, Double> diagnostics = new LinkedHashMap<>();
+            double worst = Double.NaN;
+            if (!views.isEmpty()) {
+                float[] squares = launcher.readFloats(errors, views.size());
+                for (int v = 0; v < views.size(); v++) {
+                    double error = Math.sqrt(squares[v] / (double) Math.min(views.get(v).rows(), views.get(v).cols()));
+                    worst = Double.isNaN(worst) ? error : Math.max(worst, error);
+                }
+            }
+            if (!Double.isNaN(worst)) diagnostics.put("muon_orthogonality_error", worst);
+            diagnostics.putAll(inner.diagnostics());
+            return diagnostics;
         }
 
         @Override
@@ -349,6 +444,7 @@ abstract class DeviceOptimizer {
                 throw new EbmException("optimizer state 'muon_momentum' must be empty for a model without Muon matrices");
             }
             inner.loadState(innerState);
+            fill(errors, Float.NaN);
         }
 
         @Override

@@ -16,6 +16,7 @@ import ebm.tape.Node;
 import ebm.tape.Tape;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 
@@ -34,7 +35,13 @@ import java.util.function.BiFunction;
  *       −ΔE + ½‖∇E‖² partly cancels; measured 1e-7..3e-6 through the host build.</li>
  *   <li>Training steps, fp32 against fp64 for 5 steps: the per-step loss within 1e-4 relative, the parameters'
  *       total change within 1e-3 of its norm (θ itself is stored in fp32, whose rounding alone is ~2e-5 of a
- *       5-step update, as in the AdamW check).</li>
+ *       5-step update, as in the AdamW check). Shampoo's statistics are fp64 on the device too (DeviceShampoo says
+ *       why: in fp32 these rows measured 6e-3..9e-2), so its rows meet the same tolerance (measured ~2e-6).</li>
+ *   <li>Optimizer diagnostics after those steps (same keys on both sides; metrics.jsonl's values): adam_v_spread and
+ *       muon_orthogonality_error within 1e-4 relative (a ratio of fp32 denominators, each a few roundings of a
+ *       moment that carries the fp32 gradient's ~1e-6 error; ‖XXᵀ − I‖ of an fp32 Newton–Schulz result; measured
+ *       1e-8..1e-6); Shampoo's condition numbers within 1e-3 (fp64 eigenvalues of statistics built from the fp32
+ *       gradient: λmin moves by up to ~2·1e-6·√κ relative, κ ~ 1e7 here; measured ~4e-6); root failures equal.</li>
  * </ul>
  */
 public final class StepParityChecks {
@@ -205,18 +212,77 @@ public final class StepParityChecks {
         List<ParityResult> results = new ArrayList<>();
         MlpSpec spec = new MlpSpec(2, new int[] {16, 16}, Activation.SOFTPLUS);
         long seed = random.nextLong();
-        results.add(trainingStep("exact, adamw, clip 0.05", spec, new ExactObjective(TraceAlgorithm.AUTO), optimizer("adamw", 3e-3), 0.05));
-        results.add(trainingStep("sliced-2, sgd momentum", spec, new SlicedObjective(2, ProbeDistribution.RADEMACHER, seed),
+        results.addAll(trainingStep("exact, adamw, clip 0.05", spec, new ExactObjective(TraceAlgorithm.AUTO), optimizer("adamw", 3e-3), 0.05));
+        results.addAll(trainingStep("sliced-2, sgd momentum", spec, new SlicedObjective(2, ProbeDistribution.RADEMACHER, seed),
                 sgd(0.05, 0.9, false, 1e-3), null));
-        results.add(trainingStep("denoising, sgd nesterov", spec, new DenoisingObjective(0.2, seed), sgd(0.02, 0.8, true, 0), null));
-        results.add(trainingStep("exact, muon (3 layers)", new MlpSpec(3, new int[] {12, 10, 14}, Activation.SILU),
-                new ExactObjective(TraceAlgorithm.AUTO), new OptimizerConfig("muon", 0.02, 0.01, null, null, null, null, null,
-                        null, 2e-3, null, null, null, null, null, null), null));
-        results.add(trainingStep("hutchinson-1, sgd", spec, new HutchinsonObjective(1, ProbeDistribution.GAUSSIAN, seed), sgd(0.05, 0, false, 0), null));
+        results.addAll(trainingStep("denoising, sgd nesterov", spec, new DenoisingObjective(0.2, seed), sgd(0.02, 0.8, true, 0), null));
+        MlpSpec threeLayers = new MlpSpec(3, new int[] {12, 10, 14}, Activation.SILU);
+        results.addAll(trainingStep("exact, muon (3 layers)", threeLayers, new ExactObjective(TraceAlgorithm.AUTO),
+                new OptimizerConfig("muon", 0.02, 0.01, null, null, null, null, null, null, 2e-3, null, null, null, null, null, null), null));
+        results.addAll(trainingStep("hutchinson-1, sgd", spec, new HutchinsonObjective(1, ProbeDistribution.GAUSSIAN, seed), sgd(0.05, 0, false, 0), null));
+        // Shampoo: graft alone at step 1, roots at steps 2 and 4 (preconditioned steps 2..5), weights 12x3, 10x12, 14x10;
+        // the first layer's L (12x12) has rank ≤ 3 per step, so its first roots see a rank-deficient statistic
+        results.addAll(trainingStep("exact, shampoo (roots at 2, 4)", threeLayers, new ExactObjective(TraceAlgorithm.AUTO),
+                shampoo(0.01, 0, 2, 2, 1024), null));
+        // max_precond_dim 10: 12x3 keeps only R, 10x12 only L, 14x10 only R; decoupled weight decay; clipping
+        results.addAll(trainingStep("denoising, shampoo (one-sided, decay, clip)", threeLayers, new DenoisingObjective(0.2, seed),
+                shampoo(0.01, 0.05, 1, 1, 10), 0.5));
+        results.add(shampooStatistics(37, 21));
         return results;
     }
 
-    private ParityResult trainingStep(String name, MlpSpec spec, Objective objective, OptimizerConfig config, Double clip) {
+    /**
+     * kernels/shampoo.cu's fp64 statistics over several 16 x 16 tiles and k-slices with ragged edges: L += GGᵀ and
+     * R += GᵀG of a random fp32 G [rows x cols] onto a random symmetric start, against fp64 sums of the same fp32
+     * values. Tolerance 1e-12 of ‖ref‖: the products of fp32 inputs are exact in fp64, so only fp64 sums differ
+     * (≤ ~k·1e-16); also checks that both results are exactly symmetric.
+     */
+    private ParityResult shampooStatistics(int rows, int cols) {
+        float[] g = gaussianFloats(rows * cols);
+        DeviceKernels kernels = new DeviceKernels(launcher);
+        DeviceBuffer gradient = launcher.upload(g);
+        double worst = 0;
+        String problem = null;
+        List<String> pairs = new ArrayList<>();
+        for (boolean transpose : new boolean[] {false, true}) {
+            int n = transpose ? cols : rows, k = transpose ? rows : cols;
+            double[] start = new double[n * n];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j <= i; j++) start[i * n + j] = start[j * n + i] = random.nextDouble() - 0.5;
+            }
+            double[] want = start.clone();
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    for (int c = 0; c < k; c++) {
+                        double a = transpose ? g[c * cols + i] : g[i * cols + c], b = transpose ? g[c * cols + j] : g[j * cols + c];
+                        want[i * n + j] += a * b;
+                    }
+                }
+            }
+            DeviceBuffer stat = launcher.upload(start);
+            long tiles = (long) ((n + 15) / 16) * ((n + 15) / 16);
+            kernels.launch("ebm_shampoo_statistics_f64", (int) tiles, a -> a.pointer(gradient).i64(n).i64(k).i64(cols)
+                    .i32(transpose ? 1 : 0).pointer(stat));
+            launcher.synchronize();
+            double[] got = launcher.readDoubles(stat, n * n);
+            worst = Math.max(worst, KernelParityChecks.normRelative(got, want));
+            if (Double.isNaN(KernelParityChecks.normRelative(got, want))) worst = Double.NaN;
+            for (int i = 0; i < n && problem == null; i++) {
+                for (int j = 0; j < i; j++) {
+                    if (got[i * n + j] != got[j * n + i]) {
+                        problem = (transpose ? "GᵀG" : "GGᵀ") + " not symmetric at (" + i + ", " + j + ")";
+                        break;
+                    }
+                }
+            }
+            pairs.add((transpose ? "R += GᵀG " : "L += GGᵀ ") + KernelParityChecks.worstPairs(got.length,
+                    i -> Math.abs(got[i] - want[i]), i -> got[i], i -> want[i]).getFirst());
+        }
+        return new ParityResult("shampoo statistics f64", "G " + rows + "x" + cols, "fp32 in, fp64 sums", worst, 1e-12,
+                "‖Δ‖/‖ref‖ of L and R", problem, pairs);
+    }
+
+    private List<ParityResult> trainingStep(String name, MlpSpec spec, Objective objective, OptimizerConfig config, Double clip) {
         int batch = 12, steps = 5;
         Mlp model = new Mlp(spec);
         double[] params = roundedToFloat(model.initialParams(random.nextLong()));
@@ -240,6 +306,7 @@ public final class StepParityChecks {
                 worstLoss = Double.isNaN(e) ? Double.NaN : Math.max(worstLoss, e);
                 if (step == 1 || step == steps) pairs.add(String.format("step %d loss: device %.9g, reference %.9g", step, gotLoss, wantLoss));
             }
+            Map<String, Double> gotDiagnostics = device.optimizerDiagnostics(), wantDiagnostics = optimizer.diagnostics();
             double[] got = device.params();
             double[] gotChange = new double[got.length], wantChange = new double[got.length];
             for (int i = 0; i < got.length; i++) {
@@ -250,14 +317,57 @@ public final class StepParityChecks {
             pairs.add(String.format("‖Δθ_device − Δθ_ref‖/‖Δθ_ref‖ = %.2e", changeError));
             // the loss must match to 1e-4, the parameters' change to 1e-3: scale the latter into the former's units
             double worst = Double.isNaN(worstLoss) || Double.isNaN(changeError) ? Double.NaN : Math.max(worstLoss, changeError / 10);
-            return new ParityResult("training step " + name, steps + " steps, B=" + batch + " D=" + spec.inputDim()
-                    + " H=" + java.util.Arrays.toString(spec.hidden()).replace(" ", ""), "fp32", worst,
-                    OBJECTIVE_TOLERANCE, "max(|Δloss|/|loss|, ‖ΔΔθ‖/‖Δθ‖ / 10)", KernelParityChecks.problems(gotChange), pairs);
+            String shapes = steps + " steps, B=" + batch + " D=" + spec.inputDim() + " H=" + java.util.Arrays.toString(spec.hidden()).replace(" ", "");
+            List<ParityResult> results = new ArrayList<>();
+            results.add(new ParityResult("training step " + name, shapes, "fp32", worst,
+                    OBJECTIVE_TOLERANCE, "max(|Δloss|/|loss|, ‖ΔΔθ‖/‖Δθ‖ / 10)", KernelParityChecks.problems(gotChange), pairs));
+            if (!wantDiagnostics.isEmpty() || !gotDiagnostics.isEmpty()) {
+                results.add(diagnostics(name.substring(name.indexOf(", ") + 2), shapes, gotDiagnostics, wantDiagnostics));
+            }
+            return results;
         }
+    }
+
+    /**
+     * The optimizer's diagnostics after the last step: the same keys, the root failure count equal, every other value
+     * within its relative tolerance, scaled so that the row's worst error is measured against DIAGNOSTIC_TOLERANCE.
+     */
+    private static ParityResult diagnostics(String name, String shapes, Map<String, Double> got, Map<String, Double> want) {
+        double worst = 0;
+        String problem = got.keySet().equals(want.keySet()) ? null : "keys " + got.keySet() + " vs reference " + want.keySet();
+        List<String> pairs = new ArrayList<>();
+        for (Map.Entry<String, Double> e : want.entrySet()) {
+            Double g = got.get(e.getKey());
+            if (g == null) continue;
+            double w = e.getValue(), tolerance = diagnosticTolerance(e.getKey());
+            double error = w == g ? 0 : Math.abs(g - w) / Math.abs(w); // a count must be equal: any difference is ≥ 1/count
+            double scaled = tolerance == 0 ? (error == 0 ? 0 : Double.POSITIVE_INFINITY) : error * DIAGNOSTIC_TOLERANCE / tolerance;
+            worst = Double.isNaN(scaled) ? Double.NaN : Math.max(worst, scaled);
+            pairs.add(String.format("%s: device %.9g, reference %.9g (relative %.2e, tolerance %s)", e.getKey(), g, w, error,
+                    tolerance == 0 ? "equal" : String.format("%.0e", tolerance)));
+        }
+        return new ParityResult("diagnostics " + name, shapes, "fp32", worst, DIAGNOSTIC_TOLERANCE,
+                "max over keys of relative error × 1e-4/its tolerance", problem, pairs);
+    }
+
+    private static final double DIAGNOSTIC_TOLERANCE = 1e-4;
+
+    /** Relative tolerance per diagnostic (reasons in the class comment). */
+    private static double diagnosticTolerance(String key) {
+        return switch (key) {
+            case "shampoo_root_failures" -> 0;
+            case "shampoo_cond_left_max", "shampoo_cond_right_max" -> 1e-3;
+            default -> DIAGNOSTIC_TOLERANCE;
+        };
     }
 
     static OptimizerConfig optimizer(String name, double lr) {
         return new OptimizerConfig(name, lr, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    private static OptimizerConfig shampoo(double lr, double weightDecay, int rootEvery, int startStep, int maxPrecondDim) {
+        return new OptimizerConfig("shampoo", lr, weightDecay, null, null, null, null, null, null, null, null, null, rootEvery,
+                startStep, maxPrecondDim, null);
     }
 
     private static OptimizerConfig sgd(double lr, double momentum, boolean nesterov, double weightDecay) {
