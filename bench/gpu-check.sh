@@ -12,7 +12,8 @@
 #   info       ebm info; nvidia-smi
 #   validate   ebm validate: every GPU kernel against the fp64 CPU reference (the parity table)
 #   sanitizer  ebm train configs/quickstart.yaml --set backend=cuda --set train.steps=20 --out OUTDIR/sanitizer-run
-#              under compute-sanitizer --tool memcheck (skipped when compute-sanitizer is not found)
+#              under compute-sanitizer --tool memcheck, then ebm sample on it with --backend cuda (256 chains, 50
+#              steps), also under memcheck (skipped when compute-sanitizer is not found)
 #   parity     quickstart for 100 steps with backend=cpu and backend=cuda (OUTDIR/parity/{cpu,cuda}), then the
 #              per-step loss of the two metrics.jsonl compared: max relative difference
 #              |cuda - cpu| / max(|cpu|, mean |cpu| over the run) must be <= PARITY_TOL (default 1e-3)
@@ -71,7 +72,10 @@ stage_sanitizer() {
   rm -rf "$out/sanitizer-run"
   # --error-exitcode: a memcheck error fails the stage even when the run itself exits 0.
   run "$cs" --tool memcheck --target-processes all --error-exitcode 86 \
-    "$ebm" train "$quickstart" --set backend=cuda --set train.steps=20 --out "$out/sanitizer-run"
+    "$ebm" train "$quickstart" --set backend=cuda --set train.steps=20 --out "$out/sanitizer-run" || return $?
+  # the device Langevin sampler (its captured step replayed) on the run just trained
+  run "$cs" --tool memcheck --target-processes all --error-exitcode 86 \
+    "$ebm" sample "$out/sanitizer-run" --backend cuda --n 256 --steps 50
 }
 
 # Prints "step loss" for every line of a metrics.jsonl (its keys are fixed; "loss" is matched only as a whole key,
