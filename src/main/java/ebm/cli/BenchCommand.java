@@ -2,6 +2,8 @@ package ebm.cli;
 
 import ebm.EbmException;
 import ebm.backend.cpu.Gemm;
+import ebm.bench.KernelBench;
+import ebm.bench.KernelBenchReport;
 import ebm.bench.StepBench;
 import ebm.bench.TraceBench;
 import ebm.bench.TraceBenchReport;
@@ -17,7 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (validated before they are timed).",
-        subcommands = {BenchCommand.Step.class, BenchCommand.Trace.class})
+        subcommands = {BenchCommand.Step.class, BenchCommand.Trace.class, BenchCommand.Kernels.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -166,6 +168,78 @@ final class BenchCommand implements Runnable {
                 System.out.println("wrote " + out.resolve("report.md"));
             }
             return 0;
+        }
+    }
+
+    @Command(name = "kernels", mixinStandardHelpOptions = true,
+            description = {"Per kernel family (fused AdamW, Muon Newton-Schulz, MLP forward, exact-trace propagation): achieved",
+                    "GB/s or GFLOP/s next to the limit measured in the same run (a copy; a large GEMM per precision).",
+                    "Every row is validated against the fp64 CPU reference before it is timed."})
+    static final class Kernels implements Callable<Integer> {
+        @Option(names = "--backend", defaultValue = "cpu", description = "cpu (fp64), cuda (a GPU) or cuda-emulated "
+                + "(the CUDA code path through its host build: checks it runs, its timings mean nothing).")
+        String backend;
+
+        @Option(names = "--sizes", split = ",", description = "AdamW parameter counts; K/M/G suffixes are powers of 2 "
+                + "(default cuda: 1M,16M,256M = 2^20,2^24,2^28; cpu: 1M,4M,16M).")
+        List<String> sizes;
+
+        @Option(names = "--ns-sizes", split = ",", description = "Muon Newton-Schulz n (n x n; default cuda: 1024,4096,8192; cpu: 256,512,1024).")
+        List<Integer> nsSizes;
+
+        @Option(names = "--dims", split = ",", description = "MLP input dimensions D (default cuda: 16,64,256,1024; cpu: 16,64,256).")
+        List<Integer> dims;
+
+        @Option(names = "--hidden", description = "MLP hidden width (default 512).")
+        Integer hidden;
+
+        @Option(names = "--layers", description = "MLP hidden layers (default 3).")
+        Integer layers;
+
+        @Option(names = "--batch", description = "MLP batch size (default 256).")
+        Integer batch;
+
+        @Option(names = "--precisions", split = ",", description = "GEMM precisions on the CUDA backends: fp32, tf32, bf16 "
+                + "(default all three); fp64 on the CPU.")
+        List<String> precisions;
+
+        @Option(names = "--families", split = ",", description = "Default: adamw, muon-ns5, forward, exact-trace.")
+        List<String> families;
+
+        @Option(names = "--warmup", description = "Untimed runs before the repeats (default cuda 5, cpu 3).")
+        Integer warmup;
+
+        @Option(names = "--repeats", description = "Timed repeats; the median counts (default cuda 20, cpu 7).")
+        Integer repeats;
+
+        @Option(names = "--quick", description = "Small sizes that finish in seconds (CI).")
+        boolean quick;
+
+        @Option(names = "--peer", description = "A peer's CSV (bench/peers/torch_kernels.py) to compare with; repeatable, "
+                + "the fastest peer row per family, shape and precision counts.")
+        List<Path> peer = new ArrayList<>();
+
+        @Option(names = "--out", description = "Folder for results.csv and report.md.")
+        Path out;
+
+        @Override
+        public Integer call() {
+            KernelBench.Settings settings = KernelBench.Settings.defaults(backend, quick);
+            List<Long> parsedSizes = null;
+            if (sizes != null) {
+                parsedSizes = new ArrayList<>();
+                for (String size : sizes) parsedSizes.add(KernelBench.parseCount(size));
+            }
+            settings = settings.with(parsedSizes, nsSizes, dims, hidden, layers, batch, precisions, families, warmup, repeats);
+            Map<String, KernelBenchReport.Peer> peerRows = peer.isEmpty() ? null : KernelBenchReport.readPeer(peer);
+            KernelBench.Result result = KernelBench.run(settings, System.out::println);
+            System.out.println();
+            System.out.print(KernelBenchReport.verdict(result.rows(), peerRows, backend.equals("cuda")));
+            if (out != null) {
+                KernelBenchReport.write(out, settings, result, peerRows, peer);
+                System.out.println("wrote " + out.resolve("report.md"));
+            }
+            return result.rows().stream().allMatch(KernelBench.Row::ok) ? 0 : 1;
         }
     }
 }

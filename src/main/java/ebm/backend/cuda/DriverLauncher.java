@@ -424,6 +424,7 @@ public final class DriverLauncher implements KernelLauncher {
     }
 
     /** GPU time of what {@code body} queues on the stream (cuEventElapsedTime_v2 between two events), in ms. */
+    @Override
     public float elapsedMillis(Runnable body) {
         makeCurrent();
         MemorySegment start = CudaDriver.eventCreate(CudaDriver.CU_EVENT_DEFAULT);

@@ -50,6 +50,18 @@ public interface KernelLauncher extends AutoCloseable {
         return null;
     }
 
+    /**
+     * Milliseconds that what {@code body} queues takes to run, for benchmarks. A GPU times it between two events
+     * recorded on its stream (device time only); the default, for launchers that run kernels at once (the host build),
+     * is the host clock around {@code body} and a {@link #synchronize()}.
+     */
+    default float elapsedMillis(Runnable body) {
+        long start = System.nanoTime();
+        body.run();
+        synchronize();
+        return (System.nanoTime() - start) / 1e6f;
+    }
+
     /** A captured sequence of launches; replaying it re-reads every argument's device memory, nothing else. */
     interface Graph extends AutoCloseable {
         void replay();

@@ -1,0 +1,1037 @@
+package ebm.bench;
+
+import ebm.EbmException;
+import ebm.backend.cpu.Gemm;
+import ebm.backend.cuda.Blas;
+import ebm.backend.cuda.CublasBlas;
+import ebm.backend.cuda.CudaBackends;
+import ebm.backend.cuda.DeviceArena;
+import ebm.backend.cuda.DeviceBuffer;
+import ebm.backend.cuda.DeviceKernels;
+import ebm.backend.cuda.DeviceMlp;
+import ebm.backend.cuda.DeviceNode;
+import ebm.backend.cuda.DeviceOptimizers;
+import ebm.backend.cuda.DeviceTape;
+import ebm.backend.cuda.DriverLauncher;
+import ebm.backend.cuda.HostBlas;
+import ebm.backend.cuda.KernelLauncher;
+import ebm.config.OptimizerConfig;
+import ebm.model.Activation;
+import ebm.model.BoundEnergy;
+import ebm.model.Mlp;
+import ebm.model.MlpSpec;
+import ebm.model.ParamLayout;
+import ebm.model.ParamView;
+import ebm.model.TraceAlgorithm;
+import ebm.optim.AdamWOptions;
+import ebm.optim.MuonOptions;
+import ebm.optim.Optimizer;
+import ebm.optim.Optimizers;
+import ebm.rng.RandomStream;
+import ebm.tape.Node;
+import ebm.tape.Tape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * `ebm bench kernels`: per kernel family, achieved GB/s or GFLOP/s next to the limit measured in the same run (a
+ * copy for bandwidth, a large GEMM per precision for FLOPs). Families: fused AdamW over a flat buffer, Muon's
+ * Newton–Schulz step on one n x n matrix, the MLP forward pass and the exact-trace propagation. Every row runs the
+ * engine's own code (DeviceOptimizer/DeviceMlp/DeviceTape on the CUDA backends, ebm.optim and ebm.model on the CPU),
+ * is validated before it is timed, and a row that fails validation is reported failed and not timed.
+ *
+ * <p>Timing: median of repeats after warm-up. On a GPU each repeat replays a CUDA graph of the operation (as the
+ * training step runs it) between two events, with enough copies of the operation in the graph for about a
+ * millisecond of work; elsewhere the host clock around the operation and a synchronisation.
+ */
+public final class KernelBench {
+    public static final List<String> FAMILIES = List.of("adamw", "muon-ns5", "forward", "exact-trace");
+    public static final String COPY = "limit-copy", GEMM = "limit-gemm";
+
+    private KernelBench() {}
+
+    /**
+     * What to run. sizes: AdamW parameter counts; nsSizes: Muon's n; dims/hidden/layers/batch: the MLP shapes;
+     * precisions: GEMM precisions of the GEMM families on the CUDA backends (fp64 on the CPU); nsDenseMax: the largest
+     * n whose device result is compared with the fp64 CPU Muon on a dense input (above it, a known-answer input);
+     * fault: a family whose device/CPU result is corrupted before validation (tests: a failure must be reported).
+     */
+    public record Settings(String backend, List<Long> sizes, List<Integer> nsSizes, List<Integer> dims, int hidden,
+                           int layers, int batch, List<String> precisions, List<String> families, int warmup,
+                           int repeats, int nsDenseMax, long copyElements, int gemmSize, boolean quick, String fault) {
+        public Settings {
+            if (!List.of("cpu", "cuda", "cuda-emulated").contains(backend)) {
+                throw new EbmException("unknown --backend '" + backend + "'; allowed: cpu, cuda, cuda-emulated");
+            }
+            for (long n : sizes) if (n < 1 || n > Integer.MAX_VALUE - 16) throw new EbmException("--sizes entry " + n + " must be in [1, 2^31 - 17]");
+            for (int n : nsSizes) if (n < 2 || (long) n * n > Integer.MAX_VALUE - 16) throw new EbmException("--ns-sizes entry " + n + " must be in [2, 46340]");
+            for (int d : dims) if (d < 1) throw new EbmException("--dims entry " + d + " must be positive");
+            if (hidden < 1 || layers < 2 || batch < 1) {
+                throw new EbmException("--hidden and --batch must be positive and --layers at least 2, got " + hidden + ", " + layers + ", " + batch);
+            }
+            for (String f : families) {
+                if (!FAMILIES.contains(f)) throw new EbmException("unknown --families entry '" + f + "'; allowed: " + String.join(", ", FAMILIES));
+            }
+            for (String p : precisions) {
+                List<String> allowed = backend.equals("cpu") ? List.of("fp64") : List.of("fp32", "tf32", "bf16");
+                if (!allowed.contains(p)) {
+                    throw new EbmException("--precisions " + p + ": backend " + backend + " offers " + String.join(", ", allowed));
+                }
+            }
+            if (warmup < 0 || repeats < 1) throw new EbmException("--warmup must be >= 0 and --repeats >= 1, got " + warmup + ", " + repeats);
+            sizes = List.copyOf(sizes);
+            nsSizes = List.copyOf(nsSizes);
+            dims = List.copyOf(dims);
+            precisions = List.copyOf(precisions);
+            families = List.copyOf(families);
+        }
+
+        /** The sizes on a GPU; sizes that finish in a couple of minutes on the CPU; small ones for --quick. */
+        public static Settings defaults(String backend, boolean quick) {
+            return switch (backend) {
+                case "cpu" -> quick
+                        ? new Settings(backend, List.of(1L << 16, 1L << 20), List.of(64, 128), List.of(4, 96), 64, 3, 64,
+                                List.of("fp64"), FAMILIES, 1, 3, 0, 1L << 20, 256, true, null)
+                        : new Settings(backend, List.of(1L << 20, 1L << 22, 1L << 24), List.of(256, 512, 1024),
+                                List.of(16, 64, 256), 512, 3, 256, List.of("fp64"), FAMILIES, 3, 7, 0, 1L << 25, 1024, false, null);
+                case "cuda" -> quick
+                        ? new Settings(backend, List.of(1L << 16, 1L << 20), List.of(256, 1024), List.of(16, 256), 128, 3, 256,
+                                List.of("fp32", "tf32", "bf16"), FAMILIES, 3, 10, 1024, 1L << 24, 4096, true, null)
+                        : new Settings(backend, List.of(1L << 20, 1L << 24, 1L << 28), List.of(1024, 4096, 8192),
+                                List.of(16, 64, 256, 1024), 512, 3, 256, List.of("fp32", "tf32", "bf16"), FAMILIES, 5, 20,
+                                4096, 1L << 26, 8192, false, null);
+                case "cuda-emulated" -> quick
+                        ? new Settings(backend, List.of(4096L, 1L << 16), List.of(32, 64), List.of(3, 24), 16, 3, 16,
+                                List.of("fp32", "bf16"), FAMILIES, 1, 2, 64, 1L << 14, 64, true, null)
+                        : new Settings(backend, List.of(1L << 16, 1L << 20), List.of(64, 128), List.of(4, 48), 32, 3, 32,
+                                List.of("fp32", "tf32", "bf16"), FAMILIES, 1, 3, 128, 1L << 18, 128, false, null);
+                default -> throw new EbmException("unknown --backend '" + backend + "'; allowed: cpu, cuda, cuda-emulated");
+            };
+        }
+
+        public Settings with(List<Long> sizes, List<Integer> nsSizes, List<Integer> dims, Integer hidden, Integer layers,
+                             Integer batch, List<String> precisions, List<String> families, Integer warmup, Integer repeats) {
+            return new Settings(backend, sizes != null ? sizes : this.sizes, nsSizes != null ? nsSizes : this.nsSizes,
+                    dims != null ? dims : this.dims, hidden != null ? hidden : this.hidden, layers != null ? layers : this.layers,
+                    batch != null ? batch : this.batch, precisions != null ? precisions : this.precisions,
+                    families != null ? families : this.families, warmup != null ? warmup : this.warmup,
+                    repeats != null ? repeats : this.repeats, nsDenseMax, copyElements, gemmSize, quick, fault);
+        }
+
+        /** The same settings with one family's result corrupted before validation (a test seam). */
+        public Settings withFault(String family) {
+            return new Settings(backend, sizes, nsSizes, dims, hidden, layers, batch, precisions, families, warmup, repeats,
+                    nsDenseMax, copyElements, gemmSize, quick, family);
+        }
+
+        boolean cpu() {
+            return backend.equals("cpu");
+        }
+    }
+
+    /**
+     * One measured row. bytes (bandwidth rows) or flops (GEMM rows) per operation; limit in the same unit as the
+     * achieved rate (GB/s or GFLOP/s); ms is NaN for a row that failed validation.
+     */
+    public record Row(String family, String shape, String backend, String precision, double ms, int reps, long bytes,
+                      long flops, double limit, String limitName, double validationError, double tolerance,
+                      String status, String validatedAgainst) {
+        public boolean bandwidth() {
+            return bytes > 0;
+        }
+
+        /** GB/s or GFLOP/s. */
+        public double achieved() {
+            return (bandwidth() ? bytes : flops) / ms / 1e6;
+        }
+
+        public String unit() {
+            return bandwidth() ? "GB/s" : "GFLOP/s";
+        }
+
+        public double share() {
+            return achieved() / limit;
+        }
+
+        public boolean ok() {
+            return status.equals("ok");
+        }
+
+        Row withLimit(double newLimit, String name) {
+            return new Row(family, shape, backend, precision, ms, reps, bytes, flops, newLimit, name, validationError,
+                    tolerance, status, validatedAgainst);
+        }
+    }
+
+    /** A validation: the relative error against the reference, the tolerance it must meet, and what was compared. */
+    record Check(double error, double tolerance, String against) {
+        boolean passed() {
+            return error <= tolerance; // NaN fails
+        }
+    }
+
+    /** One row's work: validate once on fresh inputs, then run the operation as often as timing needs. */
+    private interface Case {
+        Check validate();
+
+        void run();
+
+        /** FLOPs counted while the case was set up (the tape's counter), for rows that learn them that way. */
+        default long countedFlops() {
+            return 0;
+        }
+    }
+
+    /** The rows and what ran them (the device and BLAS, or the CPU's threads). */
+    public record Result(List<Row> rows, String machine) {}
+
+    /** Runs every family at every size; log gets one line per row. Limits first (rows family limit-*). */
+    public static Result run(Settings s, Consumer<String> log) {
+        if (s.cpu()) {
+            List<Row> rows = new CpuRunner(s, log).run();
+            return new Result(rows, String.format(Locale.ROOT, "CPU (fp64), %d threads for GEMMs, one for AdamW and the copy; JDK %d",
+                    Gemm.threads(), Runtime.version().feature()));
+        }
+        DeviceRunner runner = new DeviceRunner(s, log);
+        List<Row> rows = runner.run();
+        return new Result(rows, runner.description() + "; JDK " + Runtime.version().feature());
+    }
+
+    // ---- shared pieces --------------------------------------------------------------------------------------------
+
+    static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : 0.5 * (sorted.get(n / 2 - 1) + sorted.get(n / 2));
+    }
+
+    /** ‖got − want‖/‖want‖ (NaN if got has a NaN). */
+    static double relative(double[] got, double[] want) {
+        double diff = 0, norm = 0;
+        for (int i = 0; i < want.length; i++) {
+            double d = got[i] - want[i];
+            diff += d * d;
+            norm += want[i] * want[i];
+        }
+        return Math.sqrt(diff / Math.max(norm, Double.MIN_NORMAL));
+    }
+
+    /** A wrong result for the fault seam: every value doubled (an error of 100%, over every tolerance). */
+    private static void corrupt(double[] got) {
+        for (int i = 0; i < got.length; i++) got[i] *= 2;
+    }
+
+    static double[] gaussian(long seed, int n, double scale) {
+        double[] out = new double[n];
+        new RandomStream(seed, 0, 0).fillGaussian(out, 0, n, 0);
+        for (int i = 0; i < n; i++) out[i] = (float) (scale * out[i]); // fp32-representable: both sides see the same inputs
+        return out;
+    }
+
+    /** Gaussian values seed/index first.. rounded to fp32, for a chunk of a large buffer. */
+    private static double[] gaussianChunk(long seed, long first, int n, double scale) {
+        double[] out = new double[n];
+        new RandomStream(seed, 0, 0).fillGaussian(out, 0, n, first);
+        for (int i = 0; i < n; i++) out[i] = (float) (scale * out[i]);
+        return out;
+    }
+
+    /** A --sizes entry: "1048576", or with a power-of-two suffix "64K" (2^16), "1M" (2^20), "1G" (2^30). */
+    public static long parseCount(String text) {
+        String t = text.strip();
+        long unit = 1;
+        if (!t.isEmpty()) {
+            unit = switch (Character.toUpperCase(t.charAt(t.length() - 1))) {
+                case 'K' -> 1L << 10;
+                case 'M' -> 1L << 20;
+                case 'G' -> 1L << 30;
+                default -> 1;
+            };
+            if (unit != 1) t = t.substring(0, t.length() - 1);
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(t), unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new EbmException("--sizes entry '" + text + "' is not a count (1048576, 64K, 1M, 1G)");
+        }
+    }
+
+    static String sizeLabel(long n) {
+        return "n=" + n;
+    }
+
+    static String mlpLabel(int batch, int dim, int hidden, int layers) {
+        return "B=" + batch + " D=" + dim + " H=" + hidden + "x" + layers;
+    }
+
+    /** GEMM FLOPs of Muon's Newton–Schulz on an n x n matrix: per step X·Xᵀ, A·A and (bA + cA²)·X, 2n³ each. */
+    static long nsFlops(int n, int steps) {
+        return 3L * steps * 2L * n * n * n;
+    }
+
+    // Muon settings of every NS row: lr 1 and no decay, so that from θ = 0 one step leaves θ = −NewtonSchulz(g).
+    private static final double MUON_MOMENTUM = 0.95;
+    private static final int NS_STEPS = MuonOptions.DEFAULT_NS_STEPS;
+
+    private static MuonOptions muonOptions() {
+        return new MuonOptions(1.0, MUON_MOMENTUM, true, NS_STEPS, 0.0, false, AdamWOptions.defaults(1e-3));
+    }
+
+    private static ParamLayout squareLayout(int n) {
+        return new ParamLayout.Builder().add("hidden.1.weight", n, n, ParamView.Role.HIDDEN_WEIGHT).build();
+    }
+
+    private static final AdamWOptions ADAMW = new AdamWOptions(1e-3, 0.9, 0.999, 1e-8, 0.01);
+
+    /**
+     * A known answer for Muon's Newton–Schulz: g = signed permutation times diag(s), so every Gram matrix is diagonal
+     * and the iteration acts on each s_i alone (x ← ax + bx³ + cx⁵ after the Frobenius normalisation); returns
+     * {g as a dense row-major n x n matrix, θ after one Muon step from θ = 0 at lr 1}.
+     */
+    static double[][] nsKnownAnswer(int n, long seed) {
+        RandomStream rng = new RandomStream(seed, 0, 0);
+        int[] perm = new int[n];
+        for (int i = 0; i < n; i++) perm[i] = i;
+        for (int i = n - 1; i > 0; i--) { // Fisher–Yates
+            int j = rng.below(3L * i, i + 1);
+            int t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        double mu = MUON_MOMENTUM;
+        double[] g = new double[n * n], theta = new double[n * n], s = new double[n], u = new double[n];
+        double sumSquares = 0;
+        for (int i = 0; i < n; i++) {
+            s[i] = (float) ((0.05 + 0.95 * rng.uniform(3L * i + 1)) * (rng.uniform(3L * i + 2) < 0.5 ? -1 : 1));
+            double b = (1 - mu) * s[i];
+            u[i] = (1 - mu) * s[i] + mu * b; // Muon's Nesterov update from an empty buffer, as ebm.optim.Muon forms it
+            sumSquares += u[i] * u[i];
+        }
+        double inverseNorm = 1.0 / (Math.sqrt(sumSquares) + 1e-7);
+        for (int i = 0; i < n; i++) {
+            double x = u[i] * inverseNorm;
+            for (int step = 0; step < NS_STEPS; step++) x = 3.4445 * x - 4.7750 * x * x * x + 2.0315 * x * x * x * x * x;
+            g[i * n + perm[i]] = s[i];
+            theta[i * n + perm[i]] = -x;
+        }
+        return new double[][] {g, theta};
+    }
+
+    // ---- the CPU (fp64 reference backend) -------------------------------------------------------------------------
+
+    private static final class CpuRunner {
+        private final Settings s;
+        private final Consumer<String> log;
+        private final List<Row> rows = new ArrayList<>();
+
+        CpuRunner(Settings s, Consumer<String> log) {
+            this.s = s;
+            this.log = log;
+        }
+
+        List<Row> run() {
+            double copyLimit = copyLimit();
+            double gemmLimit = gemmLimit();
+            for (String family : s.families()) {
+                switch (family) {
+                    case "adamw" -> {
+                        for (long n : s.sizes()) add(family, sizeLabel(n), 56L * n, 0, copyLimit, "copy", adamw((int) n));
+                    }
+                    case "muon-ns5" -> {
+                        for (int n : s.nsSizes()) add(family, sizeLabel(n), 0, nsFlops(n, NS_STEPS), gemmLimit, "gemm fp64", ns(n));
+                    }
+                    default -> {
+                        for (int d : s.dims()) {
+                            String shape = mlpLabel(s.batch(), d, s.hidden(), s.layers());
+                            MlpCase c = new MlpCase(family, d);
+                            add(family, shape, 0, c.flops, gemmLimit, "gemm fp64", c);
+                        }
+                    }
+                }
+            }
+            return rows;
+        }
+
+        private void add(String family, String shape, long bytes, long flops, double limit, String limitName, Case c) {
+            Row r = measure(family, shape, bytes, flops, limit, limitName, c);
+            rows.add(r);
+            log.accept(describe(r));
+        }
+
+        private Row measure(String family, String shape, long bytes, long flops, double limit, String limitName, Case c) {
+            Check check;
+            try {
+                check = c.validate();
+            } catch (RuntimeException e) {
+                return new Row(family, shape, "cpu", "fp64", Double.NaN, 0, bytes, flops, limit, limitName, Double.NaN,
+                        Double.NaN, "error: " + e.getMessage(), "");
+            }
+            if (!check.passed()) {
+                return new Row(family, shape, "cpu", "fp64", Double.NaN, 0, bytes, flops, limit, limitName, check.error(),
+                        check.tolerance(), "failed", check.against());
+            }
+            for (int w = 0; w < s.warmup(); w++) c.run();
+            List<Double> times = new ArrayList<>();
+            for (int r = 0; r < s.repeats(); r++) {
+                long t0 = System.nanoTime();
+                c.run();
+                times.add((System.nanoTime() - t0) / 1e6);
+            }
+            return new Row(family, shape, "cpu", "fp64", median(times), times.size(), bytes, flops, limit, limitName,
+                    check.error(), check.tolerance(), "ok", check.against());
+        }
+
+        /** System.arraycopy between two double arrays (one thread, as the AdamW loop): 16 bytes per element. */
+        private double copyLimit() {
+            int n = (int) s.copyElements();
+            double[] src = gaussian(21, n, 1), dst = new double[n];
+            Case c = new Case() {
+                @Override
+                public Check validate() {
+                    System.arraycopy(src, 0, dst, 0, n);
+                    if (COPY.equals(s.fault())) corrupt(dst);
+                    return new Check(relative(dst, src), 0, "the source array");
+                }
+
+                @Override
+                public void run() {
+                    System.arraycopy(src, 0, dst, 0, n);
+                }
+            };
+            Row r = measure(COPY, sizeLabel(n) + " arraycopy", 16L * n, 0, Double.NaN, "", c);
+            r = r.withLimit(r.achieved(), "itself");
+            rows.add(r);
+            log.accept(describe(r));
+            return r.achieved();
+        }
+
+        /** Gemm.gemm (the routine all CPU GEMMs go through) on a square product. */
+        private double gemmLimit() {
+            int n = s.gemmSize();
+            double[] a = gaussian(22, n * n, 1), b = gaussian(23, n * n, 1), c = new double[n * n];
+            Case gemm = new Case() {
+                @Override
+                public Check validate() {
+                    run();
+                    double[] got = c.clone();
+                    if (GEMM.equals(s.fault())) corrupt(got);
+                    return new Check(gemmSampleError(got, a, b, n), 1e-13, "fp64 dot products of 16 entries");
+                }
+
+                @Override
+                public void run() {
+                    Gemm.gemm(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n);
+                }
+            };
+            Row r = measure(GEMM, "n=" + n, 0, 2L * n * n * n, Double.NaN, "", gemm);
+            r = r.withLimit(r.achieved(), "itself");
+            rows.add(r);
+            log.accept(describe(r));
+            return r.achieved();
+        }
+
+        /**
+         * ebm.optim.AdamW over a flat fp64 buffer of n: reads g, θ, m, v and writes θ, m, v (56 bytes per element).
+         * Validated on its first step from zero moments, whose answer is known: θ(1 − lr·λ) − lr·g/(|g| + eps).
+         */
+        private Case adamw(int n) {
+            ParamLayout layout = new ParamLayout.Builder().add("flat", 1, n, ParamView.Role.BIAS).build();
+            Optimizer adam = Optimizers.adamw(ADAMW, layout);
+            double[] params = gaussian(11, n, 1), grad = gaussian(12, n, 0.1);
+            return new Case() {
+                @Override
+                public Check validate() {
+                    double[] want = new double[n];
+                    for (int i = 0; i < n; i++) {
+                        want[i] = params[i] * (1 - ADAMW.lr() * ADAMW.weightDecay()) - ADAMW.lr() * grad[i] / (Math.abs(grad[i]) + ADAMW.eps());
+                    }
+                    adam.step(params, grad, 1.0);
+                    double[] got = params.clone();
+                    if ("adamw".equals(s.fault())) corrupt(got);
+                    return new Check(relative(got, want), 1e-12, "first step's known answer (fp64)");
+                }
+
+                @Override
+                public void run() {
+                    adam.step(params, grad, 1.0);
+                }
+            };
+        }
+
+        /** ebm.optim.Muon on one n x n hidden weight; validated on the known-answer input, timed on a dense one. */
+        private Case ns(int n) {
+            double[][] known = nsKnownAnswer(n, 31);
+            double[] params = new double[n * n];
+            double[] dense = gaussian(32, n * n, 1);
+            double[][] grad = {known[0]};
+            Optimizer[] muon = {Optimizers.muon(muonOptions(), squareLayout(n))};
+            return new Case() {
+                @Override
+                public Check validate() {
+                    muon[0].step(params, grad[0], 1.0);
+                    double[] got = params.clone();
+                    if ("muon-ns5".equals(s.fault())) corrupt(got);
+                    grad[0] = dense;
+                    return new Check(relative(got, known[1]), 1e-10, "known answer (signed permutation input)");
+                }
+
+                @Override
+                public void run() {
+                    muon[0].step(params, grad[0], 1.0);
+                }
+            };
+        }
+
+        /** Mlp on a fresh Tape: the forward pass (energies) or the exact trace (forward + direction propagation). */
+        private final class MlpCase implements Case {
+            final String family;
+            final int dim, batch;
+            final Mlp mlp;
+            final double[] params, x;
+            final long flops;
+
+            MlpCase(String family, int dim) {
+                this.family = family;
+                this.dim = dim;
+                this.batch = s.batch();
+                this.mlp = mlp(dim, s.hidden(), s.layers());
+                this.params = mlp.initialParams(1);
+                this.x = gaussian(41, batch * dim, 1);
+                long before = Gemm.flops();
+                run();
+                this.flops = Gemm.flops() - before;
+            }
+
+            @Override
+            public void run() {
+                Tape tape = new Tape();
+                BoundEnergy bound = mlp.bind(tape, params, false);
+                Node input = tape.constant(x, batch, dim);
+                if (family.equals("forward")) bound.energy(input);
+                else bound.exact(input, TraceAlgorithm.AUTO);
+            }
+
+            /**
+             * forward: the batch's energies against each sample's energy computed alone (a different GEMM path);
+             * exact-trace: ΔE and ‖∇ₓE‖² of the first samples against central finite differences of E.
+             */
+            @Override
+            public Check validate() {
+                int checked = Math.min(batch, 3);
+                Tape tape = new Tape();
+                BoundEnergy bound = mlp.bind(tape, params, false);
+                Node input = tape.constant(x, batch, dim);
+                if (family.equals("forward")) {
+                    double[] got = Arrays.copyOf(bound.energy(input).value, checked), want = new double[checked];
+                    for (int b = 0; b < checked; b++) want[b] = energies(Arrays.copyOfRange(x, b * dim, (b + 1) * dim), 1)[0];
+                    if (family.equals(s.fault())) corrupt(got);
+                    return new Check(relative(got, want), 1e-12, "per-sample energies (fp64)");
+                }
+                BoundEnergy.Exact exact = bound.exact(input, TraceAlgorithm.AUTO);
+                double[] got = new double[2 * checked], want = new double[2 * checked];
+                double h = 5e-2;
+                int[] steps = {1, -1, 2, -2};
+                for (int b = 0; b < checked; b++) {
+                    // Fourth-order central differences along each axis: point 0 is x, then x ± h e_d, x ± 2h e_d.
+                    double[] points = new double[(4 * dim + 1) * dim];
+                    for (int p = 0; p < 4 * dim + 1; p++) System.arraycopy(x, b * dim, points, p * dim, dim);
+                    for (int d = 0; d < dim; d++) {
+                        for (int k = 0; k < 4; k++) points[(4 * d + 1 + k) * dim + d] += steps[k] * h;
+                    }
+                    double[] e = energies(points, 4 * dim + 1);
+                    double laplacian = 0, gradSquared = 0;
+                    for (int d = 0; d < dim; d++) {
+                        double p1 = e[4 * d + 1], m1 = e[4 * d + 2], p2 = e[4 * d + 3], m2 = e[4 * d + 4];
+                        laplacian += (-p2 + 16 * p1 - 30 * e[0] + 16 * m1 - m2) / (12 * h * h);
+                        double slope = (-p2 + 8 * p1 - 8 * m1 + m2) / (12 * h);
+                        gradSquared += slope * slope;
+                    }
+                    got[2 * b] = exact.laplacian().value[b];
+                    got[2 * b + 1] = exact.gradNormSquared().value[b];
+                    want[2 * b] = laplacian;
+                    want[2 * b + 1] = gradSquared;
+                }
+                if (family.equals(s.fault())) corrupt(got);
+                // h = 0.05 balances truncation (O(h⁴)) and rounding (O(eps·|E|/h²)): measured errors stay below 5e-8.
+                return new Check(relative(got, want), 1e-6, "4th-order central differences of E, " + checked + " samples (fp64)");
+            }
+
+            private double[] energies(double[] points, int rows) {
+                Tape tape = new Tape();
+                return mlp.bind(tape, params, false).energy(tape.constant(points, rows, dim)).value;
+            }
+        }
+    }
+
+    static Mlp mlp(int dim, int hidden, int layers) {
+        int[] widths = new int[layers];
+        Arrays.fill(widths, hidden);
+        return new Mlp(new MlpSpec(dim, widths, Activation.SOFTPLUS));
+    }
+
+    /** max over 16 entries of |got − fp64 dot| / Σ|a·b| (the scale any summation order's error is measured in). */
+    static double gemmSampleError(double[] c, double[] a, double[] b, int n) {
+        RandomStream rng = new RandomStream(24, 0, 0);
+        double worst = 0;
+        for (int e = 0; e < 16; e++) {
+            int i = rng.below(2L * e, n), j = rng.below(2L * e + 1, n);
+            double sum = 0, scale = 0;
+            for (int k = 0; k < n; k++) {
+                sum += a[i * n + k] * b[k * n + j];
+                scale += Math.abs(a[i * n + k] * b[k * n + j]);
+            }
+            worst = Math.max(worst, Math.abs(c[i * n + j] - sum) / scale);
+            if (Double.isNaN(c[i * n + j])) return Double.NaN;
+        }
+        return worst;
+    }
+
+    static String describe(Row r) {
+        if (!r.ok()) {
+            return String.format(Locale.ROOT, "%-11s %-26s %-5s %s (validation error %.3g, tolerance %.1g, against %s)",
+                    r.family(), r.shape(), r.precision(), r.status().toUpperCase(Locale.ROOT), r.validationError(),
+                    r.tolerance(), r.validatedAgainst());
+        }
+        return String.format(Locale.ROOT, "%-11s %-26s %-5s %10.4f ms  %10.1f %-7s %5.1f%% of %s  (validation %.2g <= %.1g, %d reps)",
+                r.family(), r.shape(), r.precision(), r.ms(), r.achieved(), r.unit(), 100 * r.share(), r.limitName(),
+                r.validationError(), r.tolerance(), r.reps());
+    }
+
+    // ---- the CUDA backends ----------------------------------------------------------------------------------------
+
+    /** Tolerances of the device rows, fp32 / tf32 / bf16 GEMM operands (DESIGN §4: TF32 about 1e-3, bf16 about 1e-2, per op). */
+    static double tolerance(String family, String precision) {
+        int p = switch (precision) {
+            case "fp32" -> 0;
+            case "tf32" -> 1;
+            default -> 2;
+        };
+        double[] t = switch (family) {
+            case "muon-ns5" -> new double[] {1e-3, 2e-2, 1e-1}; // 15 GEMMs; host-build bf16 errors were 0.017-0.024 at n <= 256
+            case "forward" -> new double[] {1e-4, 1e-2, 5e-2};
+            case "exact-trace" -> new double[] {2e-3, 5e-2, 2e-1};
+            default -> throw new IllegalArgumentException(family);
+        };
+        return t[p];
+    }
+
+    private static final class DeviceRunner {
+        private final Settings s;
+        private final Consumer<String> log;
+        private final List<Row> rows = new ArrayList<>();
+        private final Map<String, Blas> blases = new HashMap<>();
+        private CudaBackends.Runtime runtime;
+        private KernelLauncher launcher;
+        private DeviceKernels kernels;
+        private String description;
+
+        DeviceRunner(Settings s, Consumer<String> log) {
+            this.s = s;
+            this.log = log;
+        }
+
+        List<Row> run() {
+            runtime = CudaBackends.open(s.backend());
+            try {
+                launcher = runtime.launcher();
+                kernels = new DeviceKernels(launcher);
+                description = runtime.description();
+                log.accept("device: " + description);
+                double copyLimit = copyLimits();
+                Map<String, Double> gemmLimits = new HashMap<>();
+                for (String p : s.precisions()) gemmLimits.put(p, gemmLimit(p));
+                for (String family : s.families()) {
+                    switch (family) {
+                        case "adamw" -> {
+                            for (long n : s.sizes()) {
+                                add(family, sizeLabel(n), "fp32", 28L * n, 0, copyLimit, "copy", () -> adamw((int) n));
+                            }
+                        }
+                        case "muon-ns5" -> {
+                            for (int n : s.nsSizes()) {
+                                double[][] reference = nsReference(n);
+                                for (String p : s.precisions()) {
+                                    add(family, sizeLabel(n), p, 0, nsFlops(n, NS_STEPS), gemmLimits.get(p), "gemm " + p,
+                                            () -> ns(n, p, reference));
+                                }
+                            }
+                        }
+                        default -> {
+                            for (int d : s.dims()) {
+                                MlpReference reference = new MlpReference(family, d);
+                                DeviceArena arena = new DeviceArena(launcher); // shared by the precisions: same sizes, same chunks
+                                for (String p : s.precisions()) {
+                                    add(family, mlpLabel(s.batch(), d, s.hidden(), s.layers()), p, 0, -1,
+                                            gemmLimits.get(p), "gemm " + p, () -> new DeviceMlpCase(reference, p, arena));
+                                }
+                            }
+                        }
+                    }
+                }
+                return rows;
+            } finally {
+                for (Blas b : blases.values()) if (b != runtime.blas()) b.close();
+                runtime.close();
+            }
+        }
+
+        String description() {
+            return description;
+        }
+
+        private Blas blas(String precision) {
+            return blases.computeIfAbsent(precision, p -> {
+                Blas.GemmPrecision gp = Blas.GemmPrecision.valueOf(p.toUpperCase(Locale.ROOT));
+                if (runtime.blas().precision() == gp) return runtime.blas();
+                if (launcher instanceof DriverLauncher driver) return new CublasBlas(driver, gp);
+                return new HostBlas(gp);
+            });
+        }
+
+        private void add(String family, String shape, String precision, long bytes, long flops, double limit,
+                         String limitName, java.util.function.Supplier<Case> make) {
+            Row r;
+            try {
+                Case c = make.get();
+                r = measure(family, shape, precision, bytes, flops < 0 ? c.countedFlops() : flops, limit, limitName, c);
+            } catch (RuntimeException e) {
+                r = new Row(family, shape, s.backend(), precision, Double.NaN, 0, bytes, Math.max(0, flops), limit, limitName,
+                        Double.NaN, Double.NaN, "error: " + e.getMessage(), "");
+            }
+            rows.add(r);
+            log.accept(describe(r));
+        }
+
+        private Row measure(String family, String shape, String precision, long bytes, long flops, double limit,
+                            String limitName, Case c) {
+            Check check = c.validate();
+            if (!check.passed()) {
+                return new Row(family, shape, s.backend(), precision, Double.NaN, 0, bytes, flops, limit, limitName,
+                        check.error(), check.tolerance(), "failed", check.against());
+            }
+            List<Double> times = time(c::run);
+            return new Row(family, shape, s.backend(), precision, median(times), times.size(), bytes, flops, limit,
+                    limitName, check.error(), check.tolerance(), "ok", check.against());
+        }
+
+        /** Target length of one timed repeat on a GPU: long enough that the two events' resolution does not matter. */
+        private static final double REPEAT_MS = 1.0;
+
+        /**
+         * ms per operation for each repeat. One eager run first (it also makes the arenas allocate), then on a GPU a
+         * graph holding k copies of the operation (k for about {@link #REPEAT_MS}), replayed between two events.
+         */
+        private List<Double> time(Runnable op) {
+            float first = launcher.elapsedMillis(op);
+            int k = (int) Math.max(1, Math.min(64, Math.ceil(REPEAT_MS / Math.max(first, 1e-3))));
+            KernelLauncher.Graph graph = launcher.capture(() -> {
+                for (int i = 0; i < k; i++) op.run();
+            });
+            int copies = graph == null ? 1 : k;
+            Runnable body = graph == null ? op : graph::replay;
+            try {
+                for (int w = 0; w < s.warmup(); w++) launcher.elapsedMillis(body);
+                List<Double> times = new ArrayList<>();
+                for (int r = 0; r < s.repeats(); r++) times.add((double) launcher.elapsedMillis(body) / copies);
+                return times;
+            } finally {
+                if (graph != null) graph.close();
+            }
+        }
+
+        /** Uploads fp64 values (fp32-representable) as fp32 into dst from element offset. */
+        private void write(DeviceBuffer dst, long offset, double[] values) {
+            launcher.writeAsFloats(new DeviceBuffer(dst.address() + 4 * offset, 4L * values.length), values);
+        }
+
+        private double[] read(DeviceBuffer src, long offset, int count) {
+            return launcher.readFloatsAsDoubles(new DeviceBuffer(src.address() + 4 * offset, 4L * count), count);
+        }
+
+        private static final int CHUNK = 1 << 22;
+
+        /** Device-to-device copies of copyElements floats (8 bytes per element): the copy kernel, and cuMemcpyDtoD on a GPU. */
+        private double copyLimits() {
+            long n = s.copyElements();
+            DeviceBuffer src = launcher.allocate(4 * n, "copy source"), dst = launcher.allocate(4 * n, "copy destination");
+            for (long off = 0; off < n; off += CHUNK) write(src, off, gaussianChunk(21, off, (int) Math.min(CHUNK, n - off), 1));
+            List<Row> copies = new ArrayList<>();
+            copies.add(copyRow(n, src, dst, "kernel ebm_combine_f32", () -> kernels.copy(src.address(), dst.address(), n)));
+            if (launcher instanceof DriverLauncher driver) {
+                copies.add(copyRow(n, src, dst, "cuMemcpyDtoDAsync", () -> driver.copyAsync(src, dst, 4 * n)));
+            }
+            double best = Double.NaN;
+            for (Row r : copies) if (r.ok() && !(r.achieved() <= best)) best = r.achieved();
+            for (Row r : copies) {
+                Row limited = r.withLimit(best, "best copy");
+                rows.add(limited);
+                log.accept(describe(limited));
+            }
+            return best;
+        }
+
+        private Row copyRow(long n, DeviceBuffer src, DeviceBuffer dst, String how, Runnable op) {
+            Case c = new Case() {
+                @Override
+                public Check validate() {
+                    launcher.poison(dst);
+                    op.run();
+                    launcher.synchronize();
+                    double worst = 0;
+                    for (long off = 0; off < n; off += CHUNK) { // every element: a copy must be exact
+                        int len = (int) Math.min(CHUNK, n - off);
+                        double[] got = read(dst, off, len);
+                        if (COPY.equals(s.fault())) corrupt(got);
+                        worst = Math.max(worst, relative(got, gaussianChunk(21, off, len, 1)));
+                    }
+                    return new Check(worst, 0, "the source buffer");
+                }
+
+                @Override
+                public void run() {
+                    op.run();
+                }
+            };
+            try {
+                return measure(COPY, sizeLabel(n) + " " + how, "fp32", 8 * n, 0, Double.NaN, "", c);
+            } catch (RuntimeException e) {
+                return new Row(COPY, sizeLabel(n) + " " + how, s.backend(), "fp32", Double.NaN, 0, 8 * n, 0, Double.NaN,
+                        "", Double.NaN, Double.NaN, "error: " + e.getMessage(), "");
+            }
+        }
+
+        /** A square GEMM of gemmSize through the Blas at this precision (cuBLAS on a GPU). */
+        private double gemmLimit(String precision) {
+            int n = s.gemmSize();
+            double[] a = gaussian(22, n * n, 1), b = gaussian(23, n * n, 1);
+            DeviceBuffer da = launcher.allocate(4L * n * n, "GEMM A"), db = launcher.allocate(4L * n * n, "GEMM B"),
+                    dc = launcher.allocate(4L * n * n, "GEMM C");
+            write(da, 0, a);
+            write(db, 0, b);
+            Blas blas = blas(precision);
+            double tolerance = switch (precision) {
+                case "fp32" -> 1e-4;
+                case "tf32" -> 3e-3;
+                default -> 1e-2;
+            };
+            Case gemm = new Case() {
+                @Override
+                public Check validate() {
+                    launcher.poison(dc);
+                    run();
+                    double[] got = read(dc, 0, n * n);
+                    if (GEMM.equals(s.fault())) corrupt(got);
+                    // Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ: the gemm below computes that.
+                    return new Check(gemmSampleError(got, a, b, n), tolerance, "fp64 dot products of 16 entries");
+                }
+
+                @Override
+                public void run() {
+                    blas.gemm(false, false, n, n, n, 1f, db.address(), n, da.address(), n, 0f, dc.address(), n);
+                }
+            };
+            Row r;
+            try {
+                r = measure(GEMM, "n=" + n, precision, 0, 2L * n * n * n, Double.NaN, "", gemm);
+            } catch (RuntimeException e) {
+                r = new Row(GEMM, "n=" + n, s.backend(), precision, Double.NaN, 0, 0, 2L * n * n * n, Double.NaN, "",
+                        Double.NaN, Double.NaN, "error: " + e.getMessage(), "");
+            }
+            r = r.withLimit(r.achieved(), "itself");
+            rows.add(r);
+            log.accept(describe(r));
+            return r.achieved();
+        }
+
+        /**
+         * The training step's AdamW (DeviceOptimizer: kernels/adamw.cu, one launch over the flat buffer plus the
+         * one-thread advance): reads g, θ, m, v and writes θ, m, v, 28 bytes per parameter. Validated over every
+         * parameter after two steps with different gradients against ebm.optim.AdamW (fp64) run chunk by chunk
+         * (elementwise, so the same as one run over the whole buffer), on the update θ₂ − θ₀.
+         */
+        private Case adamw(int n) {
+            ParamLayout layout = new ParamLayout.Builder().add("flat", 1, n, ParamView.Role.BIAS).build();
+            OptimizerConfig config = new OptimizerConfig("adamw", ADAMW.lr(), ADAMW.weightDecay(), null, null, null,
+                    ADAMW.beta1(), ADAMW.beta2(), ADAMW.eps(), null, null, null, null, null, null, null);
+            DeviceOptimizers.Handle adam = DeviceOptimizers.open(config, layout, launcher, blas("fp32"));
+            DeviceBuffer params = launcher.allocate(4L * n, "AdamW parameters"), grad = launcher.allocate(4L * n, "AdamW gradient");
+            return new Case() {
+                @Override
+                public Check validate() {
+                    for (long off = 0; off < n; off += CHUNK) write(params, off, gaussianChunk(11, off, (int) Math.min(CHUNK, n - off), 1));
+                    for (int step = 0; step < 2; step++) {
+                        for (long off = 0; off < n; off += CHUNK) {
+                            write(grad, off, gaussianChunk(12 + step, off, (int) Math.min(CHUNK, n - off), 0.1));
+                        }
+                        adam.step(params.address(), grad.address());
+                    }
+                    launcher.synchronize();
+                    double diff = 0, norm = 0;
+                    for (long off = 0; off < n; off += CHUNK) {
+                        int len = (int) Math.min(CHUNK, n - off);
+                        double[] start = gaussianChunk(11, off, len, 1), want = start.clone();
+                        Optimizer reference = Optimizers.adamw(ADAMW, new ParamLayout.Builder().add("chunk", 1, len, ParamView.Role.BIAS).build());
+                        reference.step(want, gaussianChunk(12, off, len, 0.1), 1.0);
+                        reference.step(want, gaussianChunk(13, off, len, 0.1), 1.0);
+                        double[] got = read(params, off, len);
+                        if ("adamw".equals(s.fault())) corrupt(got);
+                        for (int i = 0; i < len; i++) {
+                            double d = (got[i] - start[i]) - (want[i] - start[i]);
+                            diff += d * d;
+                            norm += (want[i] - start[i]) * (want[i] - start[i]);
+                        }
+                    }
+                    // fp32 θ (|θ| ~ 1) carries an update of ~2e-3 to about 3e-8/2e-3 relative: 1e-4 as in ebm validate.
+                    return new Check(Math.sqrt(diff / norm), 1e-4, "ebm.optim.AdamW (fp64), update after 2 steps, every element");
+                }
+
+                @Override
+                public void run() {
+                    adam.step(params.address(), grad.address());
+                }
+            };
+        }
+
+        /**
+         * The CPU side of an NS row, once per n: {g, θ after one step} from ebm.optim.Muon (fp64) on a dense Gaussian
+         * g for n ≤ nsDenseMax (the fp64 reference costs 30n³ flops on the host), else the known answer.
+         */
+        private double[][] nsReference(int n) {
+            if (n > s.nsDenseMax()) return nsKnownAnswer(n, 31);
+            double[] g = gaussian(33, n * n, 1), theta = new double[n * n];
+            Optimizers.muon(muonOptions(), squareLayout(n)).step(theta, g, 1.0);
+            return new double[][] {g, theta};
+        }
+
+        /**
+         * The training step's Muon (DeviceOptimizer: momentum, device norm, quintic Newton–Schulz with its
+         * coefficients in the GEMMs' α/β, the scaled update) on one n x n hidden weight, GEMMs at this precision. The
+         * FLOPs counted are the 15 GEMMs'; the time includes the few elementwise launches around them.
+         */
+        private Case ns(int n, String precision, double[][] reference) {
+            ParamLayout layout = squareLayout(n);
+            OptimizerConfig config = new OptimizerConfig("muon", 1.0, 0.0, MUON_MOMENTUM, null, true, null, null, null,
+                    1e-3, NS_STEPS, false, null, null, null, null);
+            DeviceOptimizers.Handle muon = DeviceOptimizers.open(config, layout, launcher, blas(precision));
+            long size = (long) n * n;
+            DeviceBuffer params = launcher.allocate(4 * size, "Muon parameters"), grad = launcher.allocate(4 * size, "Muon gradient");
+            boolean dense = n <= s.nsDenseMax();
+            return new Case() {
+                @Override
+                public Check validate() {
+                    kernels.fill(params.address(), size, 0f);
+                    write(grad, 0, reference[0]);
+                    muon.step(params.address(), grad.address());
+                    launcher.synchronize();
+                    double[] got = read(params, 0, (int) size);
+                    if ("muon-ns5".equals(s.fault())) corrupt(got);
+                    if (!dense) write(grad, 0, gaussian(33, (int) size, 1)); // timed on a dense input either way
+                    return new Check(relative(got, reference[1]), tolerance("muon-ns5", precision),
+                            dense ? "ebm.optim.Muon (fp64), dense Gaussian input" : "known answer (signed permutation input)");
+                }
+
+                @Override
+                public void run() {
+                    muon.step(params.address(), grad.address());
+                }
+            };
+        }
+
+        /** The CPU model, inputs and fp64 reference outputs of an MLP row, shared by its precisions. */
+        private final class MlpReference {
+            final String family;
+            final int dim;
+            final MlpSpec spec;
+            final double[] params, x, want;
+
+            MlpReference(String family, int dim) {
+                this.family = family;
+                this.dim = dim;
+                Mlp mlp = mlp(dim, s.hidden(), s.layers());
+                this.spec = mlp.spec();
+                double[] p = mlp.initialParams(1);
+                for (int i = 0; i < p.length; i++) p[i] = (float) p[i];
+                this.params = p;
+                this.x = gaussian(41, s.batch() * dim, 1);
+                Tape tape = new Tape();
+                BoundEnergy bound = mlp.bind(tape, params, false);
+                Node input = tape.constant(x, s.batch(), dim);
+                if (family.equals("forward")) {
+                    want = bound.energy(input).value.clone();
+                } else {
+                    BoundEnergy.Exact exact = bound.exact(input, TraceAlgorithm.AUTO);
+                    want = concat(exact.laplacian().value, exact.gradNormSquared().value);
+                }
+            }
+        }
+
+        private static double[] concat(double[] a, double[] b) {
+            double[] out = Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, out, a.length, b.length);
+            return out;
+        }
+
+        /** DeviceMlp on a DeviceTape (the training step's code): energies, or ΔE and ‖∇ₓE‖² by the exact trace. */
+        private final class DeviceMlpCase implements Case {
+            final MlpReference reference;
+            final String precision;
+            final DeviceArena arena;
+            final DeviceMlp mlp;
+            final Blas blas;
+            final DeviceBuffer params, x;
+            final long flops;
+            DeviceNode[] outputs;
+
+            DeviceMlpCase(MlpReference reference, String precision, DeviceArena arena) {
+                this.reference = reference;
+                this.precision = precision;
+                this.arena = arena;
+                this.mlp = new DeviceMlp(reference.spec);
+                this.blas = blas(precision);
+                this.params = launcher.allocate(4L * reference.params.length, "MLP parameters");
+                this.x = launcher.allocate(4L * reference.x.length, "MLP input");
+                write(params, 0, reference.params);
+                write(x, 0, reference.x);
+                this.flops = build();
+            }
+
+            /** Queues the operation on a fresh tape (the arena rewound, so addresses repeat); returns its GEMM FLOPs. */
+            long build() {
+                arena.reset();
+                DeviceTape tape = new DeviceTape(kernels, blas, arena);
+                DeviceMlp.Bound bound = mlp.bind(tape, params.address(), 0);
+                DeviceNode input = tape.constant(x.address(), s.batch(), reference.dim);
+                outputs = reference.family.equals("forward") ? new DeviceNode[] {bound.energy(input)}
+                        : bound.exact(input, TraceAlgorithm.AUTO);
+                return tape.flops();
+            }
+
+            @Override
+            public void run() {
+                build();
+            }
+
+            @Override
+            public long countedFlops() {
+                return flops;
+            }
+
+            @Override
+            public Check validate() {
+                build();
+                launcher.synchronize();
+                double[] got = new double[0];
+                for (DeviceNode n : outputs) got = concat(got, launcher.readFloatsAsDoubles(new DeviceBuffer(n.address(), n.bytes()), (int) n.size()));
+                if (reference.family.equals(s.fault())) corrupt(got);
+                return new Check(relative(got, reference.want), tolerance(reference.family, precision),
+                        "ebm.model.Mlp (fp64)" + (reference.family.equals("forward") ? ", energies" : ", ΔE and ‖∇ₓE‖²"));
+            }
+        }
+    }
+}
