@@ -21,8 +21,9 @@
 #              --out OUTDIR/trace
 #   trace-large  ebm bench trace --backend cuda at D = 16384..10⁶, H = 1024, timing only (exact row-space and the
 #              estimators) --out OUTDIR/trace-large
-#   kernels    ebm bench kernels --backend cuda --out OUTDIR/kernels
 #   peers      each bench/peers/*.py --out OUTDIR/peers/NAME.csv with python3 (skipped unless torch imports)
+#   kernels    ebm bench kernels --backend cuda --out OUTDIR/kernels, with --peer OUTDIR/peers/torch_kernels.csv
+#              when the peers stage wrote it (it runs first for that reason)
 #
 # The ebm launcher is the one beside bench/: DIR/ebm in a bundle, ./ebm in a checkout; EBM=PATH overrides it.
 # A stage replaces its own output folder under OUTDIR when run again; report.md only grows.
@@ -31,7 +32,7 @@
 set -uo pipefail
 self="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 home="$(dirname "$(dirname "$self")")"
-stages=(info validate sanitizer parity trace trace-large kernels peers)
+stages=(info validate sanitizer parity trace trace-large peers kernels)
 stage_timeout="${STAGE_TIMEOUT:-470}"
 tail_lines=80
 
@@ -150,7 +151,12 @@ stage_trace-large() {
     --methods exact-row-space,hutchinson-1,hutchinson-4,sliced-1,denoising --out "$out/trace-large"
 }
 
-stage_kernels() { rm -rf "$out/kernels"; run "$ebm" bench kernels --backend cuda --out "$out/kernels"; }
+stage_kernels() {
+  local peer=()
+  [ -s "$out/peers/torch_kernels.csv" ] && peer=(--peer "$out/peers/torch_kernels.csv")
+  rm -rf "$out/kernels"
+  run "$ebm" bench kernels --backend cuda "${peer[@]}" --out "$out/kernels"
+}
 
 stage_peers() {
   local py="${PYTHON:-python3}" rc=0 script name

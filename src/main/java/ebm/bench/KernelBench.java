@@ -323,6 +323,45 @@ public final class KernelBench {
         return new double[][] {g, theta};
     }
 
+    /**
+     * Measures the limits again after the rows (measure adds them to rows) and keeps each limit's better measurement:
+     * a shared host's load comes and goes, and a limit caught in a busy moment would inflate every share. The rows'
+     * limits and shares then use the kept values (the log's lines used the first measurement).
+     */
+    private static List<Row> remeasureLimits(List<Row> rows, Consumer<String> log, Runnable measure) {
+        int before = rows.size();
+        log.accept("limits again, keeping the better of the two measurements:");
+        measure.run();
+        List<Row> again = new ArrayList<>(rows.subList(before, rows.size()));
+        rows.subList(before, rows.size()).clear();
+        List<Row> out = new ArrayList<>();
+        for (Row r : rows) {
+            Row better = r;
+            if (r.family().startsWith("limit-")) {
+                for (Row a : again) {
+                    boolean same = a.family().equals(r.family()) && a.shape().equals(r.shape()) && a.precision().equals(r.precision());
+                    if (same && a.ok() && (!r.ok() || a.achieved() > r.achieved())) better = a;
+                }
+            }
+            out.add(better);
+        }
+        double copy = Double.NaN;
+        Map<String, Double> gemm = new HashMap<>();
+        for (Row r : out) {
+            if (!r.ok()) continue;
+            if (r.family().equals(COPY) && !(r.achieved() <= copy)) copy = r.achieved();
+            if (r.family().equals(GEMM)) gemm.put("gemm " + r.precision(), r.achieved());
+        }
+        for (int i = 0; i < out.size(); i++) {
+            Row r = out.get(i);
+            if (r.family().equals(COPY)) out.set(i, r.withLimit(copy, "best copy"));
+            else if (r.family().equals(GEMM)) out.set(i, r.withLimit(r.achieved(), "itself"));
+            else if (r.limitName().equals("copy")) out.set(i, r.withLimit(copy, "copy"));
+            else out.set(i, r.withLimit(gemm.getOrDefault(r.limitName(), Double.NaN), r.limitName()));
+        }
+        return out;
+    }
+
     // ---- the CPU (fp64 reference backend) -------------------------------------------------------------------------
 
     private static final class CpuRunner {
@@ -355,7 +394,10 @@ public final class KernelBench {
                     }
                 }
             }
-            return rows;
+            return remeasureLimits(rows, log, () -> {
+                copyLimit();
+                gemmLimit();
+            });
         }
 
         private void add(String family, String shape, long bytes, long flops, double limit, String limitName, Case c) {
@@ -674,7 +716,10 @@ public final class KernelBench {
                         }
                     }
                 }
-                return rows;
+                return remeasureLimits(rows, log, () -> {
+                    copyLimits();
+                    for (String p : s.precisions()) gemmLimit(p);
+                });
             } finally {
                 for (Blas b : blases.values()) if (b != runtime.blas()) b.close();
                 runtime.close();

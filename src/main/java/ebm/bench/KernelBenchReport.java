@@ -181,7 +181,8 @@ public final class KernelBenchReport {
             double boundMs = smallest.bytes() / (smallest.limit() * 1e6);
             sb.append(String.format(Locale.ROOT, "At the smallest size (n=%d) it reaches %.0f%% of copy bandwidth: %.4f ms against %.4f ms of pure traffic; %s",
                     sizeOf(smallest), 100 * smallest.share(), smallest.ms(), boundMs, cpu
-                            ? "the CPU loop is one thread doing a square root and a division per element (compute-bound, not memory-bound)."
+                            ? String.format(Locale.ROOT, "the CPU loop is one thread with a square root and a division per element: %.2f ns per element.",
+                                    1e6 * smallest.ms() / sizeOf(smallest))
                             : "the rest is the fixed cost of a step (two launches: the one-thread advance and the update)."));
         }
         sb.append("\n\n**AdamW ≥ 3× the peer at 1M parameters.** ");
@@ -212,7 +213,10 @@ public final class KernelBenchReport {
             sb.append("\n\n**").append(family).append("** (no target; share of the GEMM limit of its precision): ");
             sb.append(f.stream().map(r -> String.format(Locale.ROOT, "%s %s %s (%.0f%%)", r.shape().replaceFirst("^B=\\d+ ", ""),
                     r.precision(), rate(r, tera), 100 * r.share())).collect(Collectors.joining(", ")));
-            sb.append(". The GEMMs of one layer are B·r × H × H (r directions per sample); the elementwise ops between them "
+            sb.append(family.equals("forward")
+                    ? ". Its GEMMs are B × H × H per layer, small next to the limit's square product; the fused bias + activation "
+                    + "between them (B·H values) and per-call overheads take the rest."
+                    : ". Its GEMMs are B·r × H × H per layer (r = min(D, H) directions per sample); the elementwise ops between them "
                     + "(activations, grouped products and sums over B·r·H values) are memory-bound and take the rest.");
         }
         return sb.append('\n').toString();
