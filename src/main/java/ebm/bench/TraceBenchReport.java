@@ -201,7 +201,7 @@ public final class TraceBenchReport {
     public static String markdown(Settings s, List<Row> rows, double gemmRate, String machine) {
         StringBuilder sb = new StringBuilder("# Exact Hessian trace vs estimators (" + s.backendLabel() + ")\n\n");
         sb.append(String.format(Locale.ROOT, "Softplus MLP H=%d×%d, batch B=%d, AdamW (lr %.0e), mixture data (8 components, "
-                        + "condition 10, mean scale 2). %s GEMM rate (1024³, same routine, this run): %.1f GFLOP/s.%n%n",
+                        + "condition 10, mean scale 2). GEMM rate (%s, measured in this run): %.1f GFLOP/s.%n%n",
                 s.hidden(), s.layers(), s.batch(), s.lr(), machine, gemmRate));
         sb.append(String.format(Locale.ROOT, "- **Cost**: one step = loss + parameter gradient + AdamW; median of up to 30 "
                 + "repetitions after %.1f s of warm-up. %s `share` = the step's GEMM FLOPs per second over the GEMM rate "

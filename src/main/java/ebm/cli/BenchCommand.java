@@ -2,6 +2,7 @@ package ebm.cli;
 
 import ebm.EbmException;
 import ebm.backend.cpu.Gemm;
+import ebm.bench.DeviceGemmRate;
 import ebm.bench.KernelBench;
 import ebm.bench.KernelBenchReport;
 import ebm.bench.StepBench;
@@ -157,10 +158,19 @@ final class BenchCommand implements Runnable {
             if (maxStepSeconds != null) {
                 settings = settings.withTiming(settings.warmupSeconds(), settings.timingSeconds(), maxStepSeconds);
             }
-            double rate = StepBench.gemmRate(quick ? 512 : 1024);
-            System.out.printf(Locale.ROOT, "GEMM rate (%d threads): %.1f GFLOP/s%n", Gemm.threads(), rate);
+            double rate;
+            String machine;
+            if (backend.equals("cpu")) {
+                rate = StepBench.gemmRate(quick ? 512 : 1024);
+                System.out.printf(Locale.ROOT, "GEMM rate (%d threads): %.1f GFLOP/s%n", Gemm.threads(), rate);
+                machine = String.format(Locale.ROOT, "CPU, %d threads, JDK %s; fp64", Gemm.threads(), Runtime.version().feature());
+            } else {
+                int n = backend.equals("cuda") ? 8192 : 256; // the host build's GEMM is the CPU's: keep it short
+                rate = DeviceGemmRate.measure(backend, n);
+                System.out.printf(Locale.ROOT, "device fp32 GEMM rate (%d³): %.1f GFLOP/s%n", n, rate);
+                machine = String.format(Locale.ROOT, "%s; fp32 GEMM (%d³)", backend, n);
+            }
             List<TraceBench.Row> rows = TraceBench.run(settings, System.out::println);
-            String machine = String.format(Locale.ROOT, "%d threads, JDK %s.", Gemm.threads(), Runtime.version().feature());
             System.out.println();
             System.out.print(TraceBenchReport.verdict(rows));
             if (out != null) {
