@@ -5,8 +5,10 @@ import ebm.backend.cuda.CudaBackends;
 import ebm.backend.cuda.CudaTrainingStep;
 import ebm.config.OptimizerConfig;
 import ebm.model.Mlp;
+import ebm.objective.AnnealedDenoisingObjective;
 import ebm.objective.DenoisingObjective;
 import ebm.objective.ExactObjective;
+import ebm.objective.HutchPlusPlusObjective;
 import ebm.objective.HutchinsonObjective;
 import ebm.objective.Objective;
 import ebm.objective.SlicedObjective;
@@ -28,7 +30,8 @@ abstract class MethodRunner implements AutoCloseable {
     static String unavailableReason(TraceBench.Settings s, Objective objective) {
         if (s.backend().equals("cpu")) return null;
         boolean onDevice = objective instanceof ExactObjective || objective instanceof HutchinsonObjective
-                || objective instanceof SlicedObjective || objective instanceof DenoisingObjective;
+                || objective instanceof SlicedObjective || objective instanceof DenoisingObjective
+                || objective instanceof HutchPlusPlusObjective || objective instanceof AnnealedDenoisingObjective;
         return onDevice ? null : objective.name() + " is not available on backend " + s.backend() + " yet";
     }
 

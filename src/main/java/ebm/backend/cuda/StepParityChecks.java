@@ -5,8 +5,10 @@ import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
 import ebm.model.TraceAlgorithm;
+import ebm.objective.AnnealedDenoisingObjective;
 import ebm.objective.DenoisingObjective;
 import ebm.objective.ExactObjective;
+import ebm.objective.HutchPlusPlusObjective;
 import ebm.objective.HutchinsonObjective;
 import ebm.objective.Objective;
 import ebm.objective.ProbeDistribution;
@@ -161,7 +163,11 @@ public final class StepParityChecks {
         long seed = random.nextLong();
         List<Objective> objectives = List.of(new ExactObjective(TraceAlgorithm.PER_DIMENSION), new ExactObjective(TraceAlgorithm.ROW_SPACE),
                 new HutchinsonObjective(3, ProbeDistribution.GAUSSIAN, seed), new HutchinsonObjective(2, ProbeDistribution.RADEMACHER, seed),
-                new SlicedObjective(2, ProbeDistribution.GAUSSIAN, seed), new DenoisingObjective(0.3, seed));
+                new SlicedObjective(2, ProbeDistribution.GAUSSIAN, seed), new DenoisingObjective(0.3, seed),
+                // Hutch++: 2 sketch + 2 probes, 1 + 2, and 0 + 2 (plain Hutchinson through the same path)
+                new HutchPlusPlusObjective(6, ProbeDistribution.GAUSSIAN, seed), new HutchPlusPlusObjective(4, ProbeDistribution.RADEMACHER, seed),
+                new HutchPlusPlusObjective(2, ProbeDistribution.GAUSSIAN, seed),
+                new AnnealedDenoisingObjective(AnnealedDenoisingObjective.geometricLevels(1.0, 0.05, 4), seed));
         Activation[] activations = Activation.values();
         int index = 0;
         for (Objective objective : objectives) {
@@ -192,8 +198,14 @@ public final class StepParityChecks {
         List<String> pairs = new ArrayList<>();
         pairs.add(String.format("loss: device %.9g, reference %.9g", gotLoss, wantLoss));
         pairs.addAll(KernelParityChecks.worstPairs(got.length, i -> Math.abs(got[i] - want[i]), i -> got[i], i -> want[i]).subList(0, 2));
-        String name = objective.name() + (objective instanceof ExactObjective e ? " " + e.trace().configName() : objective instanceof HutchinsonObjective h ? "-" + h.probes() + " " + h.distribution().configName()
-                : objective instanceof SlicedObjective s ? "-" + s.probes() : "");
+        String name = objective.name() + switch (objective) {
+            case ExactObjective e -> " " + e.trace().configName();
+            case HutchinsonObjective h -> "-" + h.probes() + " " + h.distribution().configName();
+            case HutchPlusPlusObjective h -> "-" + h.probes() + " " + h.distribution().configName();
+            case SlicedObjective s -> "-" + s.probes();
+            case AnnealedDenoisingObjective a -> " " + a.sigmas().length + " levels";
+            default -> "";
+        };
         return new ParityResult("objective " + name, "B=" + batch + " D=" + spec.inputDim() + " H=" + spec.width(1) + ","
                 + spec.width(2) + " " + spec.activation().configName(), "fp32", worst, OBJECTIVE_TOLERANCE,
                 "max(|Δloss|/|loss|, ‖Δ∇θ‖/‖∇θ‖)", KernelParityChecks.problems(got), pairs);
@@ -213,6 +225,10 @@ public final class StepParityChecks {
                 new ExactObjective(TraceAlgorithm.AUTO), new OptimizerConfig("muon", 0.02, 0.01, null, null, null, null, null,
                         null, 2e-3, null, null, null, null, null, null), null));
         results.add(trainingStep("hutchinson-1, sgd", spec, new HutchinsonObjective(1, ProbeDistribution.GAUSSIAN, seed), sgd(0.05, 0, false, 0), null));
+        results.add(trainingStep("hutch++-6, adamw", new MlpSpec(5, new int[] {12, 10}, Activation.TANH),
+                new HutchPlusPlusObjective(6, ProbeDistribution.GAUSSIAN, seed), optimizer("adamw", 3e-3), null));
+        results.add(trainingStep("annealed-denoising, adamw", spec, new AnnealedDenoisingObjective(
+                AnnealedDenoisingObjective.geometricLevels(1.0, 0.05, 5), seed), optimizer("adamw", 3e-3), null));
         return results;
     }
 
