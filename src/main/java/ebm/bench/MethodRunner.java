@@ -3,6 +3,7 @@ package ebm.bench;
 import ebm.backend.cpu.Gemm;
 import ebm.backend.cuda.CudaBackends;
 import ebm.backend.cuda.CudaTrainingStep;
+import ebm.backend.cuda.StepParityChecks;
 import ebm.config.OptimizerConfig;
 import ebm.model.Mlp;
 import ebm.objective.AnnealedDenoisingObjective;
@@ -109,7 +110,7 @@ abstract class MethodRunner implements AutoCloseable {
         private final CudaTrainingStep step;
 
         Cuda(TraceBench.Settings s, Objective objective, Mlp mlp, double[] init) {
-            runtime = CudaBackends.open(s.backend());
+            runtime = CudaBackends.open(s.backend(), CudaBackends.precision(s.precision()));
             OptimizerConfig adam = new OptimizerConfig("adamw", s.lr(), 0.0, null, null, null, 0.9, 0.999, 1e-8, null, null,
                     null, null, null, null, null);
             try {
@@ -145,7 +146,7 @@ abstract class MethodRunner implements AutoCloseable {
 
         @Override
         double lossTolerance() {
-            return 1e-4; // fp32 against fp64 (StepParityChecks' objective tolerance)
+            return StepParityChecks.objectiveTolerance(runtime.blas().precision()); // against fp64, per GEMM mode
         }
 
         @Override
