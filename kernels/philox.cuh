@@ -3,8 +3,15 @@
 // draws bit-identical uint32 words and Rademacher signs, and Gaussians equal to the working precision's rounding.
 //   version 1: philox_block (the 10 rounds), philox_stream_block (counter layout of a (seed, step, stream) stream),
 //              uniform/rademacher/Box-Muller in fp64 (the reference formula) and fp32 (accurate near u = 1).
+//   version 2: PhiloxKeyInDevice (moved here from probes.cu) and philox_below, for the annealed noise levels.
 #pragma once
 #include <stdint.h>
+
+// (seed, step) of a stream as it sits in device memory, so a captured graph reads the step written last.
+struct PhiloxKeyInDevice {
+    uint64_t seed;
+    uint64_t step;
+};
 
 struct PhiloxWords {
     uint32_t w0, w1, w2, w3;
@@ -40,6 +47,11 @@ __host__ __device__ __forceinline__ PhiloxWords philox_stream_block(uint64_t see
 
 __host__ __device__ __forceinline__ uint32_t philox_word_of(const PhiloxWords& w, int index) {
     return index == 0 ? w.w0 : index == 1 ? w.w1 : index == 2 ? w.w2 : w.w3;
+}
+
+// below(n) = floor(word * n / 2^32): RandomStream.below, a uniform index in [0, n) (multiply-shift).
+__host__ __device__ __forceinline__ uint32_t philox_below(uint32_t word, uint32_t n) {
+    return (uint32_t)(((uint64_t)word * n) >> 32);
 }
 
 // uniform = (word + 0.5) * 2^-32, exactly representable in fp64.

@@ -6,11 +6,6 @@
 //              grid-stride, fp32 and fp64 Gaussians, fp32 Rademacher, uint32 words.
 #include "philox.cuh"
 
-struct PhiloxKeyInDevice {
-    uint64_t seed;
-    uint64_t step;
-};
-
 // Thread b handles Philox blocks first_block + b, b + grid size, ...; a block of four elements can straddle either end
 // of [first, first + n), so stores check the range.
 __device__ __forceinline__ long long first_philox_block(long long first) {

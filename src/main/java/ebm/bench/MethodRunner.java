@@ -3,10 +3,13 @@ package ebm.bench;
 import ebm.backend.cpu.Gemm;
 import ebm.backend.cuda.CudaBackends;
 import ebm.backend.cuda.CudaTrainingStep;
+import ebm.backend.cuda.StepParityChecks;
 import ebm.config.OptimizerConfig;
 import ebm.model.Mlp;
+import ebm.objective.AnnealedDenoisingObjective;
 import ebm.objective.DenoisingObjective;
 import ebm.objective.ExactObjective;
+import ebm.objective.HutchPlusPlusObjective;
 import ebm.objective.HutchinsonObjective;
 import ebm.objective.Objective;
 import ebm.objective.SlicedObjective;
@@ -28,7 +31,8 @@ abstract class MethodRunner implements AutoCloseable {
     static String unavailableReason(TraceBench.Settings s, Objective objective) {
         if (s.backend().equals("cpu")) return null;
         boolean onDevice = objective instanceof ExactObjective || objective instanceof HutchinsonObjective
-                || objective instanceof SlicedObjective || objective instanceof DenoisingObjective;
+                || objective instanceof SlicedObjective || objective instanceof DenoisingObjective
+                || objective instanceof HutchPlusPlusObjective || objective instanceof AnnealedDenoisingObjective;
         return onDevice ? null : objective.name() + " is not available on backend " + s.backend() + " yet";
     }
 
@@ -116,7 +120,7 @@ abstract class MethodRunner implements AutoCloseable {
         private double[] residentBatch;
 
         Cuda(TraceBench.Settings s, Objective objective, Mlp mlp, double[] init) {
-            runtime = CudaBackends.open(s.backend());
+            runtime = CudaBackends.open(s.backend(), CudaBackends.precision(s.precision()));
             OptimizerConfig adam = new OptimizerConfig("adamw", s.lr(), 0.0, null, null, null, 0.9, 0.999, 1e-8, null, null,
                     null, null, null, null, null);
             try {
@@ -159,7 +163,7 @@ abstract class MethodRunner implements AutoCloseable {
 
         @Override
         double lossTolerance() {
-            return 1e-4; // fp32 against fp64 (StepParityChecks' objective tolerance)
+            return StepParityChecks.objectiveTolerance(runtime.blas().precision()); // against fp64, per GEMM mode
         }
 
         @Override

@@ -75,7 +75,7 @@ public final class TraceBench {
     public record Settings(List<Integer> dims, int hidden, int layers, int batch, List<String> methods,
                            double budgetSeconds, int errorDraws, double warmupSeconds, double timingSeconds,
                            double maxStepSeconds, double sigma, double lr, int trainPoints, int heldOutPoints,
-                           int curvePoints, String backend) {
+                           int curvePoints, String backend, String precision) {
         public Settings {
             if (dims.isEmpty()) throw new EbmException("--dims needs at least one dimension");
             for (int d : dims) if (d < 1) throw new EbmException("--dims entries must be >= 1, got " + d);
@@ -94,23 +94,30 @@ public final class TraceBench {
             if (!List.of("cpu", "cuda", "cuda-emulated").contains(backend)) {
                 throw new EbmException("unknown --backend '" + backend + "'; allowed: cpu, cuda, cuda-emulated");
             }
+            // the CPU is fp64 only; the CUDA backends take the GEMM modes of the config's `precision`
+            precision = precision == null ? (backend.equals("cpu") ? "fp64" : "fp32") : precision;
+            List<String> allowed = backend.equals("cpu") ? List.of("fp64") : List.of("fp32", "tf32", "bf16");
+            if (!allowed.contains(precision)) {
+                throw new EbmException("--precision " + precision + ": backend " + backend + " takes " + String.join(", ", allowed));
+            }
         }
 
         /** The CSV's backend column: where the step ran and in what precision. */
         public String backendLabel() {
-            return backend.equals("cpu") ? "cpu-fp64" : backend + "-fp32";
+            return backend + "-" + precision;
         }
 
-        public Settings withBackend(String backend) {
+        /** Another backend and precision (null: the backend's own, fp64 on the CPU and fp32 on the CUDA backends). */
+        public Settings withBackend(String backend, String precision) {
             return new Settings(dims, hidden, layers, batch, methods, budgetSeconds, errorDraws, warmupSeconds,
-                    timingSeconds, maxStepSeconds, sigma, lr, trainPoints, heldOutPoints, curvePoints, backend);
+                    timingSeconds, maxStepSeconds, sigma, lr, trainPoints, heldOutPoints, curvePoints, backend, precision);
         }
 
         /** The full grid, or with quick a small one that finishes in about a minute on 2 cores. */
         public static Settings defaults(boolean quick) {
             return quick
-                    ? new Settings(List.of(2, 16), 32, 2, 64, DEFAULT_METHODS, 1.0, 10, 0.3, 0.3, 2.0, 0.1, 2e-3, 2048, 256, 8, "cpu")
-                    : new Settings(DEFAULT_DIMS, 128, 3, 256, DEFAULT_METHODS, 5.0, 30, 1.0, 1.5, 2.0, 0.1, 2e-3, 4096, 1000, 12, "cpu");
+                    ? new Settings(List.of(2, 16), 32, 2, 64, DEFAULT_METHODS, 1.0, 10, 0.3, 0.3, 2.0, 0.1, 2e-3, 2048, 256, 8, "cpu", null)
+                    : new Settings(DEFAULT_DIMS, 128, 3, 256, DEFAULT_METHODS, 5.0, 30, 1.0, 1.5, 2.0, 0.1, 2e-3, 4096, 1000, 12, "cpu", null);
         }
 
         public Settings with(List<Integer> dims, Integer hidden, Integer layers, Integer batch, List<String> methods,
@@ -119,17 +126,17 @@ public final class TraceBench {
                     layers != null ? layers : this.layers, batch != null ? batch : this.batch,
                     methods != null ? methods : this.methods, budget != null ? budget : budgetSeconds,
                     draws != null ? draws : errorDraws, warmupSeconds, timingSeconds, maxStepSeconds, sigma, lr,
-                    trainPoints, heldOutPoints, curvePoints, backend);
+                    trainPoints, heldOutPoints, curvePoints, backend, precision);
         }
 
         public Settings withTiming(double warmup, double timing, double maxStep) {
             return new Settings(dims, hidden, layers, batch, methods, budgetSeconds, errorDraws, warmup, timing, maxStep,
-                    sigma, lr, trainPoints, heldOutPoints, curvePoints, backend);
+                    sigma, lr, trainPoints, heldOutPoints, curvePoints, backend, precision);
         }
 
         public Settings withData(int train, int heldOut, int curve) {
             return new Settings(dims, hidden, layers, batch, methods, budgetSeconds, errorDraws, warmupSeconds,
-                    timingSeconds, maxStepSeconds, sigma, lr, train, heldOut, curve, backend);
+                    timingSeconds, maxStepSeconds, sigma, lr, train, heldOut, curve, backend, precision);
         }
     }
 

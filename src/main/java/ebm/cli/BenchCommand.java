@@ -110,7 +110,8 @@ final class BenchCommand implements Runnable {
                 + "(the CUDA code path through its host build: checks it runs, its timings mean nothing).")
         String backend;
 
-        @Option(names = "--precision", description = "fp64 on the CPU; fp32 on the CUDA backends (the default for each).")
+        @Option(names = "--precision", description = "fp64 on the CPU; on the CUDA backends the GEMM mode: fp32 (default), "
+                + "tf32 or bf16 (the config key `precision`).")
         String precision;
 
         @Option(names = "--dims", split = ",", description = "Input dimensions (default 2,8,32,128,512; --quick: 2,16).")
@@ -148,12 +149,7 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            String nativePrecision = backend.equals("cpu") ? "fp64" : "fp32";
-            if (precision != null && !precision.equals(nativePrecision)) {
-                throw new EbmException("--precision " + precision + ": backend " + backend + " computes in " + nativePrecision
-                        + (backend.equals("cpu") ? " only" : " (tf32/bf16 GEMM modes are not wired into the step yet)"));
-            }
-            TraceBench.Settings base = TraceBench.Settings.defaults(quick).withBackend(backend);
+            TraceBench.Settings base = TraceBench.Settings.defaults(quick).withBackend(backend, precision);
             TraceBench.Settings settings = base.with(dims, hidden, layers, batch, methods, budget, draws);
             if (maxStepSeconds != null) {
                 settings = settings.withTiming(settings.warmupSeconds(), settings.timingSeconds(), maxStepSeconds);

@@ -35,8 +35,8 @@ public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution,
     /** Directions per sample: s basis vectors (weight 1), then g projected probes scaled by 1/sqrt(g). */
     Directions directions(EnergyModel model, double[] params, double[] x, int batch, long step) {
         int d = model.dim();
-        int sketch = Math.min(probes / 3, d);
-        int rest = probes - 2 * (probes / 3);
+        int sketch = sketchVectors(d);
+        int rest = restProbes();
         double[] draws = distribution.draw(seed, step, Streams.PROBES, batch * (sketch + rest) * d);
         int perSample = sketch + rest;
         double[] directions = new double[batch * perSample * d];
@@ -57,6 +57,16 @@ public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution,
     }
 
     record Directions(double[] values, int perSample) {}
+
+    /** Sketch vectors per sample in dimension d: a third of the probes, at most d. */
+    public int sketchVectors(int d) {
+        return Math.min(probes / 3, d);
+    }
+
+    /** Hutchinson probes per sample on the complement: the probes not spent on the sketch (twice its third). */
+    public int restProbes() {
+        return probes - 2 * (probes / 3);
+    }
 
     /** The loss with the directions held fixed (Q is a constant for the gradient). */
     double lossAlong(EnergyModel model, double[] params, double[] x, int batch, Directions dirs, double[] grad) {
@@ -94,7 +104,10 @@ public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution,
             DMatrixRMaj y = new DMatrixRMaj(d, sketch);
             for (int k = 0; k < sketch; k++) for (int j = 0; j < d; j++) y.unsafe_set(j, k, hs[(b * sketch + k) * d + j]);
             QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(d, sketch);
-            if (!qr.decompose(y)) throw new IllegalStateException("QR of the Hutch++ sketch failed");
+            // false only when a column is exactly dependent on the ones before it (two equal or opposite Rademacher
+            // sketch vectors, frequent in low D): its reflector is then the identity, so Q is still orthonormal, fixed
+            // by S alone, and the estimate unbiased. The device's QR (kernels/hutchpp.cu) makes the same choice.
+            qr.decompose(y);
             DMatrixRMaj q = qr.getQ(null, true);
             for (int k = 0; k < sketch; k++) for (int j = 0; j < d; j++) basis[(b * sketch + k) * d + j] = q.unsafe_get(j, k);
         }

@@ -20,7 +20,7 @@ final class CudaStepBackend implements StepBackend {
             throw new EbmException("model.kind: " + config.model().kind() + " runs only on backend cpu; backend "
                     + config.backend() + " trains the energy MLP");
         }
-        this.runtime = CudaBackends.open(config.backend());
+        this.runtime = CudaBackends.open(config.backend(), CudaBackends.precision(config.precision()));
         try {
             this.step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, config.optimizer(),
                     config.train().batchSize(), config.train().clip(), params);

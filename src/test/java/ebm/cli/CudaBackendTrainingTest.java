@@ -61,6 +61,34 @@ class CudaBackendTrainingTest {
     }
 
     @Test
+    void tf32AndBf16GemmsTrainTheQuickstartCloseToTheCpuRun() throws IOException {
+        Path cpu = tmp.resolve("cpu");
+        String[] steps = {"--set", "train.steps=30", "--set", "train.eval_every=30", "--set", "train.checkpoint_every=30"};
+        assertEquals(0, Cli.run(concat(new String[] {"train", "configs/quickstart.yaml", "--out", cpu.toString()}, steps)).exitCode());
+        List<Double> want = losses(cpu);
+        double scale = want.stream().mapToDouble(Math::abs).average().orElseThrow();
+        for (String precision : List.of("tf32", "bf16")) {
+            Path dir = tmp.resolve(precision);
+            assertEquals(0, Cli.run(concat(new String[] {"train", "configs/quickstart.yaml", "--out", dir.toString(), "--set",
+                    "backend=cuda-emulated", "--set", "precision=" + precision}, steps)).exitCode());
+            assertTrue(Files.readString(dir.resolve("config.yaml")).contains("precision: " + precision), "resolved config names it");
+            List<Double> got = losses(dir);
+            double worst = 0;
+            for (int i = 0; i < want.size(); i++) worst = Math.max(worst, Math.abs(got.get(i) - want.get(i)) / Math.max(Math.abs(want.get(i)), scale));
+            double tolerance = ebm.backend.cuda.StepParityChecks.objectiveTolerance(ebm.backend.cuda.CudaBackends.precision(precision));
+            System.out.printf("quickstart, 30 steps, cuda-emulated %s vs cpu fp64: worst per-step loss difference %.2e "
+                    + "(tolerance %.0e); step 30: %.9g vs %.9g%n", precision, worst, tolerance, got.getLast(), want.getLast());
+            assertTrue(worst <= tolerance, precision + ": per-step loss differs by " + worst);
+        }
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void aStoppedCudaRunResumesWhereAnUninterruptedOneEnds() throws IOException {
         Path cfg = tmp.resolve("c.yaml");
         Files.writeString(cfg, """
@@ -212,11 +240,5 @@ class CudaBackendTrainingTest {
             m.remove("update_cosine"); // the previous update is not saved: the first resumed step logs none (as on the cpu)
             return m;
         }).toList();
-    }
-
-    private static String[] concat(String[] a, String[] b) {
-        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 }

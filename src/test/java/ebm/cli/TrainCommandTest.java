@@ -120,7 +120,9 @@ class TrainCommandTest {
         "objective.name=exactly     | objective.name: 'exactly' is not allowed; allowed: exact, hutchinson, sliced",
         "train.batch_size=0         | train.batch_size: must be >= 1, got 0",
         "data.name=spiral           | unknown data source 'spiral'; known: two-peaks, 8gaussians",
-        "backend=tpu                | backend: 'tpu' is not allowed; allowed: cpu, cuda, cuda-emulated"})
+        "backend=tpu                | backend: 'tpu' is not allowed; allowed: cpu, cuda, cuda-emulated",
+        "precision=fp16             | precision: 'fp16' is not allowed; allowed: fp32, tf32, bf16",
+        "precision=tf32             | precision: tf32 selects the GEMM mode of backend cuda or cuda-emulated; backend cpu computes in fp64"})
     void badConfigValuesAreOneLineErrorsNamingTheKey(String override, String expected) throws IOException {
         Path dir = tmp.resolve("bad");
         Cli r = Cli.run("train", config(SMALL).toString(), "--out", dir.toString(), "--set", override);

@@ -21,17 +21,31 @@ public final class CudaBackends {
     }
 
     public static Runtime open(String backend) {
+        return open(backend, Blas.GemmPrecision.FP32);
+    }
+
+    /** The config's `precision` (fp32, tf32, bf16) as a GEMM mode; an error naming the key otherwise. */
+    public static Blas.GemmPrecision precision(String name) {
+        for (Blas.GemmPrecision p : Blas.GemmPrecision.values()) {
+            if (p.name().equalsIgnoreCase(name)) return p;
+        }
+        throw new EbmException("precision: '" + name + "' is not allowed; allowed: fp32, tf32, bf16");
+    }
+
+    /** As {@link #open(String)}, with the GEMMs in the given mode (elementwise kernels stay fp32). */
+    public static Runtime open(String backend, Blas.GemmPrecision precision) {
         return switch (backend) {
             case "cuda-emulated" -> {
                 HostEmulationLauncher launcher = new HostEmulationLauncher();
-                yield new Runtime(launcher, new HostBlas(Blas.GemmPrecision.FP32), "cuda-emulated: " + launcher.description());
+                HostBlas blas = new HostBlas(precision);
+                yield new Runtime(launcher, blas, "cuda-emulated: " + launcher.description() + ", " + blas.description());
             }
             case "cuda" -> {
                 GpuRuntime.unavailableReason().ifPresent(reason -> {
                     throw new EbmException("backend cuda: " + reason + "; backend: cuda-emulated runs the CUDA code "
                             + "path through its host build");
                 });
-                GpuRuntime gpu = GpuRuntime.open();
+                GpuRuntime gpu = GpuRuntime.open(precision);
                 yield new Runtime(gpu.launcher(), gpu.blas(), gpu.launcher().description() + ", " + gpu.blas().description());
             }
             default -> throw new IllegalArgumentException("not a CUDA backend: " + backend);

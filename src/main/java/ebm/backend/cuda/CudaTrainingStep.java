@@ -4,8 +4,10 @@ import ebm.EbmException;
 import ebm.config.OptimizerConfig;
 import ebm.model.MlpSpec;
 import ebm.model.TraceAlgorithm;
+import ebm.objective.AnnealedDenoisingObjective;
 import ebm.objective.DenoisingObjective;
 import ebm.objective.ExactObjective;
+import ebm.objective.HutchPlusPlusObjective;
 import ebm.objective.HutchinsonObjective;
 import ebm.objective.Objective;
 import ebm.objective.ProbeDistribution;
@@ -45,6 +47,8 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     private final DeviceBuffer params, grad, gradA, gradB, before, delta, lastUpdate;
     private final DeviceBuffer x, probes, noisy, target, philoxKey, scalars, partials;
+    /** Annealed denoising's noise levels σ_1 > … > σ_N (fp32), indexed per sample on the device. */
+    private final DeviceBuffer noiseLevels;
     private final DeviceOptimizer deviceOptimizer;
     private final int probesPerSample;
 
@@ -78,9 +82,11 @@ public final class CudaTrainingStep implements AutoCloseable {
             case ExactObjective e -> 0;
             case HutchinsonObjective h -> h.probes();
             case SlicedObjective s -> s.probes();
+            case HutchPlusPlusObjective h -> h.sketchVectors(dim) + h.restProbes();
             case DenoisingObjective d -> 0;
-            default -> throw new EbmException("objective.name: " + objective.name() + " is not available on backend cuda yet "
-                    + "(available there: exact, hutchinson, sliced, denoising); use backend: cpu");
+            case AnnealedDenoisingObjective a -> 0;
+            default -> throw new EbmException("objective.name: " + objective.name() + " is not available on backend cuda "
+                    + "(available there: exact, hutchinson, sliced, hutch++, denoising, annealed-denoising); use backend: cpu");
         };
         long n = size;
         params = launcher.allocate(4 * n, "parameters");
@@ -93,12 +99,18 @@ public final class CudaTrainingStep implements AutoCloseable {
         x = launcher.allocate(4L * batch * dim, "batch");
         long probeCount = (long) batch * probesPerSample * dim;
         probes = probeCount > 0 ? launcher.allocate(4 * probeCount, "probes") : null;
-        boolean denoising = objective instanceof DenoisingObjective;
+        boolean denoising = objective instanceof DenoisingObjective || objective instanceof AnnealedDenoisingObjective;
         noisy = denoising ? launcher.allocate(4L * batch * dim, "noised batch") : null;
         target = denoising ? launcher.allocate(4L * batch * dim, "denoising target") : null;
         philoxKey = launcher.allocate(16, "Philox key");
         scalars = launcher.allocate(4L * SLOTS, "step scalars");
         partials = launcher.allocate(4L * DeviceKernels.DOT_PARTIALS, "reduction partials");
+        if (objective instanceof AnnealedDenoisingObjective a) {
+            noiseLevels = launcher.allocate(4L * a.sigmas().length, "noise levels");
+            launcher.writeAsFloats(noiseLevels, a.sigmas());
+        } else {
+            noiseLevels = null;
+        }
         deviceOptimizer = DeviceOptimizer.create(optimizer, mlp.layout(), launcher, kernels, blas);
 
         launcher.writeAsFloats(params, initialParams);
@@ -112,7 +124,9 @@ public final class CudaTrainingStep implements AutoCloseable {
         return switch (objective) {
             case HutchinsonObjective h -> h.seed();
             case SlicedObjective s -> s.seed();
+            case HutchPlusPlusObjective h -> h.seed();
             case DenoisingObjective d -> d.seed();
+            case AnnealedDenoisingObjective a -> a.seed();
             default -> 0;
         };
     }
@@ -255,10 +269,21 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     private void drawInputs() {
         if (probes != null) {
-            ProbeDistribution dist = objective instanceof HutchinsonObjective h ? h.distribution() : ((SlicedObjective) objective).distribution();
+            ProbeDistribution dist = switch (objective) {
+                case HutchinsonObjective h -> h.distribution();
+                case SlicedObjective s -> s.distribution();
+                case HutchPlusPlusObjective h -> h.distribution();
+                default -> throw new IllegalStateException(objective.name());
+            };
             String kernel = dist == ProbeDistribution.GAUSSIAN ? "ebm_probes_gaussian_f32" : "ebm_probes_rademacher_f32";
             long count = probes.bytes() / 4;
             kernels.launch(kernel, (count + 3) / 4, a -> a.pointer(probes).i64(count).i64(0).i32(Streams.PROBES).pointer(philoxKey));
+            if (objective instanceof HutchPlusPlusObjective h) { // the draws become the sketch basis and projected probes
+                DeviceTape sketch = DeviceHutchPlusPlus.directions(kernels, blas, arena, mlp, params.address(), x.address(),
+                        batch, dim, h.sketchVectors(dim), h.restProbes(), probes.address());
+                gemmsPerStep += sketch.gemms();
+                flopsPerStep += sketch.flops();
+            }
         }
         if (objective instanceof DenoisingObjective d) {
             long count = (long) batch * dim;
@@ -266,6 +291,13 @@ public final class CudaTrainingStep implements AutoCloseable {
             // ε sits in `target` until the kernel turns it into x̃ (noisy) and ε/σ (target) in place
             float sigma = (float) d.sigma();
             kernels.launch("ebm_denoising_inputs_f32", count, a -> a.pointer(x).pointer(target).i64(count).f32(sigma).pointer(noisy).pointer(target));
+        }
+        if (objective instanceof AnnealedDenoisingObjective a) { // the target is ε itself (weight σ² on E/σ)
+            long count = (long) batch * dim;
+            int levels = a.sigmas().length;
+            kernels.launch("ebm_probes_gaussian_f32", (count + 3) / 4, k -> k.pointer(target).i64(count).i64(0).i32(Streams.NOISE).pointer(philoxKey));
+            kernels.launch("ebm_annealed_denoising_inputs_f32", count, k -> k.pointer(x).pointer(target).i64(batch).i64(dim)
+                    .pointer(noiseLevels).i32(levels).i32(Streams.NOISE_LEVEL).pointer(philoxKey).pointer(noisy));
         }
     }
 
@@ -288,7 +320,12 @@ public final class CudaTrainingStep implements AutoCloseable {
                 DeviceNode[] dir = energy.alongDirections(rows(tape, x, from, rows, 1), rows(tape, probes, from, rows, s.probes()));
                 yield tape.combine(dir[1], tape.groupSumSquares(dir[0], rows), -1.0 / s.probes(), 0.5 / s.probes());
             }
-            case DenoisingObjective d -> {
+            case HutchPlusPlusObjective h -> { // the directions carry Q (weight 1) and the scaled projected probes
+                DeviceNode xs = rows(tape, x, from, rows, 1);
+                DeviceNode trace = energy.alongDirections(xs, rows(tape, probes, from, rows, probesPerSample))[1];
+                yield tape.combine(trace, tape.rowSumSquares(energy.gradX(xs)), -1, 0.5);
+            }
+            case DenoisingObjective _, AnnealedDenoisingObjective _ -> {
                 DeviceNode gradX = energy.gradX(rows(tape, noisy, from, rows, 1));
                 yield tape.scale(tape.rowSumSquares(tape.sub(gradX, rows(tape, target, from, rows, 1))), 0.5);
             }

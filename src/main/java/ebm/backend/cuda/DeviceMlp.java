@@ -139,6 +139,17 @@ public final class DeviceMlp {
         }
 
         /**
+         * Along per-sample directions v ([B*r x D]): vᵀ∇ₓE [B*r x 1] alone, the first-order half of
+         * {@link #alongDirections} (Hutch++'s Hessian-vector products differentiate it with respect to x).
+         */
+        public DeviceNode directionalDerivatives(DeviceNode x, DeviceNode v) {
+            Forward f = forward(x);
+            DeviceNode dH = tape.groupMul(f.d1[1], tape.matmulNT(v, weight[0]));
+            for (int l = 2; l <= layers; l++) dH = tape.groupMul(f.d1[l], tape.matmulNT(dH, weight[l - 1]));
+            return tape.matmulNT(dH, outWeight);
+        }
+
+        /**
          * Exact {ΔE [B x 1], ‖∇ₓE‖² [B x 1]}: per-dimension (the columns of W₁ as directions at z₁) or row-space (the
          * rows of C = (W₁W₁ᵀ)^{1/2}; call {@link #finishGradient()} after the backward sweep).
          */

@@ -5,8 +5,10 @@ import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
 import ebm.model.TraceAlgorithm;
+import ebm.objective.AnnealedDenoisingObjective;
 import ebm.objective.DenoisingObjective;
 import ebm.objective.ExactObjective;
+import ebm.objective.HutchPlusPlusObjective;
 import ebm.objective.HutchinsonObjective;
 import ebm.objective.Objective;
 import ebm.objective.ProbeDistribution;
@@ -33,6 +35,14 @@ import java.util.function.BiFunction;
  *       accumulation).</li>
  *   <li>Objectives, fp32: 1e-4 of the loss and of ‖∇θ‖. The exact Laplacian passes through ~20 ops per layer and
  *       −ΔE + ½‖∇E‖² partly cancels; measured 1e-7..3e-6 through the host build.</li>
+ *   <li>Objectives with TF32 GEMMs (config `precision: tf32`): 5e-3, of the loss against max(|loss|, L₁) (L₁ the
+ *       mean of |ΔE| + ½‖∇ₓE‖², since a fresh net's loss is a near-cancelling difference of the two) and of ‖∇θ‖.
+ *       Each GEMM operand is rounded to 10 mantissa bits (2^-11 relative) and the errors of the forward, direction
+ *       and backward GEMMs compound; measured through the host GEMM (RNE rounding) over 20 draws each of exact,
+ *       hutchinson-2 and denoising on the quickstart's model (D=2, 64×64) and a D=64 one: worst loss 1.6e-3,
+ *       gradient 9.6e-4. A GPU may truncate the operands instead (up to 2× the error), hence the margin.</li>
+ *   <li>BF16 GEMMs (`precision: bf16`): 5e-2 by the same measures (7 mantissa bits, 2^-8 relative); measured worst
+ *       loss 1.9e-2, gradient 7.7e-3.</li>
  *   <li>Training steps, fp32 against fp64 for 5 steps: the per-step loss within 1e-4 relative, the parameters'
  *       total change within 1e-3 of its norm (θ itself is stored in fp32, whose rounding alone is ~2e-5 of a
  *       5-step update, as in the AdamW check). Shampoo's statistics are fp64 on the device too (DeviceShampoo says
@@ -47,6 +57,8 @@ import java.util.function.BiFunction;
 public final class StepParityChecks {
     private static final double OP_TOLERANCE = 1e-5;
     private static final double OBJECTIVE_TOLERANCE = 1e-4;
+    private static final double TF32_OBJECTIVE_TOLERANCE = 5e-3;
+    private static final double BF16_OBJECTIVE_TOLERANCE = 5e-2;
 
     private final KernelLauncher launcher;
     private final Blas blas;
@@ -61,6 +73,7 @@ public final class StepParityChecks {
     public List<ParityResult> all() {
         List<ParityResult> results = new ArrayList<>(tapeOps());
         results.addAll(objectives());
+        results.addAll(precisions());
         results.addAll(trainingSteps());
         return results;
     }
@@ -168,7 +181,11 @@ public final class StepParityChecks {
         long seed = random.nextLong();
         List<Objective> objectives = List.of(new ExactObjective(TraceAlgorithm.PER_DIMENSION), new ExactObjective(TraceAlgorithm.ROW_SPACE),
                 new HutchinsonObjective(3, ProbeDistribution.GAUSSIAN, seed), new HutchinsonObjective(2, ProbeDistribution.RADEMACHER, seed),
-                new SlicedObjective(2, ProbeDistribution.GAUSSIAN, seed), new DenoisingObjective(0.3, seed));
+                new SlicedObjective(2, ProbeDistribution.GAUSSIAN, seed), new DenoisingObjective(0.3, seed),
+                // Hutch++: 2 sketch + 2 probes, 1 + 2, and 0 + 2 (plain Hutchinson through the same path)
+                new HutchPlusPlusObjective(6, ProbeDistribution.GAUSSIAN, seed), new HutchPlusPlusObjective(4, ProbeDistribution.RADEMACHER, seed),
+                new HutchPlusPlusObjective(2, ProbeDistribution.GAUSSIAN, seed),
+                new AnnealedDenoisingObjective(AnnealedDenoisingObjective.geometricLevels(1.0, 0.05, 4), seed));
         Activation[] activations = Activation.values();
         int index = 0;
         for (Objective objective : objectives) {
@@ -182,6 +199,15 @@ public final class StepParityChecks {
     }
 
     private ParityResult objective(Objective objective, MlpSpec spec, int batch) {
+        return objective(objective, spec, batch, blas, OBJECTIVE_TOLERANCE, false);
+    }
+
+    /**
+     * With termScaled, the loss error is taken against max(|loss|, L₁), L₁ = mean_b(|ΔE_b| + ½‖∇ₓE_b‖²): the
+     * score-matching loss of a fresh net is a small difference of those terms (1e-4 seen), so |Δloss|/|loss| would
+     * measure the cancellation, not the device's arithmetic.
+     */
+    private ParityResult objective(Objective objective, MlpSpec spec, int batch, Blas blas, double tolerance, boolean termScaled) {
         Mlp model = new Mlp(spec);
         double[] params = roundedToFloat(model.initialParams(random.nextLong()));
         double[] x = Fp32.toDoubles(gaussianFloats(batch * spec.inputDim()));
@@ -193,17 +219,80 @@ public final class StepParityChecks {
         try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, optimizer("adamw", 1e-3), batch, null, params)) {
             gotLoss = device.lossAndGradient(x, step, got);
         }
-        double lossError = Math.abs(gotLoss - wantLoss) / Math.abs(wantLoss);
+        double lossScale = termScaled ? Math.max(Math.abs(wantLoss), termScale(model, params, x, batch)) : Math.abs(wantLoss);
+        double lossError = Math.abs(gotLoss - wantLoss) / lossScale;
         double gradError = KernelParityChecks.normRelative(got, want);
         double worst = Double.isNaN(lossError) || Double.isNaN(gradError) ? Double.NaN : Math.max(lossError, gradError);
         List<String> pairs = new ArrayList<>();
-        pairs.add(String.format("loss: device %.9g, reference %.9g", gotLoss, wantLoss));
+        pairs.add(String.format("loss: device %.9g, reference %.9g (scale %.3g); loss error %.2e, ‖Δ∇θ‖/‖∇θ‖ %.2e", gotLoss,
+                wantLoss, lossScale, lossError, gradError));
         pairs.addAll(KernelParityChecks.worstPairs(got.length, i -> Math.abs(got[i] - want[i]), i -> got[i], i -> want[i]).subList(0, 2));
-        String name = objective.name() + (objective instanceof ExactObjective e ? " " + e.trace().configName() : objective instanceof HutchinsonObjective h ? "-" + h.probes() + " " + h.distribution().configName()
-                : objective instanceof SlicedObjective s ? "-" + s.probes() : "");
+        String name = objective.name() + switch (objective) {
+            case ExactObjective e -> " " + e.trace().configName();
+            case HutchinsonObjective h -> "-" + h.probes() + " " + h.distribution().configName();
+            case HutchPlusPlusObjective h -> "-" + h.probes() + " " + h.distribution().configName();
+            case SlicedObjective s -> "-" + s.probes();
+            case AnnealedDenoisingObjective a -> " " + a.sigmas().length + " levels";
+            default -> "";
+        };
         return new ParityResult("objective " + name, "B=" + batch + " D=" + spec.inputDim() + " H=" + spec.width(1) + ","
-                + spec.width(2) + " " + spec.activation().configName(), "fp32", worst, OBJECTIVE_TOLERANCE,
-                "max(|Δloss|/|loss|, ‖Δ∇θ‖/‖∇θ‖)", KernelParityChecks.problems(got), pairs);
+                + spec.width(2) + " " + spec.activation().configName(), blas.precision().name().toLowerCase(java.util.Locale.ROOT),
+                worst, tolerance,
+                termScaled ? "max(|Δloss|/max(|loss|,L₁), ‖Δ∇θ‖/‖∇θ‖)" : "max(|Δloss|/|loss|, ‖Δ∇θ‖/‖∇θ‖)",
+                KernelParityChecks.problems(got), pairs);
+    }
+
+    // ---- GEMM precision ----------------------------------------------------------------------------------------------
+
+    /**
+     * The documented tolerance of an objective's loss and gradient against fp64 with the device tape's GEMMs in this
+     * mode (the config's `precision`); the measurements behind each are in the class comment.
+     */
+    public static double objectiveTolerance(Blas.GemmPrecision precision) {
+        return switch (precision) {
+            case FP32 -> OBJECTIVE_TOLERANCE;
+            case TF32 -> TF32_OBJECTIVE_TOLERANCE;
+            case BF16 -> BF16_OBJECTIVE_TOLERANCE;
+        };
+    }
+
+    /**
+     * Objectives with the GEMMs in TF32 and in BF16 (the elementwise kernels stay fp32) against the fp64 CPU: the
+     * quickstart's model (D=2, 64×64 softplus) and a D=64 one, exact, hutchinson and denoising.
+     */
+    public List<ParityResult> precisions() {
+        List<ParityResult> results = new ArrayList<>();
+        long seed = random.nextLong();
+        MlpSpec quickstart = new MlpSpec(2, new int[] {64, 64}, Activation.SOFTPLUS);
+        MlpSpec wide = new MlpSpec(64, new int[] {64, 64}, Activation.SILU);
+        for (Blas.GemmPrecision p : List.of(Blas.GemmPrecision.TF32, Blas.GemmPrecision.BF16)) {
+            try (Blas other = atPrecision(p)) {
+                results.add(objective(new ExactObjective(TraceAlgorithm.AUTO), quickstart, 64, other, objectiveTolerance(p), true));
+                results.add(objective(new ExactObjective(TraceAlgorithm.AUTO), wide, 16, other, objectiveTolerance(p), true));
+                results.add(objective(new HutchinsonObjective(2, ProbeDistribution.GAUSSIAN, seed), wide, 16, other, objectiveTolerance(p), true));
+                results.add(objective(new DenoisingObjective(0.1, seed), quickstart, 64, other, objectiveTolerance(p), true));
+            }
+        }
+        return results;
+    }
+
+    /** L₁ = mean over the batch of |ΔE_b| + ½‖∇ₓE_b‖², in fp64. */
+    private static double termScale(Mlp model, double[] params, double[] x, int batch) {
+        Tape tape = new Tape();
+        ebm.model.BoundEnergy.Exact e = model.bind(tape, params, false)
+                .exact(tape.constant(x, batch, model.dim()), TraceAlgorithm.PER_DIMENSION);
+        double sum = 0;
+        for (int b = 0; b < batch; b++) sum += Math.abs(e.laplacian().value[b]) + 0.5 * e.gradNormSquared().value[b];
+        return sum / batch;
+    }
+
+    /** A BLAS of the same kind as this check's (host GEMM or cuBLAS) in another precision. */
+    private Blas atPrecision(Blas.GemmPrecision p) {
+        return switch (blas) {
+            case HostBlas h -> new HostBlas(p);
+            case CublasBlas c -> new CublasBlas((DriverLauncher) launcher, p);
+            default -> throw new IllegalStateException("no " + p + " variant of " + blas.description());
+        };
     }
 
     // ---- whole steps ----------------------------------------------------------------------------------------------
@@ -228,6 +317,10 @@ public final class StepParityChecks {
         results.addAll(trainingStep("denoising, shampoo (one-sided, decay, clip)", threeLayers, new DenoisingObjective(0.2, seed),
                 shampoo(0.01, 0.05, 1, 1, 10), 0.5));
         results.add(shampooStatistics(37, 21));
+        results.addAll(trainingStep("hutch++-6, adamw", new MlpSpec(5, new int[] {12, 10}, Activation.TANH),
+                new HutchPlusPlusObjective(6, ProbeDistribution.GAUSSIAN, seed), optimizer("adamw", 3e-3), null));
+        results.addAll(trainingStep("annealed-denoising, adamw", spec, new AnnealedDenoisingObjective(
+                AnnealedDenoisingObjective.geometricLevels(1.0, 0.05, 5), seed), optimizer("adamw", 3e-3), null));
         return results;
     }
 

@@ -23,6 +23,16 @@ class DeviceObjectiveParityTest {
     }
 
     @Test
+    void objectivesWithTf32AndBf16GemmsStayWithinTheirDocumentedTolerances() {
+        int repeats = Integer.getInteger("ebm.precisionRepeats", 1);
+        try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
+            for (int i = 0; i < repeats; i++) {
+                for (ParityResult r : new StepParityChecks(launcher, blas, System.nanoTime()).precisions()) HostBuild.report(r);
+            }
+        }
+    }
+
+    @Test
     void wholeTrainingStepsFollowTheCpuReference() {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
             for (ParityResult r : new StepParityChecks(launcher, blas, System.nanoTime()).trainingSteps()) HostBuild.report(r);
