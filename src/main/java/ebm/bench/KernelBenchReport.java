@@ -181,8 +181,8 @@ public final class KernelBenchReport {
             double boundMs = smallest.bytes() / (smallest.limit() * 1e6);
             sb.append(String.format(Locale.ROOT, "At the smallest size (n=%d) it reaches %.0f%% of copy bandwidth: %.4f ms against %.4f ms of pure traffic; %s",
                     sizeOf(smallest), 100 * smallest.share(), smallest.ms(), boundMs, cpu
-                            ? String.format(Locale.ROOT, "the CPU loop is one thread with a square root and a division per element: %.2f ns per element.",
-                                    1e6 * smallest.ms() / sizeOf(smallest))
+                            ? String.format(Locale.ROOT, "the CPU step is a vector loop with a square root and a division per element, one "
+                                    + "chunk per thread: %.2f ns per element.", 1e6 * smallest.ms() / sizeOf(smallest))
                             : "the rest is the fixed cost of a step (two launches: the one-thread advance and the update)."));
         }
         sb.append("\n\n**AdamW ≥ 3× the peer at 1M parameters.** ");

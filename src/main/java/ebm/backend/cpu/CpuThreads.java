@@ -63,7 +63,7 @@ public final class CpuThreads {
      * Runs {@code body.accept(t)} for t = 0 .. tasks-1, task 0 on the calling thread and the others on the pool,
      * and returns when all are done. The first failure is rethrown on the caller.
      */
-    static void parallelFor(int tasks, IntConsumer body) {
+    public static void parallelFor(int tasks, IntConsumer body) {
         if (tasks <= 1) {
             if (tasks == 1) body.accept(0);
             return;
