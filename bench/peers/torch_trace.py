@@ -224,6 +224,12 @@ COMPILED = {}
 def compiled(fn):
     """One torch.compile per loss function, with dynamic shapes so that a new D or module reuses the graph."""
     if fn not in COMPILED:
+        # every row has its own module: without room for the guards' variants dynamo would fall back to eager
+        # silently after its default 8 recompiles, and the row would time eager under the compile label
+        cfg = torch._dynamo.config
+        for name in ("cache_size_limit", "recompile_limit", "accumulated_cache_size_limit", "accumulated_recompile_limit"):
+            if hasattr(cfg, name):
+                setattr(cfg, name, max(getattr(cfg, name), 512))
         COMPILED[fn] = torch.compile(fn, dynamic=True)
     return COMPILED[fn]
 
