@@ -17,11 +17,16 @@
 #   parity     quickstart for 100 steps with backend=cpu and backend=cuda (OUTDIR/parity/{cpu,cuda}), then the
 #              per-step loss of the two metrics.jsonl compared: max relative difference
 #              |cuda - cpu| / max(|cpu|, mean |cpu| over the run) must be <= PARITY_TOL (default 1e-3)
+#   peers      each bench/peers/*.py but the *_trace.py ones --out OUTDIR/peers/NAME.csv with python3 (skipped
+#              unless torch imports)
+#   trace-peers  bench/peers/torch_trace.py (and jax_trace.py) --out OUTDIR/peers/NAME.csv: the trace stage's
+#              steps in PyTorch eager, torch.compile (and JAX jit), fp32 and TF32; no row starts after 330 s
+#              (skipped unless torch imports)
 #   trace      ebm bench trace --backend cuda at D = 16..4096, H = 512 (cost, estimator error, Fisher at budget)
-#              --out OUTDIR/trace
+#              --out OUTDIR/trace, with --peer OUTDIR/peers/NAME_trace.csv for each such file the trace-peers stage
+#              wrote (it runs first for that reason)
 #   trace-large  ebm bench trace --backend cuda at D = 16384..10⁶, H = 1024, timing only (exact row-space and the
 #              estimators) --out OUTDIR/trace-large
-#   peers      each bench/peers/*.py --out OUTDIR/peers/NAME.csv with python3 (skipped unless torch imports)
 #   kernels    ebm bench kernels --backend cuda --out OUTDIR/kernels, with --peer OUTDIR/peers/torch_kernels.csv
 #              when the peers stage wrote it (it runs first for that reason)
 #
@@ -32,7 +37,7 @@
 set -uo pipefail
 self="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 home="$(dirname "$(dirname "$self")")"
-stages=(info validate sanitizer parity trace trace-large peers kernels)
+stages=(info validate sanitizer parity peers trace-peers trace trace-large kernels)
 stage_timeout="${STAGE_TIMEOUT:-470}"
 tail_lines=80
 
@@ -141,8 +146,13 @@ stage_parity() {
 }
 
 stage_trace() {
+  local peer=() f
+  for f in "$out"/peers/*_trace.csv; do
+    [ -s "$f" ] && peer+=(--peer "$f")
+  done
   rm -rf "$out/trace"
-  run "$ebm" bench trace --backend cuda --dims 16,64,256,1024,4096 --hidden 512 --budget 2 --draws 8 --out "$out/trace"
+  run "$ebm" bench trace --backend cuda --dims 16,64,256,1024,4096 --hidden 512 --budget 2 --draws 8 "${peer[@]}" \
+    --out "$out/trace"
 }
 
 stage_trace-large() {
@@ -158,18 +168,40 @@ stage_kernels() {
   run "$ebm" bench kernels --backend cuda "${peer[@]}" --out "$out/kernels"
 }
 
+have_torch() { # $1: python; skips the stage (and returns 1) unless torch imports
+  command -v "$1" >/dev/null 2>&1 || { skip "$1 not found"; return 1; }
+  "$1" -c 'import torch' >/dev/null 2>&1 || { skip "torch is not importable by $1"; return 1; }
+  run "$1" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
+}
+
 stage_peers() {
   local py="${PYTHON:-python3}" rc=0 script name
-  command -v "$py" >/dev/null 2>&1 || { skip "$py not found"; return 0; }
-  "$py" -c 'import torch' >/dev/null 2>&1 || { skip "torch is not importable by $py"; return 0; }
-  run "$py" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
-  rm -rf "$out/peers"
+  have_torch "$py" || return 0
   mkdir -p "$out/peers"
   for script in "$home"/bench/peers/*.py; do
     [ -f "$script" ] || continue
     name="$(basename "$script" .py)"
+    case "$name" in *_trace) continue ;; esac   # the trace-peers stage runs those
+    rm -f "$out/peers/$name.csv"
     run "$py" "$script" --out "$out/peers/$name.csv" || { local r=$?; [ "$rc" != 0 ] || rc=$r; }
   done
+  return "$rc"
+}
+
+stage_trace-peers() {
+  local py="${PYTHON:-python3}" rc=0
+  have_torch "$py" || return 0
+  mkdir -p "$out/peers"
+  rm -f "$out/peers/torch_trace.csv" "$out/peers/jax_trace.csv"
+  # the trace stage's grid (the script's GPU defaults); rows past the budget are written as skipped
+  run "$py" "$home/bench/peers/torch_trace.py" --max-seconds 330 --out "$out/peers/torch_trace.csv" || rc=$?
+  if [ -f "$home/bench/peers/jax_trace.py" ]; then
+    if "$py" -c 'import jax' >/dev/null 2>&1; then
+      run "$py" "$home/bench/peers/jax_trace.py" --max-seconds 90 --out "$out/peers/jax_trace.csv" || { local r=$?; [ "$rc" != 0 ] || rc=$r; }
+    else
+      echo "jax_trace.py: skipped: jax is not importable by $py"
+    fi
+  fi
   return "$rc"
 }
 

@@ -35,11 +35,19 @@ public final class TraceBenchReport {
     private TraceBenchReport() {}
 
     public static void write(Path dir, Settings s, List<Row> rows, double gemmRate, String machine) {
+        write(dir, s, rows, gemmRate, machine, List.of(), List.of());
+    }
+
+    /** With peers (read by {@link TracePeers#read} from peerFiles), report.md gains the side-by-side section. */
+    public static void write(Path dir, Settings s, List<Row> rows, double gemmRate, String machine,
+                             List<TracePeers.Peer> peers, List<Path> peerFiles) {
         try {
             Files.createDirectories(dir);
             Files.writeString(dir.resolve("results.csv"), csv(rows, s.backendLabel()));
             Files.writeString(dir.resolve("curves.csv"), curvesCsv(rows));
-            Files.writeString(dir.resolve("report.md"), markdown(s, rows, gemmRate, machine));
+            String md = markdown(s, rows, gemmRate, machine);
+            if (!peerFiles.isEmpty()) md += "\n" + TracePeers.markdown(s, rows, peers, peerFiles, gemmRate);
+            Files.writeString(dir.resolve("report.md"), md);
         } catch (IOException e) {
             throw new EbmException("cannot write to " + dir + ": " + e.getMessage());
         }

@@ -8,6 +8,7 @@ import ebm.bench.KernelBenchReport;
 import ebm.bench.StepBench;
 import ebm.bench.TraceBench;
 import ebm.bench.TraceBenchReport;
+import ebm.bench.TracePeers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -144,11 +145,18 @@ final class BenchCommand implements Runnable {
         @Option(names = "--quick", description = "A small grid that finishes in about a minute.")
         boolean quick;
 
+        @Option(names = "--peer", description = "A peer's CSV (bench/peers/torch_trace.py, jax_trace.py) to compare with; "
+                + "repeatable, the fastest peer row per method, D and precision counts. Adds a side-by-side table with "
+                + "the targets to report.md.")
+        List<Path> peer = new ArrayList<>();
+
         @Option(names = "--out", description = "Folder for results.csv, curves.csv, report.md and the plots.")
         Path out;
 
         @Override
         public Integer call() {
+            // read before the run: a bad peer file fails in a second, not after the grid
+            List<TracePeers.Peer> peers = peer.isEmpty() ? List.of() : TracePeers.read(peer);
             TraceBench.Settings base = TraceBench.Settings.defaults(quick).withBackend(backend, precision);
             TraceBench.Settings settings = base.with(dims, hidden, layers, batch, methods, budget, draws);
             if (maxStepSeconds != null) {
@@ -169,8 +177,12 @@ final class BenchCommand implements Runnable {
             List<TraceBench.Row> rows = TraceBench.run(settings, System.out::println);
             System.out.println();
             System.out.print(TraceBenchReport.verdict(rows));
+            if (!peer.isEmpty()) {
+                System.out.println();
+                System.out.print(TracePeers.summary(TracePeers.lines(settings, rows, peers, rate), settings));
+            }
             if (out != null) {
-                TraceBenchReport.write(out, settings, rows, rate, machine);
+                TraceBenchReport.write(out, settings, rows, rate, machine, peers, peer);
                 System.out.println("wrote " + out.resolve("report.md"));
             }
             return 0;

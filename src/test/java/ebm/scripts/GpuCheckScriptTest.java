@@ -71,8 +71,13 @@ class GpuCheckScriptTest {
     void helpListsTheStagesAndUnknownStagesAreRefused(@TempDir Path out) {
         Script help = gpuCheck(Map.of(), "--help");
         assertEquals(0, help.exitCode());
-        for (String stage : List.of("info", "validate", "sanitizer", "parity", "trace", "trace-large", "kernels", "peers")) {
-            assertTrue(help.output().contains("\n  " + stage + " "), stage + " missing from --help:\n" + help.output());
+        int last = -1;
+        // the peers run before the stages that compare with them
+        for (String stage : List.of("info", "validate", "sanitizer", "parity", "peers", "trace-peers", "trace", "trace-large", "kernels")) {
+            int at = help.output().indexOf("\n  " + stage + " ");
+            assertTrue(at >= 0, stage + " missing from --help:\n" + help.output());
+            assertTrue(at > last, stage + " out of order in --help:\n" + help.output());
+            last = at;
         }
         Script bad = gpuCheck(Map.of(), out.toString(), "nonsense");
         assertEquals(2, bad.exitCode());
@@ -141,6 +146,29 @@ class GpuCheckScriptTest {
         }
         assertTrue(report.contains("## sanitizer: skipped: compute-sanitizer not found"), report);
         assertTrue(report.contains("## peers: skipped: /nonexistent/python3 not found"), report);
+        assertTrue(report.contains("## trace-peers: skipped: /nonexistent/python3 not found"), report);
+        assertTrue(report.indexOf("## peers:") < report.indexOf("## trace-peers:")
+                && report.indexOf("## trace-peers:") < report.indexOf("## trace:")
+                && report.indexOf("## peers:") < report.indexOf("## kernels:"), "stage order:\n" + report);
         assertTrue(r.output().contains("failed stages: info"), r.output());
+        // no peer files were written, so the trace stage ran without --peer
+        assertTrue(!Files.readString(out.resolve("logs/trace.log")).contains("--peer"));
+    }
+
+    @Test
+    void traceStagePassesEveryTracePeerFileTheTracePeersStageWrote(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("out");
+        Files.createDirectories(out.resolve("peers"));
+        Files.writeString(out.resolve("peers/torch_trace.csv"), "method,D\nexact,16\n");
+        Files.writeString(out.resolve("peers/jax_trace.csv"), "method,D\nexact,16\n");
+        Files.writeString(out.resolve("peers/torch_kernels.csv"), "family\n"); // not a trace peer
+        Script r = gpuCheck(Map.of("EBM", fakeLauncher(tmp).toString()), out.toString(), "trace");
+        String log = Files.readString(out.resolve("logs/trace.log"));
+        System.out.println(log);
+        assertEquals(0, r.exitCode(), log);
+        String peers = out.resolve("peers") + "/";
+        assertTrue(log.contains("--peer " + peers + "jax_trace.csv --peer " + peers + "torch_trace.csv --out " + out
+                + "/trace"), log);
+        assertTrue(!log.contains("torch_kernels.csv"), log);
     }
 }
