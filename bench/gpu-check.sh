@@ -25,6 +25,8 @@
 #   trace      ebm bench trace --backend cuda at D = 16..4096, H = 512 (cost, estimator error, Fisher at budget)
 #              --out OUTDIR/trace, with --peer OUTDIR/peers/NAME_trace.csv for each such file the trace-peers stage
 #              wrote (it runs first for that reason)
+#   trace-tf32 the trace stage's grid with --precision tf32 (TF32 GEMMs; shares against the TF32 GEMM rate), shorter
+#              budget and fewer draws --out OUTDIR/trace-tf32
 #   trace-large  ebm bench trace --backend cuda at D = 16384..10⁶, H = 1024, timing only (exact row-space and the
 #              estimators) --out OUTDIR/trace-large
 #   kernels    ebm bench kernels --backend cuda --out OUTDIR/kernels, with --peer OUTDIR/peers/torch_kernels.csv
@@ -37,7 +39,7 @@
 set -uo pipefail
 self="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 home="$(dirname "$(dirname "$self")")"
-stages=(info validate sanitizer parity peers trace-peers trace trace-large kernels)
+stages=(info validate sanitizer parity peers trace-peers trace trace-tf32 trace-large kernels)
 stage_timeout="${STAGE_TIMEOUT:-470}"
 tail_lines=80
 
@@ -153,6 +155,16 @@ stage_trace() {
   rm -rf "$out/trace"
   run "$ebm" bench trace --backend cuda --dims 16,64,256,1024,4096 --hidden 512 --budget 2 --draws 8 "${peer[@]}" \
     --out "$out/trace"
+}
+
+stage_trace-tf32() {
+  local peer=() f
+  for f in "$out"/peers/*_trace.csv; do
+    [ -s "$f" ] && peer+=(--peer "$f")
+  done
+  rm -rf "$out/trace-tf32"
+  run "$ebm" bench trace --backend cuda --precision tf32 --dims 16,64,256,1024,4096 --hidden 512 --budget 1 --draws 4 \
+    "${peer[@]}" --out "$out/trace-tf32"
 }
 
 stage_trace-large() {

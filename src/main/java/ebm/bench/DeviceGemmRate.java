@@ -7,7 +7,8 @@ import ebm.backend.cuda.KernelLauncher;
 import java.util.Arrays;
 
 /**
- * The device's fp32 GEMM rate, the limit a GPU step's GEMM FLOPs are compared with (the CPU's is
+ * The device's GEMM rate in the run's precision (fp32, tf32 or bf16 mode), the limit a GPU step's GEMM FLOPs are
+ * compared with (the CPU's is
  * {@link StepBench#gemmRate}): a square n³ product through the backend's Blas (cuBLAS on a GPU), timed with the
  * launcher's clock (device events on a GPU), best of a few repeats after one warm-up. Values come from a fixed
  * pattern, not checked here: `ebm bench kernels` validates the same GEMM before it times it.
@@ -17,9 +18,9 @@ public final class DeviceGemmRate {
 
     private DeviceGemmRate() {}
 
-    /** GFLOP/s of an n×n×n fp32 GEMM on the backend ("cuda" or "cuda-emulated"). */
-    public static double measure(String backend, int n) {
-        try (CudaBackends.Runtime runtime = CudaBackends.open(backend)) {
+    /** GFLOP/s of an n×n×n GEMM on the backend ("cuda" or "cuda-emulated") in precision ("fp32", "tf32", "bf16"). */
+    public static double measure(String backend, String precision, int n) {
+        try (CudaBackends.Runtime runtime = CudaBackends.open(backend, CudaBackends.precision(precision))) {
             KernelLauncher launcher = runtime.launcher();
             Blas blas = runtime.blas();
             float[] values = new float[n * n];

@@ -248,10 +248,6 @@ public final class TracePeers {
                 + "≥70%% of the GEMM rate for %d < D ≤ H₁, ≥3× for D ≥ 2H₁, ≥10× with ≤ ¼ of the peer's memory for "
                 + "D ≥ 8H₁ (the cheaper ebm exact carries it); estimators ≥5×.%n%n", peers.size(), s.precision(), device(s),
                 gemmRate, s.hidden(), OVERHEAD_MAX_DIM, OVERHEAD_MAX_DIM));
-        if (!s.precision().equals("fp32") && !s.precision().equals("fp64")) {
-            sb.append("The GEMM rate above is the fp32 rate, so the shares of this ").append(s.precision())
-                    .append(" run overstate how close it comes to its own GEMM rate.\n\n");
-        }
         sb.append("| D | method | ebm ms | best peer ms | best peer | speed-up | share | memory | target | |\n"
                 + "|---|---|---|---|---|---|---|---|---|---|\n");
         for (Line l : lines) {

@@ -170,9 +170,9 @@ final class BenchCommand implements Runnable {
                 machine = String.format(Locale.ROOT, "CPU, %d threads, JDK %s; fp64", Gemm.threads(), Runtime.version().feature());
             } else {
                 int n = backend.equals("cuda") ? 8192 : 256; // the host build's GEMM is the CPU's: keep it short
-                rate = DeviceGemmRate.measure(backend, n);
-                System.out.printf(Locale.ROOT, "device fp32 GEMM rate (%d³): %.1f GFLOP/s%n", n, rate);
-                machine = String.format(Locale.ROOT, "%s; fp32 GEMM (%d³)", backend, n);
+                rate = DeviceGemmRate.measure(backend, settings.precision(), n);
+                System.out.printf(Locale.ROOT, "device %s GEMM rate (%d³): %.1f GFLOP/s%n", settings.precision(), n, rate);
+                machine = String.format(Locale.ROOT, "%s; %s GEMM (%d³)", backend, settings.precision(), n);
             }
             List<TraceBench.Row> rows = TraceBench.run(settings, System.out::println);
             System.out.println();

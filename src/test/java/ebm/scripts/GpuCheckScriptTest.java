@@ -73,7 +73,7 @@ class GpuCheckScriptTest {
         assertEquals(0, help.exitCode());
         int last = -1;
         // the peers run before the stages that compare with them
-        for (String stage : List.of("info", "validate", "sanitizer", "parity", "peers", "trace-peers", "trace", "trace-large", "kernels")) {
+        for (String stage : List.of("info", "validate", "sanitizer", "parity", "peers", "trace-peers", "trace", "trace-tf32", "trace-large", "kernels")) {
             int at = help.output().indexOf("\n  " + stage + " ");
             assertTrue(at >= 0, stage + " missing from --help:\n" + help.output());
             assertTrue(at > last, stage + " out of order in --help:\n" + help.output());
@@ -141,7 +141,7 @@ class GpuCheckScriptTest {
         String report = Files.readString(out.resolve("report.md"));
         assertNotEquals(0, r.exitCode(), report);
         assertTrue(report.contains("## info: FAILED"), report);
-        for (String stage : List.of("validate", "parity", "trace", "trace-large", "kernels")) {
+        for (String stage : List.of("validate", "parity", "trace", "trace-tf32", "trace-large", "kernels")) {
             assertTrue(report.contains("## " + stage + ": passed"), stage + ":\n" + report);
         }
         assertTrue(report.contains("## sanitizer: skipped: compute-sanitizer not found"), report);
