@@ -119,4 +119,18 @@ class SweepSpecTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("runs/"), r.err());
     }
+
+    /** Every shipped sweep file loads (every point a valid run config) and has the run count its header states. */
+    @Test
+    void everyShippedSweepLoadsWithTheRunCountItsHeaderStates() throws IOException {
+        java.util.regex.Pattern stated = java.util.regex.Pattern.compile("= (\\d+) runs");
+        try (java.util.stream.Stream<Path> files = Files.list(Path.of("configs/sweeps"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+                SweepSpec spec = SweepSpec.load(f);
+                java.util.regex.Matcher m = stated.matcher(Files.readString(f).replace("\n#", ""));
+                if (m.find()) assertEquals(Integer.parseInt(m.group(1)), spec.points().size(), f + ": header's run count");
+                System.out.println(f + ": " + spec.points().size() + " runs" + (m.find(0) ? " (as its header says)" : ""));
+            }
+        }
+    }
 }
