@@ -35,8 +35,7 @@ import java.util.Map;
  * only the fp32 gradient's own error (products of fp32 values are exact in fp64). The roots are rounded to fp32
  * for the preconditioning GEMMs. A GPU's dgemm may sum S[i][j] and S[j][i] in different orders, so its statistics
  * can be asymmetric by fp64 rounding; the host symmetrises its copy, (S + Sᵀ)/2, before the eigendecomposition (a
- * no-op on an exactly symmetric S, as the CPU's and the host build's are), so the root never depends on which
- * triangle the symmetric solver reads.
+ * no-op on an exactly symmetric S), so the root never depends on which triangle the symmetric solver reads.
  */
 final class DeviceShampoo extends DeviceOptimizer {
     /** Graft direction, statistics and precondition GEMMs of one weight matrix; null buffers for a side kept whole. */
