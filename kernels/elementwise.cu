@@ -1,6 +1,7 @@
 // elementwise.cu — the device tape's elementwise and row-broadcast ops and their adjoints (ebm.tape.Tape's
 // combine/scale/mul/addRow/mulRow/transpose, mirrored op for op by ebm.backend.cuda.DeviceTape), plus the fills and
-// the gradient-clipping scale of the training step. fp32, row-major [rows x cols] like the CPU tape.
+// the gradient-clipping scale of the training step, and the fp32 → fp64 widening of Shampoo's dgemm operand. fp32,
+// row-major [rows x cols] like the CPU tape.
 // `accumulate` (0 or 1) chooses out = f or out += f: adjoints accumulate, forward ops overwrite.
 //   version 1: grid-stride, one element per thread iteration; row broadcasts index the row vector by i % cols.
 
@@ -51,6 +52,11 @@ extern "C" __global__ void ebm_transpose_f32(const float* a, long long rows, lon
         long long o = c * rows + r;
         out[o] = accumulate ? out[o] + v : v;
     }
+}
+
+// out = (double)x: fp32 values to fp64 once, for fp64 GEMMs on them (Shampoo's statistics; exact).
+extern "C" __global__ void ebm_widen_f32_f64(const float* x, long long n, double* out) {
+    EBM_GRID_STRIDE(i, n) out[i] = (double)x[i];
 }
 
 // Gradient clipping without a host round trip: g ← g · min(1, clip/‖g‖), reading ‖g‖² from device memory.

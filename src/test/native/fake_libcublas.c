@@ -119,6 +119,26 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, int transa, int transb, int
     return SUCCESS;
 }
 
+/* The fp64 gemm, summed in long double so that it stays a reference for cuBLAS's fp64 sums. */
+cublasStatus_t cublasDgemm_v2(cublasHandle_t handle, int transa, int transb, int m, int n, int k, const double* alpha,
+                              const double* A, int lda, const double* B, int ldb, const double* beta, double* C, int ldc) {
+    int status = check(handle, transa, transb, m, n, k, lda, ldb, ldc);
+    if (status != SUCCESS) return status;
+    for (int j = 0; j < n; j++) {
+        for (int i = 0; i < m; i++) {
+            long double sum = 0;
+            for (int p = 0; p < k; p++) {
+                double x = transa == OP_N ? A[i + (size_t)p * lda] : A[p + (size_t)i * lda];
+                double y = transb == OP_N ? B[p + (size_t)j * ldb] : B[j + (size_t)p * ldb];
+                sum += (long double)x * y;
+            }
+            double* out = &C[i + (size_t)j * ldc];
+            *out = (double)(*alpha * sum + (*beta == 0.0 ? 0.0L : (long double)*beta * *out));
+        }
+    }
+    return SUCCESS;
+}
+
 cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, int transa, int transb, int m, int n, int k,
                                          const float* alpha, const float* A, int lda, long long strideA, const float* B,
                                          int ldb, long long strideB, const float* beta, float* C, int ldc,

@@ -10,6 +10,7 @@ import ebm.backend.cuda.DeviceArena;
 import ebm.backend.cuda.DeviceBuffer;
 import ebm.backend.cuda.DeviceKernels;
 import ebm.backend.cuda.DeviceMlp;
+import ebm.backend.cuda.DeviceNewtonSchulz;
 import ebm.backend.cuda.DeviceNode;
 import ebm.backend.cuda.DeviceOptimizers;
 import ebm.backend.cuda.DeviceTape;
@@ -25,6 +26,7 @@ import ebm.model.ParamLayout;
 import ebm.model.ParamView;
 import ebm.model.TraceAlgorithm;
 import ebm.optim.AdamWOptions;
+import ebm.optim.Muon;
 import ebm.optim.MuonOptions;
 import ebm.optim.Optimizer;
 import ebm.optim.Optimizers;
@@ -42,8 +44,9 @@ import java.util.function.Consumer;
 /**
  * `ebm bench kernels`: per kernel family, achieved GB/s or GFLOP/s next to the limit measured in the same run (a
  * copy for bandwidth, a large GEMM per precision for FLOPs). Families: fused AdamW over a flat buffer, Muon's
- * Newton–Schulz step on one n x n matrix, the MLP forward pass and the exact-trace propagation. Every row runs the
- * engine's own code (DeviceOptimizer/DeviceMlp/DeviceTape on the CUDA backends, ebm.optim and ebm.model on the CPU),
+ * Newton–Schulz iteration alone on one n x n matrix, the MLP forward pass and the exact-trace propagation. Every row runs the
+ * engine's own code (DeviceOptimizer/DeviceNewtonSchulz/DeviceMlp/DeviceTape on the CUDA backends, ebm.optim and
+ * ebm.model on the CPU),
  * is validated before it is timed, and a row that fails validation is reported failed and not timed.
  *
  * <p>Timing: median of repeats after warm-up. On a GPU each repeat replays a CUDA graph of the operation (as the
@@ -271,29 +274,22 @@ public final class KernelBench {
         return "B=" + batch + " D=" + dim + " H=" + hidden + "x" + layers;
     }
 
-    /** GEMM FLOPs of Muon's Newton–Schulz on an n x n matrix: per step X·Xᵀ, A·A and (bA + cA²)·X, 2n³ each. */
+    /**
+     * GEMM FLOPs of Muon's Newton–Schulz on an n x n matrix: per step X·Xᵀ, A·A and (bA + cA²)·X, 2n³ each (the device
+     * rows check it against the GEMMs DeviceNewtonSchulz queued).
+     */
     static long nsFlops(int n, int steps) {
         return 3L * steps * 2L * n * n * n;
     }
 
-    // Muon settings of every NS row: lr 1 and no decay, so that from θ = 0 one step leaves θ = −NewtonSchulz(g).
-    private static final double MUON_MOMENTUM = 0.95;
     private static final int NS_STEPS = MuonOptions.DEFAULT_NS_STEPS;
-
-    private static MuonOptions muonOptions() {
-        return new MuonOptions(1.0, MUON_MOMENTUM, true, NS_STEPS, 0.0, false, AdamWOptions.defaults(1e-3));
-    }
-
-    private static ParamLayout squareLayout(int n) {
-        return new ParamLayout.Builder().add("hidden.1.weight", n, n, ParamView.Role.HIDDEN_WEIGHT).build();
-    }
 
     private static final AdamWOptions ADAMW = new AdamWOptions(1e-3, 0.9, 0.999, 1e-8, 0.01);
 
     /**
      * A known answer for Muon's Newton–Schulz: g = signed permutation times diag(s), so every Gram matrix is diagonal
      * and the iteration acts on each s_i alone (x ← ax + bx³ + cx⁵ after the Frobenius normalisation); returns
-     * {g as a dense row-major n x n matrix, θ after one Muon step from θ = 0 at lr 1}.
+     * {g, NewtonSchulz(g)} as dense row-major n x n matrices.
      */
     static double[][] nsKnownAnswer(int n, long seed) {
         RandomStream rng = new RandomStream(seed, 0, 0);
@@ -305,23 +301,20 @@ public final class KernelBench {
             perm[i] = perm[j];
             perm[j] = t;
         }
-        double mu = MUON_MOMENTUM;
-        double[] g = new double[n * n], theta = new double[n * n], s = new double[n], u = new double[n];
+        double[] g = new double[n * n], want = new double[n * n], s = new double[n];
         double sumSquares = 0;
         for (int i = 0; i < n; i++) {
             s[i] = (float) ((0.05 + 0.95 * rng.uniform(3L * i + 1)) * (rng.uniform(3L * i + 2) < 0.5 ? -1 : 1));
-            double b = (1 - mu) * s[i];
-            u[i] = (1 - mu) * s[i] + mu * b; // Muon's Nesterov update from an empty buffer, as ebm.optim.Muon forms it
-            sumSquares += u[i] * u[i];
+            sumSquares += s[i] * s[i];
         }
         double inverseNorm = 1.0 / (Math.sqrt(sumSquares) + 1e-7);
         for (int i = 0; i < n; i++) {
-            double x = u[i] * inverseNorm;
+            double x = s[i] * inverseNorm;
             for (int step = 0; step < NS_STEPS; step++) x = 3.4445 * x - 4.7750 * x * x * x + 2.0315 * x * x * x * x * x;
             g[i * n + perm[i]] = s[i];
-            theta[i * n + perm[i]] = -x;
+            want[i * n + perm[i]] = x;
         }
-        return new double[][] {g, theta};
+        return new double[][] {g, want};
     }
 
     /**
@@ -517,26 +510,21 @@ public final class KernelBench {
             };
         }
 
-        /** ebm.optim.Muon on one n x n hidden weight; validated on the known-answer input, timed on a dense one. */
+        /** Muon.newtonSchulz (fp64) on one n x n matrix; validated on the known-answer input, timed on a dense one. */
         private Case ns(int n) {
             double[][] known = nsKnownAnswer(n, 31);
-            double[] params = new double[n * n];
             double[] dense = gaussian(32, n * n, 1);
-            double[][] grad = {known[0]};
-            Optimizer[] muon = {Optimizers.muon(muonOptions(), squareLayout(n))};
             return new Case() {
                 @Override
                 public Check validate() {
-                    muon[0].step(params, grad[0], 1.0);
-                    double[] got = params.clone();
+                    double[] got = Muon.newtonSchulz(known[0], n, n, NS_STEPS);
                     if ("muon-ns5".equals(s.fault())) corrupt(got);
-                    grad[0] = dense;
                     return new Check(relative(got, known[1]), 1e-10, "known answer (signed permutation input)");
                 }
 
                 @Override
                 public void run() {
-                    muon[0].step(params, grad[0], 1.0);
+                    Muon.newtonSchulz(dense, n, n, NS_STEPS);
                 }
             };
         }
@@ -955,46 +943,46 @@ public final class KernelBench {
         }
 
         /**
-         * The CPU side of an NS row, once per n: {g, θ after one step} from ebm.optim.Muon (fp64) on a dense Gaussian
-         * g for n ≤ nsDenseMax (the fp64 reference costs 30n³ flops on the host), else the known answer.
+         * The CPU side of an NS row, once per n: {g, NewtonSchulz(g)} from ebm.optim.Muon.newtonSchulz (fp64) on a dense
+         * Gaussian g for n ≤ nsDenseMax (the fp64 reference costs 30n³ flops on the host), else the known answer.
          */
         private double[][] nsReference(int n) {
             if (n > s.nsDenseMax()) return nsKnownAnswer(n, 31);
-            double[] g = gaussian(33, n * n, 1), theta = new double[n * n];
-            Optimizers.muon(muonOptions(), squareLayout(n)).step(theta, g, 1.0);
-            return new double[][] {g, theta};
+            double[] g = gaussian(33, n * n, 1);
+            return new double[][] {g, Muon.newtonSchulz(g, n, n, NS_STEPS)};
         }
 
         /**
-         * The training step's Muon (DeviceOptimizer: momentum, device norm, quintic Newton–Schulz with its
-         * coefficients in the GEMMs' α/β, the scaled update) on one n x n hidden weight, GEMMs at this precision. The
-         * FLOPs counted are the 15 GEMMs'; the time includes the few elementwise launches around them.
+         * The training step's Newton–Schulz (DeviceNewtonSchulz, as Muon runs it: device norm, 5 quintic steps with
+         * the coefficients in the GEMMs' α/β) on one n x n matrix, GEMMs at this precision. The FLOPs counted are the
+         * 15 GEMMs' (checked against what the call queued); the time includes the norm, the normalisation and the two
+         * copies per step that the β-folded GEMMs need.
          */
         private Case ns(int n, String precision, double[][] reference) {
-            ParamLayout layout = squareLayout(n);
-            OptimizerConfig config = new OptimizerConfig("muon", 1.0, 0.0, MUON_MOMENTUM, null, true, null, null, null,
-                    1e-3, NS_STEPS, false, null, null, null, null);
-            DeviceOptimizers.Handle muon = DeviceOptimizers.open(config, layout, launcher, blas(precision));
             long size = (long) n * n;
-            DeviceBuffer params = launcher.allocate(4 * size, "Muon parameters"), grad = launcher.allocate(4 * size, "Muon gradient");
+            DeviceNewtonSchulz newtonSchulz = new DeviceNewtonSchulz(launcher, kernels, blas(precision), size, size);
+            DeviceBuffer g = launcher.allocate(4 * size, "Newton-Schulz input");
             boolean dense = n <= s.nsDenseMax();
             return new Case() {
                 @Override
                 public Check validate() {
-                    kernels.fill(params.address(), size, 0f);
-                    write(grad, 0, reference[0]);
-                    muon.step(params.address(), grad.address());
+                    write(g, 0, reference[0]);
+                    long out = newtonSchulz.orthogonalise(g.address(), n, n, NS_STEPS);
                     launcher.synchronize();
-                    double[] got = read(params, 0, (int) size);
+                    if (newtonSchulz.flops() != nsFlops(n, NS_STEPS)) {
+                        return new Check(Double.NaN, tolerance("muon-ns5", precision), "the GEMM count: the call queued "
+                                + newtonSchulz.flops() + " FLOPs, the row counts " + nsFlops(n, NS_STEPS));
+                    }
+                    double[] got = read(new DeviceBuffer(out, 4 * size), 0, (int) size);
                     if ("muon-ns5".equals(s.fault())) corrupt(got);
-                    if (!dense) write(grad, 0, gaussian(33, (int) size, 1)); // timed on a dense input either way
+                    if (!dense) write(g, 0, gaussian(33, (int) size, 1)); // timed on a dense input either way
                     return new Check(relative(got, reference[1]), tolerance("muon-ns5", precision),
-                            dense ? "ebm.optim.Muon (fp64), dense Gaussian input" : "known answer (signed permutation input)");
+                            dense ? "ebm.optim.Muon.newtonSchulz (fp64), dense Gaussian input" : "known answer (signed permutation input)");
                 }
 
                 @Override
                 public void run() {
-                    muon.step(params.address(), grad.address());
+                    newtonSchulz.orthogonalise(g.address(), n, n, NS_STEPS);
                 }
             };
         }

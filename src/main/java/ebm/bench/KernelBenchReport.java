@@ -201,10 +201,10 @@ public final class KernelBenchReport {
             Row best = ns.stream().max((a, b) -> Double.compare(a.share(), b.share())).get();
             Row worst = ns.stream().min((a, b) -> Double.compare(a.share(), b.share())).get();
             sb.append(String.format(Locale.ROOT, " Against the GEMM limit of the same precision the NS rows reach %.0f%% (%s %s) to %.0f%% (%s %s); "
-                    + "below the limit the time goes to the elementwise work around the 15 GEMMs (momentum, norm, %sthe update) and to "
+                    + "below the limit the time goes to the elementwise work around the 15 GEMMs (norm, normalisation%s) and to "
                     + "GEMMs too small to fill the machine: at %s %s the 15 GEMMs at the limit rate would take %.4f ms of the %.4f ms measured.",
                     100 * best.share(), best.shape(), best.precision(), 100 * worst.share(), worst.shape(), worst.precision(),
-                    cpu ? "" : "two copies per iteration for the β-folded GEMMs, ", worst.shape(), worst.precision(),
+                    cpu ? ", copies of X in, per step and out" : ", two copies per iteration for the β-folded GEMMs", worst.shape(), worst.precision(),
                     worst.flops() / (worst.limit() * 1e6), worst.ms()));
         }
         for (String family : List.of("forward", "exact-trace")) {
@@ -261,7 +261,8 @@ public final class KernelBenchReport {
                         : "host clock around each run and a synchronisation (the host build of the kernels: these timings say nothing about a GPU)"));
         md.append("Counting: AdamW moves 7 values per parameter (reads g, θ, m, v; writes θ, m, v): 28 bytes in fp32, 56 in fp64. "
                 + "Muon NS counts the GEMM FLOPs of 5 quintic steps on an n × n matrix, 3 GEMMs of 2n³ each per step (30n³); its time "
-                + "is one Muon step on that matrix (momentum, Frobenius norm, the 5 steps, the update) as the training step runs it. "
+                + "is the Newton–Schulz iteration alone (Frobenius norm, normalisation, the 5 steps) as Muon runs it "
+                + "(DeviceNewtonSchulz on the CUDA backends, Muon.newtonSchulz on the CPU). "
                 + "forward / exact-trace count the GEMM FLOPs their tape issued (2mnk per GEMM); exact-trace is the forward pass plus the "
                 + "propagation of r = min(D, H) directions (no backward pass). Limits are measured in this run: the copy (bytes read + "
                 + "written) and a square GEMM per precision, both validated first.\n\n");

@@ -9,6 +9,8 @@ package ebm.backend.cuda;
  *
  * <p>The precision is chosen once per instance: {@link GemmPrecision#FP32} is plain sgemm; TF32 and BF16 keep fp32
  * storage and let the multiply round its inputs (cublasGemmEx with CUBLAS_COMPUTE_32F_FAST_TF32 / _FAST_16BF).
+ * {@link #dgemm} is fp64 throughout whatever the precision (cublasDgemm_v2): for what fp32 cannot carry, such as
+ * Shampoo's statistics, whose condition numbers are squares.
  */
 public interface Blas extends AutoCloseable {
 
@@ -27,6 +29,13 @@ public interface Blas extends AutoCloseable {
     void gemmStridedBatched(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda,
                             long strideA, long b, int ldb, long strideB, float beta, long c, int ldc, long strideC,
                             int batchCount);
+
+    /**
+     * The fp64 gemm (cublasDgemm_v2): C[m x n] ← α op(A)[m x k] op(B)[k x n] + β C over fp64 matrices, with the
+     * same semantics as {@link #gemm} (β = 0 does not read C); the instance's precision does not apply.
+     */
+    void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, long a, int lda, long b, int ldb,
+               double beta, long c, int ldc);
 
     @Override
     void close();

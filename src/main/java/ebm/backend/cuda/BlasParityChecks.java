@@ -20,6 +20,8 @@ import java.util.SplittableRandom;
  *       two per product, accumulation in fp32: about 5e-4 to 1e-3.</li>
  *   <li>BF16 3e-2: 7 mantissa bits (2^-8 ≈ 3.9e-3 rounded, 7.8e-3 truncated), two per product: about 4e-3 to
  *       1.6e-2.</li>
+ *   <li>dgemm 1e-12 at every precision: fp64 inputs with all 53 bits used, fp64 sums over k ≤ 64 terms give about
+ *       √k·1.1e-16 ≈ 1e-15; a dgemm that went through fp32 anywhere (inputs, α/β or sums) is off by 1e-8 or more.</li>
  * </ul>
  */
 public final class BlasParityChecks {
@@ -44,7 +46,10 @@ public final class BlasParityChecks {
         };
     }
 
-    /** Each transpose combination, β ≠ 0 and β = 0 (NaN in C), single and strided-batched. */
+    /** dgemm's tolerance (fp64 whatever the instance's precision). */
+    public static final double DGEMM_TOLERANCE = 1e-12;
+
+    /** Each transpose combination, β ≠ 0 and β = 0 (NaN in C), single and strided-batched; dgemm TN and NT. */
     public List<ParityResult> all() {
         List<ParityResult> results = new ArrayList<>();
         results.add(check(false, false, 37, 29, 53, 3, 2, 5, 0.75f, -1.25f, 1, 0));
@@ -53,6 +58,9 @@ public final class BlasParityChecks {
         results.add(check(true, true, 45, 12, 31, 2, 3, 4, 2.0f, 0.0f, 1, 0));
         results.add(check(true, false, 19, 23, 27, 2, 1, 3, 1.5f, 0.25f, 3, 11));
         results.add(check(false, true, 24, 20, 40, 0, 5, 1, 1.0f, 0.0f, 4, 7));
+        // Shampoo's statistics: L ← GGᵀ + L is TN on row-major G (β = 1), R ← GᵀG is NT; α and β not fp32 values
+        results.add(checkDouble(true, false, 29, 29, 43, 2, 3, 1, 1.0 / 3, 1.0));
+        results.add(checkDouble(false, true, 21, 18, 57, 4, 1, 2, -0.7, 0.0));
         return results;
     }
 
@@ -133,6 +141,65 @@ public final class BlasParityChecks {
                 beta, batched ? " batch=" + batch + " gap=" + gap : "");
         return new ParityResult(op, shapes, blas.precision().name().toLowerCase(Locale.ROOT), error,
                 tolerance(blas.precision()), "‖Δ‖/‖ref‖", problem, worstPairs(have, want, index));
+    }
+
+    /** One dgemm case, laid out as {@link #check} (no batches); C outside the block holds a sentinel, NaN inside when β = 0. */
+    public ParityResult checkDouble(boolean transA, boolean transB, int m, int n, int k, int padA, int padB, int padC,
+                                    double alpha, double beta) {
+        int rowsA = transA ? k : m, colsA = transA ? m : k;
+        int rowsB = transB ? n : k, colsB = transB ? k : n;
+        int lda = rowsA + padA, ldb = rowsB + padB, ldc = m + padC;
+        double[] a = new double[lda * colsA], b = new double[ldb * colsB], c = new double[ldc * n];
+        for (int i = 0; i < a.length; i++) a[i] = 2 * random.nextDouble() - 1;
+        for (int i = 0; i < b.length; i++) b[i] = 2 * random.nextDouble() - 1;
+        java.util.Arrays.fill(c, SENTINEL);
+        for (int j = 0; j < n; j++) {
+            for (int i = 0; i < m; i++) c[i + j * ldc] = beta == 0 ? Double.NaN : 2 * random.nextDouble() - 1;
+        }
+        DeviceBuffer da = launcher.allocate(8L * a.length, "dgemm A"), db = launcher.allocate(8L * b.length, "dgemm B"),
+                dc = launcher.allocate(8L * c.length, "dgemm C");
+        launcher.write(da, a);
+        launcher.write(db, b);
+        launcher.write(dc, c);
+        blas.dgemm(transA, transB, m, n, k, alpha, da.address(), lda, db.address(), ldb, beta, dc.address(), ldc);
+        launcher.synchronize();
+        double[] got = launcher.readDoubles(dc, c.length);
+        free(da);
+        free(db);
+        free(dc);
+
+        double[] want = new double[m * n], have = new double[m * n];
+        int[] index = new int[m * n];
+        String problem = null;
+        for (int j = 0; j < n; j++) {
+            for (int i = 0; i < m; i++) {
+                double sum = 0;
+                for (int p = 0; p < k; p++) {
+                    double x = transA ? a[p + i * lda] : a[i + p * lda];
+                    double y = transB ? b[j + p * ldb] : b[p + j * ldb];
+                    sum += x * y;
+                }
+                int at = i + j * ldc, e = i + j * m;
+                want[e] = alpha * sum + (beta == 0 ? 0 : beta * c[at]);
+                have[e] = got[at];
+                index[e] = at;
+                if (problem == null && Double.isNaN(have[e])) {
+                    problem = "NaN at C[" + at + "]" + (beta == 0 ? " (C was read although β = 0, or never written)" : "");
+                }
+            }
+        }
+        for (int at = 0; at < got.length && problem == null; at++) {
+            if (at % ldc >= m && Double.doubleToRawLongBits(got[at]) != Double.doubleToRawLongBits(SENTINEL)) {
+                problem = "wrote outside the m×n block at C[" + at + "] (" + got[at] + ")";
+            }
+        }
+        boolean anyNonZero = false;
+        for (double h : have) anyNonZero |= h != 0;
+        if (problem == null && !anyNonZero) problem = "output is all zeros";
+        String op = "dgemm " + (transA ? "T" : "N") + (transB ? "T" : "N") + (beta == 0 ? " β=0" : "");
+        String shapes = String.format(Locale.ROOT, "m=%d n=%d k=%d ld=%d/%d/%d α=%.4g β=%s", m, n, k, lda, ldb, ldc, alpha, beta);
+        return new ParityResult(op, shapes, "fp64", KernelParityChecks.normRelative(have, want), DGEMM_TOLERANCE, "‖Δ‖/‖ref‖",
+                problem, worstPairs(have, want, index));
     }
 
     private float uniform() {

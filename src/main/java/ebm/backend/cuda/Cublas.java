@@ -66,6 +66,7 @@ public final class Cublas {
         static final MethodHandle cublasSetMathMode = bind("cublasSetMathMode", P, I);
         static final MethodHandle cublasSetPointerMode = bind("cublasSetPointerMode_v2", P, I);
         static final MethodHandle cublasSgemm = bind("cublasSgemm_v2", P, I, I, I, I, I, P, P, I, P, I, P, P, I);
+        static final MethodHandle cublasDgemm = bind("cublasDgemm_v2", P, I, I, I, I, I, P, P, I, P, I, P, P, I);
         static final MethodHandle cublasSgemmStridedBatched = bind("cublasSgemmStridedBatched",
                 P, I, I, I, I, I, P, P, I, L, P, I, L, P, P, I, L, I);
         static final MethodHandle cublasGemmEx = bind("cublasGemmEx",
@@ -193,6 +194,19 @@ public final class Cublas {
             throw NativeBindings.propagate(t);
         }
         if (r != CUBLAS_STATUS_SUCCESS) throw failure(r, shape("cublasSgemm_v2", transA, transB, m, n, k, lda, ldb, ldc) + ")");
+    }
+
+    /** cublasDgemm_v2: fp64 matrices, fp64 scalars in host memory. */
+    static void dgemm(MemorySegment handle, int transA, int transB, int m, int n, int k, MemorySegment alpha, long a,
+                      int lda, long b, int ldb, MemorySegment beta, long c, int ldc) {
+        int r;
+        try {
+            r = (int) Api.cublasDgemm.invokeExact(handle, transA, transB, m, n, k, alpha, MemorySegment.ofAddress(a), lda,
+                    MemorySegment.ofAddress(b), ldb, beta, MemorySegment.ofAddress(c), ldc);
+        } catch (Throwable t) {
+            throw NativeBindings.propagate(t);
+        }
+        if (r != CUBLAS_STATUS_SUCCESS) throw failure(r, shape("cublasDgemm_v2", transA, transB, m, n, k, lda, ldb, ldc) + ")");
     }
 
     static void sgemmStridedBatched(MemorySegment handle, int transA, int transB, int m, int n, int k, MemorySegment alpha,

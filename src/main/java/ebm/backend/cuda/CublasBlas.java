@@ -1,5 +1,6 @@
 package ebm.backend.cuda;
 
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.Arena;
@@ -10,7 +11,8 @@ import java.lang.foreign.MemorySegment;
  * custom kernels and can be captured into the same graph). FP32 is cublasSgemm_v2 / cublasSgemmStridedBatched under
  * CUBLAS_DEFAULT_MATH (no TF32: since cuBLAS 11 the default math mode keeps sgemm in full fp32); TF32 and BF16 are
  * cublasGemmEx / cublasGemmStridedBatchedEx on fp32 matrices with compute type CUBLAS_COMPUTE_32F_FAST_TF32 /
- * CUBLAS_COMPUTE_32F_FAST_16BF (fp32 accumulation, inputs rounded by the tensor cores).
+ * CUBLAS_COMPUTE_32F_FAST_16BF (fp32 accumulation, inputs rounded by the tensor cores). dgemm is cublasDgemm_v2
+ * at every precision.
  *
  * <p>The handle gets its own 32 MiB workspace allocated through the launcher (cublasSetWorkspace_v2, set after
  * cublasSetStream_v2, which resets it): under graph capture cuBLAS must not allocate, and the workspace then shows
@@ -26,6 +28,8 @@ public final class CublasBlas implements Blas {
     private final Arena scalars = Arena.ofShared();
     private final MemorySegment alpha = scalars.allocate(JAVA_FLOAT);
     private final MemorySegment beta = scalars.allocate(JAVA_FLOAT);
+    private final MemorySegment alphaDouble = scalars.allocate(JAVA_DOUBLE);
+    private final MemorySegment betaDouble = scalars.allocate(JAVA_DOUBLE);
     private final MemorySegment handle;
     private final DeviceBuffer workspace;
     private final String version;
@@ -95,6 +99,16 @@ public final class CublasBlas implements Blas {
         } else {
             Cublas.gemmEx(handle, op(transA), op(transB), m, n, k, this.alpha, a, lda, b, ldb, this.beta, c, ldc, computeType);
         }
+    }
+
+    @Override
+    public void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, long a, int lda, long b, int ldb,
+                      double beta, long c, int ldc) {
+        if (closed) throw new IllegalStateException("the cuBLAS handle is closed");
+        launcher.makeCurrent();
+        alphaDouble.set(JAVA_DOUBLE, 0, alpha);
+        betaDouble.set(JAVA_DOUBLE, 0, beta);
+        Cublas.dgemm(handle, op(transA), op(transB), m, n, k, alphaDouble, a, lda, b, ldb, betaDouble, c, ldc);
     }
 
     @Override

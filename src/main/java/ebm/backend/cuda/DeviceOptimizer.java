@@ -277,25 +277,22 @@ abstract class DeviceOptimizer {
     }
 
     /**
-     * Muon (as ebm.optim.Muon): per Muon matrix, momentum and Nesterov in one kernel, Frobenius normalisation by a
-     * device-side norm, the quintic Newton–Schulz iteration on the wide orientation with its coefficients folded
-     * into GEMM α/β (poly = c·A·A + b·A, X ← a·X + poly·X), then the scaled, decayed update; every other parameter
-     * goes to an inner AdamW with optimizer.adam_lr.
+     * Muon (as ebm.optim.Muon): per Muon matrix, momentum and Nesterov in one kernel, the quintic Newton–Schulz
+     * iteration ({@link DeviceNewtonSchulz}: device norm, wide orientation, coefficients in GEMM α/β) with its
+     * orthogonality error, then the scaled, decayed update; every other parameter goes to an inner AdamW with
+     * optimizer.adam_lr.
      */
     static final class Muon extends DeviceOptimizer {
-        static final float NS_A = 3.4445f, NS_B = -4.7750f, NS_C = 2.0315f, NS_NORM_EPS = 1e-7f;
-
-        private final Blas blas;
         private final OptimizerConfig c;
         private final List<ParamView> views;
         private final int[] momentumOffsets;
         private final int buffered;
-        private final DeviceBuffer momentum, update, x, next, gram, poly, sumSquares, partials, scalars, errors;
+        private final DeviceBuffer momentum, update, scalars, errors;
+        private final DeviceNewtonSchulz newtonSchulz;
         private final AdamW inner;
 
         Muon(KernelLauncher launcher, DeviceKernels kernels, Blas blas, OptimizerConfig c, ParamLayout layout) {
             super(launcher, kernels);
-            this.blas = blas;
             this.c = c;
             List<ParamView> toMuon = new ArrayList<>();
             List<ParamView> toAdam = new ArrayList<>();
@@ -318,12 +315,7 @@ abstract class DeviceOptimizer {
             buffered = total;
             momentum = launcher.allocate(4L * Math.max(1, buffered), "Muon momentum");
             update = launcher.allocate(4L * largest, "Muon update");
-            x = launcher.allocate(4L * largest, "Newton-Schulz X");
-            next = launcher.allocate(4L * largest, "Newton-Schulz X");
-            gram = launcher.allocate(4L * largestGram, "Newton-Schulz X X^T");
-            poly = launcher.allocate(4L * largestGram, "Newton-Schulz polynomial");
-            sumSquares = launcher.allocate(4, "Muon norm");
-            partials = launcher.allocate(4L * DeviceKernels.DOT_PARTIALS, "reduction partials");
+            newtonSchulz = new DeviceNewtonSchulz(launcher, kernels, blas, largest, largestGram);
             scalars = launcher.allocate(16, "Muon scalars");
             errors = launcher.allocate(4L * Math.max(1, views.size()), "Muon orthogonality errors");
             fill(momentum, 0f);
@@ -343,11 +335,6 @@ abstract class DeviceOptimizer {
             inner.setLearningRate(lrScale);
         }
 
-        private void gemm(boolean transA, boolean transB, int n, int m, int k, float alpha, long a, int lda, long b, int ldb,
-                          float beta, long cc, int ldc) {
-            DeviceTape.rowMajorGemm(blas, transA, transB, n, m, k, alpha, a, lda, b, ldb, beta, cc, ldc);
-        }
-
         @Override
         void step(long params, long grad) {
             float mu = c.momentum().floatValue();
@@ -356,50 +343,12 @@ abstract class DeviceOptimizer {
                 ParamView view = views.get(v);
                 long n = view.size(), offset = 4L * view.offset(), buffer = momentum.address() + 4L * momentumOffsets[v];
                 int rows = view.rows(), cols = view.cols();
-                boolean tall = rows > cols;
-                int small = tall ? cols : rows, wide = tall ? rows : cols;
                 kernels.launch("ebm_muon_momentum_f32", n, a -> a.i64(grad + offset).i64(buffer).i64(n).f32(mu).i32(nesterov).pointer(update));
-                kernels.dot(update.address(), update.address(), n, partials.address(), sumSquares.address());
-                long source = update.address();
-                if (tall) { // the wide orientation: X = uᵀ
-                    kernels.launch("ebm_transpose_f32", n, a -> a.pointer(update).i64(rows).i64(cols).i32(0).pointer(next));
-                    source = next.address();
-                }
-                long from = source;
-                kernels.launch("ebm_normalize_f32", n, a -> a.i64(from).i64(n).pointer(sumSquares).f32(NS_NORM_EPS).pointer(x));
-                long current = x.address(), other = next.address();
-                long gramSize = (long) small * small;
-                for (int s = 0; s < c.nsSteps(); s++) {
-                    gemm(false, true, small, small, wide, 1f, current, wide, current, wide, 0f, gram.address(), small);
-                    kernels.copy(gram.address(), poly.address(), gramSize);
-                    gemm(false, false, small, small, small, NS_C, gram.address(), small, gram.address(), small, NS_B, poly.address(), small);
-                    kernels.copy(current, other, n);
-                    gemm(false, false, small, wide, small, 1f, poly.address(), small, current, wide, NS_A, other, wide);
-                    long swap = current;
-                    current = other;
-                    other = swap;
-                }
-                orthogonalityError(current, small, wide, v);
-                long orthogonal = current;
-                if (tall) { // back to [rows x cols] in the spare buffer
-                    long result = current, into = other;
-                    kernels.launch("ebm_transpose_f32", n, a -> a.i64(result).i64(small).i64(wide).i32(0).i64(into));
-                    orthogonal = other;
-                }
-                long o = orthogonal;
+                long o = newtonSchulz.orthogonalise(update.address(), rows, cols, c.nsSteps(), errors.address() + 4L * v);
                 float scale = (float) Math.sqrt(Math.max(1.0, (double) rows / cols));
                 kernels.launch("ebm_muon_apply_f32", n, a -> a.i64(params + offset).i64(o).i64(n).pointer(scalars).f32(scale));
             }
             inner.step(params, grad);
-        }
-
-        /** errors[v] = ‖XXᵀ − I‖_F² of the final wide X ([small x wide]) of Muon matrix v (gram and poly are free now). */
-        private void orthogonalityError(long x, int small, int wide, int v) {
-            long gramSize = (long) small * small;
-            gemm(false, true, small, small, wide, 1f, x, wide, x, wide, 0f, gram.address(), small);
-            kernels.launch("ebm_set_identity_f32", gramSize, a -> a.pointer(poly).i64(small).f32(1f));
-            kernels.launch("ebm_combine_f32", gramSize, a -> a.pointer(gram).pointer(poly).i64(gramSize).f32(1f).f32(-1f).i32(0).pointer(poly));
-            kernels.dot(poly.address(), poly.address(), gramSize, partials.address(), errors.address() + 4L * v);
         }
 
         /**

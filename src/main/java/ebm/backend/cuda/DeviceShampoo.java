@@ -14,11 +14,12 @@ import java.util.Map;
 
 /**
  * Shampoo grafted to AdamW on the device, step for step as {@link Shampoo}: the graft direction (AdamW moments
- * of every parameter, kernels/adamw.cu), per weight matrix G the statistics L += GGᵀ and R += GᵀG (in fp64, ε·I
- * start, kernels/shampoo.cu; a side longer than max_precond_dim keeps none), every root_every steps from start_step the inverse fourth
- * roots by the CPU's fp64 eigendecomposition ({@link Shampoo#inverseRoots}, so failures, flooring and condition
- * numbers are the CPU's) on the host, then D = L^{−1/4} G R^{−1/4} (cuBLAS) rescaled to the norm of the block's
- * graft direction (kernels/shampoo.cu), and θ ← θ(1 − lr·λ) − lr·direction.
+ * of every parameter, kernels/adamw.cu), per weight matrix G the statistics L ← GGᵀ + L and R ← GᵀG + R (fp64
+ * cuBLAS dgemms on G widened to fp64 once, ε·I start; a side longer than max_precond_dim keeps none), every
+ * root_every steps from start_step the inverse fourth roots by the CPU's fp64 eigendecomposition
+ * ({@link Shampoo#inverseRoots}, so failures, flooring and condition numbers are the CPU's) on the host, then
+ * D = L^{−1/4} G R^{−1/4} (cuBLAS) rescaled to the norm of the block's graft direction (kernels/shampoo.cu), and
+ * θ ← θ(1 − lr·λ) − lr·direction.
  *
  * <p>The host needs the statistics of the step it refreshes roots on, so the step is split where the roots are
  * needed: {@link #step} (graft, statistics) is one captured part, {@link #hostWork()} computes roots on root steps
@@ -31,7 +32,10 @@ import java.util.Map;
  * κ(G)²; 1e4..1e7 after a few steps in the parity checks, and a rank-deficient statistic, such as a first layer's
  * L = Σ GGᵀ with G of rank D, has only rounding noise where the CPU has ε). Measured on the parity checks' 5-step
  * runs, fp32 statistics put the parameters' change 6e-3..9e-2 away from the fp64 reference; fp64 statistics leave
- * only the fp32 gradient's own error. The roots are rounded to fp32 for the preconditioning GEMMs.
+ * only the fp32 gradient's own error (products of fp32 values are exact in fp64). The roots are rounded to fp32
+ * for the preconditioning GEMMs. A GPU's dgemm may sum S[i][j] and S[j][i] in different orders, so its statistics
+ * can be asymmetric by fp64 rounding; the host symmetrises its copy, (S + Sᵀ)/2, before the eigendecomposition (a
+ * no-op on an exactly symmetric S), so the root never depends on which triangle the symmetric solver reads.
  */
 final class DeviceShampoo extends DeviceOptimizer {
     /** Graft direction, statistics and precondition GEMMs of one weight matrix; null buffers for a side kept whole. */
@@ -48,6 +52,8 @@ final class DeviceShampoo extends DeviceOptimizer {
     /** {lr, λ} as ebm_muon_apply_f32 reads them, then the precondition flag ebm_shampoo_graft_norm_f32 reads. */
     private final DeviceBuffer updateScalars;
     private final DeviceBuffer expAvg, expAvgSq, direction, leftProduct, preconditioned, norms, partials, rangePartials, range;
+    /** The block's G widened to fp64, the dgemms' operand (null when no block keeps a statistic). */
+    private final DeviceBuffer wideGradient;
 
     /** Host copies of what the CPU keeps as fields: steps taken (this object's schedule of root steps), failures. */
     private long steps;
@@ -62,7 +68,7 @@ final class DeviceShampoo extends DeviceOptimizer {
         this.size = layout.size();
         this.firstPreconditioned = Math.max(1, c.startStep());
         List<Block> matrices = new ArrayList<>();
-        int largest = 1;
+        int largest = 1, largestWithStatistics = 0;
         for (ParamView view : layout.views()) {
             if (!view.isMatrix()) continue;
             int rows = view.rows(), cols = view.cols();
@@ -74,6 +80,7 @@ final class DeviceShampoo extends DeviceOptimizer {
                     left ? launcher.allocate(4L * rows * rows, "Shampoo " + name + ".left_root") : null,
                     right ? launcher.allocate(4L * cols * cols, "Shampoo " + name + ".right_root") : null));
             largest = Math.max(largest, view.size());
+            if (left || right) largestWithStatistics = Math.max(largestWithStatistics, view.size());
         }
         blocks = List.copyOf(matrices);
         graftScalars = launcher.allocate(8L * 9, "Shampoo graft scalars");
@@ -87,6 +94,7 @@ final class DeviceShampoo extends DeviceOptimizer {
         partials = launcher.allocate(4L * DeviceKernels.DOT_PARTIALS, "reduction partials");
         rangePartials = launcher.allocate(8L * AdamW.RANGE_BLOCKS, "Shampoo graft denominator range partials");
         range = launcher.allocate(8, "Shampoo graft denominator range");
+        wideGradient = largestWithStatistics == 0 ? null : launcher.allocate(8L * largestWithStatistics, "Shampoo G (fp64)");
         fill(expAvg, 0f);
         fill(expAvgSq, 0f);
         fill(range, Float.NaN); // no step yet: no spread
@@ -145,19 +153,25 @@ final class DeviceShampoo extends DeviceOptimizer {
                 .pointer(graftScalars).pointer(direction));
         AdamW.denominatorRange(kernels, expAvgSq, n, graftScalars, rangePartials, range);
         for (Block block : blocks) {
-            int rows = block.view.rows(), cols = block.view.cols();
-            long g = grad + 4L * block.view.offset();
             // statistics accumulate from the first step, so they are warm when preconditioning starts
-            if (block.leftStat != null) statistics(g, rows, cols, cols, false, block.leftStat);
-            if (block.rightStat != null) statistics(g, cols, rows, cols, true, block.rightStat);
+            if (block.leftStat == null && block.rightStat == null) continue;
+            accumulateStatistics(kernels, blas, grad + 4L * block.view.offset(), block.view.rows(), block.view.cols(),
+                    wideGradient.address(), block.leftStat, block.rightStat);
         }
     }
 
-    /** stat[n x n] += AAᵀ (fp64) with A = G (n = rows, k = cols) or Gᵀ (transpose; n = cols, k = rows). */
-    private void statistics(long g, int n, int k, int ld, boolean transpose, DeviceBuffer stat) {
-        long tiles = (long) ((n + 15) / 16) * ((n + 15) / 16);
-        kernels.launch("ebm_shampoo_statistics_f64", (int) Math.min(tiles, 65535), a -> a.i64(g).i64(n).i64(k).i64(ld)
-                .i32(transpose ? 1 : 0).pointer(stat));
+    /**
+     * left ← GGᵀ + left and right ← GᵀG + right (fp64 [rows x rows] and [cols x cols]; either may be null, as
+     * ebm.optim.Shampoo's Gemm calls with β = 1) for the row-major fp32 G [rows x cols] at g: G is widened into
+     * wide (8·rows·cols bytes) once, then one dgemm per side. Row-major G is column-major Gᵀ with ld = cols, so
+     * GGᵀ is (Gᵀ)ᵀ·Gᵀ (TN) and GᵀG is Gᵀ·(Gᵀ)ᵀ (NT); a symmetric result reads the same in either order.
+     */
+    static void accumulateStatistics(DeviceKernels kernels, Blas blas, long g, int rows, int cols, long wide,
+                                     DeviceBuffer left, DeviceBuffer right) {
+        long n = (long) rows * cols;
+        kernels.launch("ebm_widen_f32_f64", n, a -> a.i64(g).i64(n).i64(wide));
+        if (left != null) blas.dgemm(true, false, rows, rows, cols, 1.0, wide, cols, wide, cols, 1.0, left.address(), rows);
+        if (right != null) blas.dgemm(false, true, cols, cols, rows, 1.0, wide, cols, wide, cols, 1.0, right.address(), cols);
     }
 
     @Override
@@ -175,8 +189,8 @@ final class DeviceShampoo extends DeviceOptimizer {
         double stepCondLeft = Double.NaN, stepCondRight = Double.NaN;
         for (Block block : blocks) {
             int rows = block.view.rows(), cols = block.view.cols();
-            Shampoo.Roots roots = Shampoo.inverseRoots(block.leftStat == null ? null : readStat(block.leftStat), rows,
-                    block.rightStat == null ? null : readStat(block.rightStat), cols);
+            Shampoo.Roots roots = Shampoo.inverseRoots(block.leftStat == null ? null : symmetrised(readStat(block.leftStat), rows),
+                    rows, block.rightStat == null ? null : symmetrised(readStat(block.rightStat), cols), cols);
             if (roots == null) { // the last good roots stay
                 rootFailures++;
                 continue;
@@ -192,6 +206,14 @@ final class DeviceShampoo extends DeviceOptimizer {
 
     private double[] readStat(DeviceBuffer stat) {
         return launcher.readDoubles(stat, (int) (stat.bytes() / 8));
+    }
+
+    /** (S + Sᵀ)/2 in place, row-major n x n; leaves an exactly symmetric S bit for bit as it was. */
+    static double[] symmetrised(double[] s, int n) {
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < i; j++) s[i * n + j] = s[j * n + i] = 0.5 * (s[i * n + j] + s[j * n + i]);
+        }
+        return s;
     }
 
     private static double nanMax(double current, double candidate) {
@@ -316,7 +338,8 @@ final class DeviceShampoo extends DeviceOptimizer {
 
     @Override
     long stateBytes() {
-        long bytes = expAvg.bytes() + expAvgSq.bytes() + direction.bytes() + leftProduct.bytes() + preconditioned.bytes();
+        long bytes = expAvg.bytes() + expAvgSq.bytes() + direction.bytes() + leftProduct.bytes() + preconditioned.bytes()
+                + (wideGradient == null ? 0 : wideGradient.bytes());
         for (Block block : blocks) {
             for (DeviceBuffer buffer : new DeviceBuffer[] {block.leftStat, block.rightStat, block.leftRoot, block.rightRoot}) {
                 if (buffer != null) bytes += buffer.bytes();

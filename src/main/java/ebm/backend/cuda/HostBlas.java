@@ -33,7 +33,9 @@ import java.lang.foreign.ValueLayout;
  *   <li>BF16 (CUBLAS_COMPUTE_32F_FAST_16BF): likewise with bfloat16 operands (7 mantissa bits, RNE,
  *       {@link #roundToBf16}); tolerance about 1e-2.</li>
  * </ul>
- * α, β and C are never rounded below fp32. One instance is meant for one thread at a time, like a cuBLAS handle
+ * α, β and C are never rounded below fp32. {@link #dgemm} (cublasDgemm_v2) reads and writes fp64 matrices and runs the
+ * same {@link Gemm} on them unrounded, whatever the precision: the host computes what a GPU's dgemm does up to the
+ * order of its fp64 sums. Gemm counts every call's 2mnk FLOPs ({@link Gemm#flops}), sgemm's and dgemm's alike. One instance is meant for one thread at a time, like a cuBLAS handle
  * (calls are synchronized, as they reuse per-instance scratch arrays).
  */
 public final class HostBlas implements Blas {
@@ -66,6 +68,13 @@ public final class HostBlas implements Blas {
                      float beta, long c, int ldc) {
         validate("gemm", transA, transB, m, n, k, lda, ldb, ldc);
         run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    @Override
+    public void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, long a, int lda, long b, int ldb,
+                      double beta, long c, int ldc) {
+        validate("dgemm", transA, transB, m, n, k, lda, ldb, ldc);
+        runDouble(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     @Override
@@ -140,10 +149,51 @@ public final class HostBlas implements Blas {
         return new IllegalArgumentException("HostBlas." + call + ": " + what + " (cuBLAS: CUBLAS_STATUS_INVALID_VALUE)");
     }
 
+    /** dgemm: as {@link #run} on fp64 matrices, read and written without rounding. */
+    private synchronized void runDouble(boolean transA, boolean transB, int m, int n, int k, double alpha, long a, int lda,
+                                        long b, int ldb, double beta, long c, int ldc) {
+        if (m == 0 || n == 0) return;
+        checkPointer("C", c, 8);
+        if ((long) m * n > MAX_ELEMENTS || (long) k * Math.max(m, n) > MAX_ELEMENTS) {
+            throw new IllegalArgumentException("HostBlas: " + m + "x" + n + "x" + k + " is too large for the host GEMM's fp64 copies");
+        }
+        boolean readOperands = k > 0 && alpha != 0;
+        int rowsA = transA ? k : m, colsA = transA ? m : k;
+        int rowsB = transB ? n : k, colsB = transB ? k : n;
+        if (readOperands) {
+            checkPointer("A", a, 8);
+            checkPointer("B", b, 8);
+            aScratch = loadDoubles(a, lda, rowsA, colsA, aScratch);
+            bScratch = loadDoubles(b, ldb, rowsB, colsB, bScratch);
+        }
+        if (beta != 0) {
+            cScratch = loadDoubles(c, ldc, m, n, cScratch);
+        } else {
+            if (cScratch.length < m * n) cScratch = new double[m * n];
+            java.util.Arrays.fill(cScratch, 0, m * n, 0.0); // β = 0: C is not read
+        }
+        if (readOperands) {
+            Gemm.gemm(transB, transA, n, m, k, alpha, bScratch, 0, rowsB, aScratch, 0, rowsA, beta, cScratch, 0, m);
+        } else if (beta != 0) {
+            for (int i = 0; i < m * n; i++) cScratch[i] *= beta;
+        }
+        MemorySegment memory = MemorySegment.ofAddress(c).reinterpret(8L * ((long) (n - 1) * ldc + m));
+        for (int j = 0; j < n; j++) MemorySegment.copy(cScratch, j * m, memory, ValueLayout.JAVA_DOUBLE, 8L * j * ldc, m);
+    }
+
+    /** The stored rows x cols column-major fp64 matrix at address (leading dimension ld), compact, column after column. */
+    private static double[] loadDoubles(long address, int ld, int rows, int cols, double[] scratch) {
+        int count = rows * cols;
+        double[] out = scratch.length >= count ? scratch : new double[count];
+        MemorySegment memory = MemorySegment.ofAddress(address).reinterpret(8L * ((long) (cols - 1) * ld + rows));
+        for (int j = 0; j < cols; j++) MemorySegment.copy(memory, ValueLayout.JAVA_DOUBLE, 8L * j * ld, out, j * rows, rows);
+        return out;
+    }
+
     private synchronized void run(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda,
                                   long b, int ldb, float beta, long c, int ldc) {
         if (m == 0 || n == 0) return;
-        checkPointer("C", c);
+        checkPointer("C", c, 4);
         if ((long) m * n > MAX_ELEMENTS || (long) k * Math.max(m, n) > MAX_ELEMENTS) {
             throw new IllegalArgumentException("HostBlas: " + m + "x" + n + "x" + k + " is too large for the host GEMM's fp64 copies");
         }
@@ -151,8 +201,8 @@ public final class HostBlas implements Blas {
         int rowsA = transA ? k : m, colsA = transA ? m : k;
         int rowsB = transB ? n : k, colsB = transB ? k : n;
         if (readOperands) {
-            checkPointer("A", a);
-            checkPointer("B", b);
+            checkPointer("A", a, 4);
+            checkPointer("B", b, 4);
             aScratch = load(a, lda, rowsA, colsA, aScratch, true);
             bScratch = load(b, ldb, rowsB, colsB, bScratch, true);
         }
@@ -172,10 +222,10 @@ public final class HostBlas implements Blas {
         store(cScratch, c, ldc, m, n);
     }
 
-    private static void checkPointer(String name, long address) {
+    private static void checkPointer(String name, long address, int alignment) {
         if (address == 0) throw new IllegalArgumentException("HostBlas: " + name + " is a null device pointer");
-        if ((address & 3) != 0) {
-            throw new IllegalArgumentException("HostBlas: " + name + " = 0x" + Long.toHexString(address) + " is not 4-byte aligned");
+        if ((address & (alignment - 1)) != 0) {
+            throw new IllegalArgumentException("HostBlas: " + name + " = 0x" + Long.toHexString(address) + " is not " + alignment + "-byte aligned");
         }
     }
 

@@ -176,6 +176,11 @@ public final class FakeDriverScenarios {
                     m.address(), 2, m.address(), 4, 0f, m.address(), 4), "lda < m");
             expect(invalid.getMessage().startsWith("cublasSgemm_v2(N, N, m=4, n=4, k=4, lda=2, ldb=4, ldc=4) failed: CUBLAS_STATUS_INVALID_VALUE ("),
                     "a cuBLAS error names the call and the status");
+            DeviceBuffer d = runtime.launcher().allocate(128, "4x4 fp64");
+            CudaException invalidD = expectThrows(CudaException.class, () -> runtime.blas().dgemm(true, false, 4, 4, 4, 1.0,
+                    d.address(), 3, d.address(), 4, 0.0, d.address(), 4), "dgemm lda < k");
+            expect(invalidD.getMessage().startsWith("cublasDgemm_v2(T, N, m=4, n=4, k=4, lda=3, ldb=4, ldc=4) failed: CUBLAS_STATUS_INVALID_VALUE ("),
+                    "a cublasDgemm_v2 error names the call and the status");
         }
         expect(intCall(liveHandles) == 0 && intCall(liveObjects) == 0, "GpuRuntime.close destroyed the cuBLAS handles and the launcher");
         System.out.println("all scenarios passed");

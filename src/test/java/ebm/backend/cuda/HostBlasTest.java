@@ -277,6 +277,39 @@ class HostBlasTest {
         }
     }
 
+    /**
+     * dgemm at every precision: BlasParityChecks' dgemm rows (fp64 inputs using all 53 bits, padding, NaN in C at
+     * β = 0) pass at 1e-12, the same as Gemm on the same values (HostBlas adds no rounding), and the FLOPs are
+     * counted; its arguments are refused as gemm's, and an operand not 8-byte aligned is refused.
+     */
+    @Test
+    void dgemmIsFp64AtEveryPrecision() {
+        for (GemmPrecision p : GemmPrecision.values()) {
+            try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(p)) {
+                for (ParityResult r : new BlasParityChecks(blas, launcher, 5).all()) {
+                    if (!r.op().startsWith("dgemm")) continue;
+                    System.out.println(p + ": " + r.summary());
+                    assertTrue(r.passed(), r.summary());
+                    assertTrue(r.worstError() < 1e-15, r.summary());
+                }
+                long before = ebm.backend.cpu.Gemm.flops();
+                DeviceBuffer a = launcher.upload(new double[] {1, 2, 3, 4, 5, 6}), c = launcher.upload(new double[4]);
+                blas.dgemm(false, true, 2, 2, 3, 0.5, a.address(), 2, a.address(), 2, 0.0, c.address(), 2); // A Aᵀ, A 2x3
+                assertEquals(2L * 2 * 2 * 3, ebm.backend.cpu.Gemm.flops() - before);
+                double[] got = launcher.readDoubles(c, 4);
+                assertEquals(java.util.List.of(0.5 * 35, 0.5 * 44, 0.5 * 44, 0.5 * 56),
+                        java.util.List.of(got[0], got[1], got[2], got[3]));
+            }
+        }
+        try (Blas blas = new HostBlas(GemmPrecision.FP32)) {
+            assertNamed("dgemm: lda", () -> blas.dgemm(true, false, 5, 4, 3, 1.0, 64, 2, 64, 3, 0.0, 64, 5));
+            assertNamed("dgemm: ldc", () -> blas.dgemm(false, false, 5, 4, 3, 1.0, 64, 5, 64, 3, 0.0, 64, 4));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> blas.dgemm(false, false, 1, 1, 1, 1.0, 68, 1, 64, 1, 0.0, 64, 1));
+            assertTrue(e.getMessage().contains("A = 0x44 is not 8-byte aligned"), e.getMessage());
+        }
+    }
+
     private static void assertNamed(String argument, Runnable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call::run);
         System.out.println("refused: " + e.getMessage());

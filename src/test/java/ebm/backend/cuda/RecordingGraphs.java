@@ -135,6 +135,14 @@ final class RecordingGraphs implements AutoCloseable {
         }
 
         @Override
+        public void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, long a, int lda, long b,
+                          int ldb, double beta, long c, int ldc) {
+            Runnable call = () -> hostBlas.dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            if (recording != null) recording.add(call);
+            else call.run();
+        }
+
+        @Override
         public void gemmStridedBatched(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda,
                                        long strideA, long b, int ldb, long strideB, float beta, long c, int ldc,
                                        long strideC, int batchCount) {
