@@ -6,7 +6,7 @@
             torch's single-tensor AdamW in float64 on the same inputs.
   muon-ns5  5 quintic Newton–Schulz steps on an n x n matrix as Muon implementations write them (normalise by the
             Frobenius norm, A = XXᵀ, X ← aX + (bA + cA²)X): bf16 tensors, or fp32 with TF32 on/off; FLOPs 30n³.
-            Validated against the same iteration in float64. (ebm's row times a whole Muon step on that matrix.)
+            Validated against the same iteration in float64 (ebm's row times the same iteration alone).
   limit-*   in the same run: a device copy (dst.copy_(src), 8 bytes per fp32 element) and a square matmul per precision.
 Timing: median over repeats after warm-up; each repeat runs the operation k times (eager, as users run it) between
 two CUDA events (or the host clock on the CPU), k for about a millisecond of work.

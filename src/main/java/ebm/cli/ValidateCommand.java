@@ -1,14 +1,17 @@
 package ebm.cli;
 
 import ebm.EbmException;
+import ebm.backend.cuda.Blas;
+import ebm.backend.cuda.BlasParityChecks;
 import ebm.backend.cuda.CudaBackends;
 import ebm.backend.cuda.DriverLauncher;
 import ebm.backend.cuda.GpuOnlyChecks;
 import ebm.backend.cuda.GpuRuntime;
-import ebm.backend.cuda.SamplerParityChecks;
-import ebm.backend.cuda.StepParityChecks;
+import ebm.backend.cuda.HostBlas;
 import ebm.backend.cuda.KernelParityChecks;
 import ebm.backend.cuda.ParityResult;
+import ebm.backend.cuda.SamplerParityChecks;
+import ebm.backend.cuda.StepParityChecks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -26,7 +29,7 @@ final class ValidateCommand implements Callable<Integer> {
             "real kernel launches on the device (timing, occupancy, the GPU's own libm and FMA contraction)",
             "CUDA graph capture and replay",
             "asynchronous copies and stream ordering",
-            "cuBLAS calls (the host GEMM checks their column-major call patterns)",
+            "cuBLAS itself (its kernels' rounding and accumulation order; the host GEMM rows check the call patterns)",
             "device memory limits and peak device memory");
 
     @Option(names = "--emulated", description = "Run the kernels through the host build (g++) instead of a GPU.")
@@ -75,6 +78,11 @@ final class ValidateCommand implements Callable<Integer> {
                 results = new ArrayList<>(new KernelParityChecks(runtime.launcher(), inputSeed).all());
                 results.addAll(new StepParityChecks(runtime.launcher(), runtime.blas(), inputSeed).all());
                 results.addAll(new SamplerParityChecks(runtime.launcher(), runtime.blas(), inputSeed).all());
+                // cuBLAS's call patterns (column-major, leading dimensions, transposes, β = 0 never reading C, strided
+                // batches, dgemm) at every precision, through the host GEMM that stands in for cuBLAS here
+                for (Blas.GemmPrecision p : Blas.GemmPrecision.values()) {
+                    results.addAll(new BlasParityChecks(new HostBlas(p), runtime.launcher(), inputSeed).all());
+                }
             }
         }
         System.out.println("kernels through " + description + ", inputs seed " + inputSeed);
