@@ -20,8 +20,8 @@
 #   peers      each bench/peers/*.py but the *_trace.py ones --out OUTDIR/peers/NAME.csv with python3 (skipped
 #              unless torch imports)
 #   trace-peers  bench/peers/torch_trace.py (and jax_trace.py) --out OUTDIR/peers/NAME.csv: the trace stage's
-#              steps in PyTorch eager, torch.compile (and JAX jit), fp32 and TF32; no row starts after 330 s
-#              (skipped unless torch imports)
+#              steps in PyTorch eager, torch.compile (and JAX jit), fp32 and TF32; no torch row starts after
+#              330 s, no JAX row after 90 s more (skipped unless torch imports; the JAX peer unless jax imports)
 #   trace      ebm bench trace --backend cuda at D = 16..4096, H = 512 (cost, estimator error, Fisher at budget)
 #              --out OUTDIR/trace, with --peer OUTDIR/peers/NAME_trace.csv for each such file the trace-peers stage
 #              wrote (it runs first for that reason)
