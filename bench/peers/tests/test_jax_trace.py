@@ -111,7 +111,8 @@ class Csv(unittest.TestCase):
                 finally:
                     sys.stdout = stdout
             w.close()
-            lines = open(path).read().splitlines()
+            with open(path) as f:
+            lines = f.read().splitlines()
         self.assertEqual(lines[0].split(","), jt.COLUMNS)
         for line in lines[1:]:  # the Java reader splits on every comma
             self.assertEqual(len(line.split(",")), len(jt.COLUMNS))
