@@ -112,7 +112,7 @@ class Csv(unittest.TestCase):
                     sys.stdout = stdout
             w.close()
             with open(path) as f:
-            lines = f.read().splitlines()
+                lines = f.read().splitlines()
         self.assertEqual(lines[0].split(","), jt.COLUMNS)
         for line in lines[1:]:  # the Java reader splits on every comma
             self.assertEqual(len(line.split(",")), len(jt.COLUMNS))
