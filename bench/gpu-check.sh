@@ -17,7 +17,7 @@
 #   parity     quickstart for 100 steps with backend=cpu and backend=cuda (OUTDIR/parity/{cpu,cuda}), then the
 #              per-step loss of the two metrics.jsonl compared: max relative difference
 #              |cuda - cpu| / max(|cpu|, mean |cpu| over the run) must be <= PARITY_TOL (default 1e-3)
-#   peers      each bench/peers/*.py but the *_trace.py ones --out OUTDIR/peers/NAME.csv with python3 (skipped
+#   peers      each bench/peers/*.py but the *_trace.py and *_cpu_*.py ones --out OUTDIR/peers/NAME.csv with python3 (skipped
 #              unless torch imports)
 #   trace-peers  bench/peers/torch_trace.py (and jax_trace.py) --out OUTDIR/peers/NAME.csv: the trace stage's
 #              steps in PyTorch eager, torch.compile (and JAX jit), fp32 and TF32; no torch row starts after
@@ -193,7 +193,10 @@ stage_peers() {
   for script in "$home"/bench/peers/*.py; do
     [ -f "$script" ] || continue
     name="$(basename "$script" .py)"
-    case "$name" in *_trace) continue ;; esac   # the trace-peers stage runs those
+    case "$name" in
+      *_trace) continue ;;      # the trace-peers stage runs those
+      *_cpu_*) continue ;;      # CPU peers (bench step's) measure the host, not the GPU
+    esac
     rm -f "$out/peers/$name.csv"
     run "$py" "$script" --out "$out/peers/$name.csv" || { local r=$?; [ "$rc" != 0 ] || rc=$r; }
   done
