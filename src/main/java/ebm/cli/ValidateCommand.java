@@ -41,8 +41,10 @@ final class ValidateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<String> ops = List.of("philox words", "probes rademacher", "probes gaussian fp64", "probes gaussian fp32",
-                "adamw", "bias+activation (4 activations x orders 0..3)", "reduce sum", "graph replay", "cuBLAS gemm", "device tape ops (value and adjoints)",
-                "objectives (loss and parameter gradient)", "training steps (objective, clipping, adamw/sgd/muon)",
+                "adamw", "bias+activation (4 activations x orders 0..3)", "reduce sum", "graph replay",
+                "cuBLAS gemm, strided batched, dgemm (fp32, tf32, bf16)", "device tape ops (value and adjoints)",
+                "objectives (loss and parameter gradient; fp32, tf32, bf16)",
+                "training steps (objective, clipping, adamw/sgd/muon/shampoo)", "optimizer diagnostics",
                 "langevin sampler (noise, one step, chains)");
         long inputSeed = seed != null ? seed : System.nanoTime();
         List<ParityResult> results;
