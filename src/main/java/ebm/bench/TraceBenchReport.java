@@ -54,6 +54,27 @@ public final class TraceBenchReport {
         plots(dir, rows, s.backendLabel());
     }
 
+    /**
+     * With several hidden widths: DIR/results.csv holds every width's rows (the H column tells them apart) and
+     * DIR/report.md links each width's own report in DIR/H&lt;width&gt;/.
+     */
+    public static void writeCombined(Path dir, List<Settings> grids, List<Row> rows) {
+        StringBuilder md = new StringBuilder("# Exact Hessian trace vs estimators (" + grids.getFirst().backendLabel()
+                + "), several widths\n\nOne grid per hidden width, each with its tables, verdict and plots:\n\n");
+        for (Settings s : grids) {
+            md.append(String.format(Locale.ROOT, "- H = %d × %d: [H%d/report.md](H%d/report.md)%n", s.hidden(), s.layers(),
+                    s.hidden(), s.hidden()));
+        }
+        md.append("\nEvery row of every width is in `results.csv` (column `H`).\n");
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("results.csv"), csv(rows, grids.getFirst().backendLabel()));
+            Files.writeString(dir.resolve("report.md"), md.toString());
+        } catch (IOException e) {
+            throw new EbmException("cannot write to " + dir + ": " + e.getMessage());
+        }
+    }
+
     private static String num(double v, String format) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, format, v) : "";
     }

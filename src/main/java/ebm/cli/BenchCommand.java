@@ -118,8 +118,9 @@ final class BenchCommand implements Runnable {
         @Option(names = "--dims", split = ",", description = "Input dimensions (default 2,8,32,128,512; --quick: 2,16).")
         List<Integer> dims;
 
-        @Option(names = "--hidden", description = "Hidden width (default 128; --quick: 32).")
-        Integer hidden;
+        @Option(names = "--hidden", split = ",", description = "Hidden width, or a list of widths: each width is a grid of "
+                + "its own, reported in DIR/H<width>/, with every row in DIR/results.csv (default 128; --quick: 32).")
+        List<Integer> hidden;
 
         @Option(names = "--layers", description = "Hidden layers (default 3; --quick: 2).")
         Integer layers;
@@ -158,9 +159,11 @@ final class BenchCommand implements Runnable {
             // read before the run: a bad peer file fails in a second, not after the grid
             List<TracePeers.Peer> peers = peer.isEmpty() ? List.of() : TracePeers.read(peer);
             TraceBench.Settings base = TraceBench.Settings.defaults(quick).withBackend(backend, precision);
-            TraceBench.Settings settings = base.with(dims, hidden, layers, batch, methods, budget, draws);
-            if (maxStepSeconds != null) {
-                settings = settings.withTiming(settings.warmupSeconds(), settings.timingSeconds(), maxStepSeconds);
+            List<Integer> widths = hidden == null || hidden.isEmpty() ? List.of(base.hidden()) : List.copyOf(hidden);
+            List<TraceBench.Settings> grids = new ArrayList<>();
+            for (int width : widths) {
+                TraceBench.Settings s = base.with(dims, width, layers, batch, methods, budget, draws);
+                grids.add(maxStepSeconds == null ? s : s.withTiming(s.warmupSeconds(), s.timingSeconds(), maxStepSeconds));
             }
             double rate;
             String machine;
@@ -169,21 +172,32 @@ final class BenchCommand implements Runnable {
                 System.out.printf(Locale.ROOT, "GEMM rate (%d threads): %.1f GFLOP/s%n", Gemm.threads(), rate);
                 machine = String.format(Locale.ROOT, "CPU, %d threads, JDK %s; fp64", Gemm.threads(), Runtime.version().feature());
             } else {
+                String gemmPrecision = grids.getFirst().precision();
                 int n = backend.equals("cuda") ? 8192 : 256; // the host build's GEMM is the CPU's: keep it short
-                rate = DeviceGemmRate.measure(backend, settings.precision(), n);
-                System.out.printf(Locale.ROOT, "device %s GEMM rate (%d³): %.1f GFLOP/s%n", settings.precision(), n, rate);
-                machine = String.format(Locale.ROOT, "%s; %s GEMM (%d³)", backend, settings.precision(), n);
+                rate = DeviceGemmRate.measure(backend, gemmPrecision, n);
+                System.out.printf(Locale.ROOT, "device %s GEMM rate (%d³): %.1f GFLOP/s%n", gemmPrecision, n, rate);
+                machine = String.format(Locale.ROOT, "%s; %s GEMM (%d³)", backend, gemmPrecision, n);
             }
-            List<TraceBench.Row> rows = TraceBench.run(settings, System.out::println);
-            System.out.println();
-            System.out.print(TraceBenchReport.verdict(rows));
-            if (!peer.isEmpty()) {
+            List<TraceBench.Row> all = new ArrayList<>();
+            for (TraceBench.Settings settings : grids) {
+                if (grids.size() > 1) System.out.printf(Locale.ROOT, "%n== H = %d%n", settings.hidden());
+                List<TraceBench.Row> rows = TraceBench.run(settings, System.out::println);
+                all.addAll(rows);
                 System.out.println();
-                System.out.print(TracePeers.summary(TracePeers.lines(settings, rows, peers, rate), settings));
+                System.out.print(TraceBenchReport.verdict(rows));
+                if (!peer.isEmpty()) {
+                    System.out.println();
+                    System.out.print(TracePeers.summary(TracePeers.lines(settings, rows, peers, rate), settings));
+                }
+                if (out != null) {
+                    Path dir = grids.size() > 1 ? out.resolve("H" + settings.hidden()) : out;
+                    TraceBenchReport.write(dir, settings, rows, rate, machine, peers, peer);
+                    System.out.println("wrote " + dir.resolve("report.md"));
+                }
             }
-            if (out != null) {
-                TraceBenchReport.write(out, settings, rows, rate, machine, peers, peer);
-                System.out.println("wrote " + out.resolve("report.md"));
+            if (out != null && grids.size() > 1) {
+                TraceBenchReport.writeCombined(out, grids, all);
+                System.out.println("wrote " + out.resolve("results.csv") + " (every width) and " + out.resolve("report.md"));
             }
             return 0;
         }

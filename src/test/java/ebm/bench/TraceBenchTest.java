@@ -190,4 +190,20 @@ class TraceBenchTest {
         String report = java.nio.file.Files.readString(out.resolve("report.md"));
         assertTrue(report.contains("**Timing only** at D=" + large), report);
     }
+
+    @Test
+    void aListOfWidthsRunsOneGridPerWidth(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) throws java.io.IOException {
+        Cli r = Cli.run("bench", "trace", "--quick", "--dims", "2", "--hidden", "4,6", "--layers", "1", "--batch", "8",
+                "--methods", "exact-row-space,hutchinson-1", "--budget", "0.1", "--draws", "2", "--out", out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        java.util.List<String> lines = java.nio.file.Files.readAllLines(out.resolve("results.csv"));
+        lines.forEach(System.out::println);
+        assertEquals(1 + 4, lines.size());
+        assertEquals(java.util.List.of("4", "4", "6", "6"), lines.subList(1, 5).stream().map(l -> l.split(",")[2]).toList());
+        for (String w : new String[] {"H4", "H6"}) {
+            assertTrue(java.nio.file.Files.isRegularFile(out.resolve(w).resolve("report.md")), w);
+            assertTrue(java.nio.file.Files.readString(out.resolve("report.md")).contains("(" + w + "/report.md)"));
+        }
+        assertEquals(2, Cli.run("bench", "trace", "--hidden", "8,0").exitCode());
+    }
 }
