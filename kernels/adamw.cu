@@ -81,16 +81,7 @@ extern "C" __global__ void ebm_adamw_denominator_range_f32(const float* exp_avg_
         lo = ebm_nan_min(lo, denom);
         hi = ebm_nan_max(hi, denom);
     }
-    lowest[tid] = lo;
-    highest[tid] = hi;
-    __syncthreads();
-    for (unsigned half = blockDim.x / 2; half > 0; half >>= 1) {
-        if (tid < half) {
-            lowest[tid] = ebm_nan_min(lowest[tid], lowest[tid + half]);
-            highest[tid] = ebm_nan_max(highest[tid], highest[tid + half]);
-        }
-        __syncthreads();
-    }
+    ebm_block_min_max(lowest, highest, tid, lo, hi);
     if (tid == 0) {
         partials[2 * blockIdx.x] = lowest[0];
         partials[2 * blockIdx.x + 1] = highest[0];

@@ -54,16 +54,7 @@ extern "C" __global__ void ebm_reduce_min_max_f32(const float* pairs, long long 
         lo = ebm_nan_min(lo, pairs[2 * i]);
         hi = ebm_nan_max(hi, pairs[2 * i + 1]);
     }
-    lowest[tid] = lo;
-    highest[tid] = hi;
-    __syncthreads();
-    for (unsigned half = blockDim.x / 2; half > 0; half >>= 1) {
-        if (tid < half) {
-            lowest[tid] = ebm_nan_min(lowest[tid], lowest[tid + half]);
-            highest[tid] = ebm_nan_max(highest[tid], highest[tid + half]);
-        }
-        __syncthreads();
-    }
+    ebm_block_min_max(lowest, highest, tid, lo, hi);
     if (tid == 0) {
         out[0] = lowest[0];
         out[1] = highest[0];
