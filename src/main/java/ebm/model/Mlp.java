@@ -194,7 +194,10 @@ public final class Mlp implements EnergyModel {
             double[] w1 = weight[0].value;
             for (int i = 0; i < h1; i++) for (int j = 0; j < d; j++) w1t.unsafe_set(j, i, w1[i * d + j]);
             QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(d, h1);
-            if (!qr.decompose(w1t)) throw new IllegalStateException("QR of W1^T failed");
+            // false only when a column of W₁ᵀ (a hidden unit's input weights) is exactly dependent on the ones before
+            // it, a zero row of W₁ say: its reflector is then the identity, so Q stays orthonormal, its columns still
+            // span W₁'s rows (W₁QQᵀ = W₁) and CCᵀ = W₁W₁ᵀ with its gradient hold as they are.
+            qr.decompose(w1t);
             DMatrixRMaj q = qr.getQ(null, true);
             DMatrixRMaj r = qr.getR(null, true);
             Node factor = weight[0].requiresGrad()

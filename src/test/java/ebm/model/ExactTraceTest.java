@@ -126,6 +126,29 @@ class ExactTraceTest {
         }
     }
 
+    /**
+     * A first layer of lower rank (a hidden unit with zero input weights, another a copy of its neighbour): W₁ᵀ's QR
+     * meets exactly dependent columns, whose reflectors are the identity, and the row-space loss and parameter
+     * gradient must still equal the per-dimension ones.
+     */
+    @Test
+    void rowSpaceHandlesARankDeficientFirstLayer() {
+        Mlp mlp = new Mlp(TestNets.spec(new int[] {40, 12, 9}, Activation.SOFTPLUS));
+        double[] p = mlp.initialParams(5);
+        ParamView w1 = mlp.layout().view(MlpSpec.weightName(0));
+        java.util.Arrays.fill(p, w1.offset() + 3 * w1.cols(), w1.offset() + 4 * w1.cols(), 0.0);
+        System.arraycopy(p, w1.offset() + 6 * w1.cols(), p, w1.offset() + 7 * w1.cols(), w1.cols());
+        double[] x = TestNets.points(16, 40, 3);
+        double[] gradRowSpace = new double[p.length], gradPerDim = new double[p.length];
+        double lossRowSpace = new ebm.objective.ExactObjective(TraceAlgorithm.ROW_SPACE).evaluate(mlp, p, x, 16, 0, gradRowSpace);
+        double lossPerDim = new ebm.objective.ExactObjective(TraceAlgorithm.PER_DIMENSION).evaluate(mlp, p, x, 16, 0, gradPerDim);
+        double errLoss = Math.abs(lossRowSpace - lossPerDim) / Math.abs(lossPerDim);
+        double errGrad = TestNets.relativeError(gradRowSpace, gradPerDim);
+        System.out.printf("rank-%d W1 (12x40): row-space vs per-dimension loss rel %.1e, gradient rel %.1e%n", 10, errLoss, errGrad);
+        assertTrue(errLoss < 1e-10, "loss " + lossRowSpace + " vs " + lossPerDim);
+        assertTrue(errGrad < 1e-9, "gradient relative error " + errGrad);
+    }
+
     @Test
     void hutchinsonMeanLandsWithinItsKnownVariance() {
         Mlp mlp = new Mlp(TestNets.spec(new int[] {6, 8, 5}, Activation.SOFTPLUS));

@@ -38,4 +38,39 @@ class DeviceObjectiveParityTest {
             for (ParityResult r : new StepParityChecks(launcher, blas, System.nanoTime()).trainingSteps()) HostBuild.report(r);
         }
     }
+
+    /**
+     * Row-space on the device with a first layer of lower rank (a zero row, a repeated row): W₁W₁ᵀ is singular, so
+     * the Newton–Schulz C⁻¹ grows along its null space; C⁻¹W₁ must still give the CPU's gradient (W₁ has no
+     * component there).
+     */
+    @Test
+    void rowSpaceOnTheDeviceHandlesARankDeficientFirstLayer() {
+        ebm.model.MlpSpec spec = new ebm.model.MlpSpec(24, new int[] {8, 6}, ebm.model.Activation.SOFTPLUS);
+        ebm.model.Mlp mlp = new ebm.model.Mlp(spec);
+        double[] p = Fp32.toDoubles(Fp32.toFloats(mlp.initialParams(3)));
+        ebm.model.ParamView w1 = mlp.layout().view(ebm.model.MlpSpec.weightName(0));
+        java.util.Arrays.fill(p, w1.offset() + 2 * w1.cols(), w1.offset() + 3 * w1.cols(), 0.0);
+        System.arraycopy(p, w1.offset() + 4 * w1.cols(), p, w1.offset() + 5 * w1.cols(), w1.cols());
+        int batch = 12;
+        double[] x = new double[batch * 24];
+        java.util.Random random = new java.util.Random(4);
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+        ebm.objective.ExactObjective exact = new ebm.objective.ExactObjective(ebm.model.TraceAlgorithm.ROW_SPACE);
+        double[] want = new double[p.length], got = new double[p.length];
+        double wantLoss = exact.evaluate(mlp, p, x, batch, 0, want);
+        double gotLoss;
+        ebm.config.OptimizerConfig adam = new ebm.config.OptimizerConfig("adamw", 1e-3, 0.0, null, null, null, 0.9, 0.999,
+                1e-8, null, null, null, null, null, null, null);
+        try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32);
+             CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, exact, adam, batch, null, p)) {
+            gotLoss = device.lossAndGradient(x, 0, got);
+        }
+        double lossError = Math.abs(gotLoss - wantLoss) / Math.abs(wantLoss);
+        double gradError = KernelParityChecks.normRelative(got, want);
+        System.out.printf("rank-6 W1 (8x24), device row-space vs CPU: loss %.9g vs %.9g (rel %.1e), gradient rel %.1e%n",
+                gotLoss, wantLoss, lossError, gradError);
+        org.junit.jupiter.api.Assertions.assertTrue(lossError < 1e-4 && gradError < 1e-4,
+                "loss rel " + lossError + ", gradient rel " + gradError);
+    }
 }
