@@ -22,7 +22,8 @@
 #   trace-peers  bench/peers/torch_trace.py (and jax_trace.py) --out OUTDIR/peers/NAME.csv: the trace stage's
 #              steps in PyTorch eager, torch.compile (and JAX jit), fp32 and TF32; no torch row starts after
 #              330 s, no JAX row after 90 s more (skipped unless torch imports; the JAX peer unless jax imports)
-#   trace      ebm bench trace --backend cuda at D = 16..4096, H = 512 (cost, estimator error, Fisher at budget)
+#   trace      ebm bench trace --backend cuda at D = 16..4096, H = 512 (cost; estimator error and Fisher at budget
+#              up to D = 1024, D = 4096 timing only)
 #              --out OUTDIR/trace, with --peer OUTDIR/peers/NAME_trace.csv for each such file the trace-peers stage
 #              wrote (it runs first for that reason)
 #   trace-tf32 the trace stage's grid with --precision tf32 (TF32 GEMMs; shares against the TF32 GEMM rate), shorter
