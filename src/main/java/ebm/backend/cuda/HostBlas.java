@@ -67,14 +67,14 @@ public final class HostBlas implements Blas {
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b, int ldb,
                      float beta, long c, int ldc) {
         validate("gemm", transA, transB, m, n, k, lda, ldb, ldc);
-        run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 4);
     }
 
     @Override
     public void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, long a, int lda, long b, int ldb,
                       double beta, long c, int ldc) {
         validate("dgemm", transA, transB, m, n, k, lda, ldb, ldc);
-        runDouble(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 8);
     }
 
     @Override
@@ -85,7 +85,7 @@ public final class HostBlas implements Blas {
         if (batchCount < 0) throw invalid("gemmStridedBatched", "batchCount=" + batchCount + " < 0");
         for (int i = 0; i < batchCount; i++) {
             run(transA, transB, m, n, k, alpha, a + 4L * i * strideA, lda, b + 4L * i * strideB, ldb, beta,
-                    c + 4L * i * strideC, ldc);
+                    c + 4L * i * strideC, ldc, 4);
         }
     }
 
@@ -149,36 +149,46 @@ public final class HostBlas implements Blas {
         return new IllegalArgumentException("HostBlas." + call + ": " + what + " (cuBLAS: CUBLAS_STATUS_INVALID_VALUE)");
     }
 
-    /** dgemm: as {@link #run} on fp64 matrices, read and written without rounding. */
-    private synchronized void runDouble(boolean transA, boolean transB, int m, int n, int k, double alpha, long a, int lda,
-                                        long b, int ldb, double beta, long c, int ldc) {
+    /**
+     * One GEMM over column-major matrices of fp32 (elementBytes 4: operands rounded to the precision, C rounded to
+     * fp32 once) or fp64 (elementBytes 8, dgemm: read and written as they are), through compact fp64 copies.
+     */
+    private synchronized void run(boolean transA, boolean transB, int m, int n, int k, double alpha, long a, int lda,
+                                  long b, int ldb, double beta, long c, int ldc, int elementBytes) {
         if (m == 0 || n == 0) return;
-        checkPointer("C", c, 8);
+        checkPointer("C", c, elementBytes);
         if ((long) m * n > MAX_ELEMENTS || (long) k * Math.max(m, n) > MAX_ELEMENTS) {
             throw new IllegalArgumentException("HostBlas: " + m + "x" + n + "x" + k + " is too large for the host GEMM's fp64 copies");
         }
+        boolean fp64 = elementBytes == 8;
         boolean readOperands = k > 0 && alpha != 0;
         int rowsA = transA ? k : m, colsA = transA ? m : k;
         int rowsB = transB ? n : k, colsB = transB ? k : n;
         if (readOperands) {
-            checkPointer("A", a, 8);
-            checkPointer("B", b, 8);
-            aScratch = loadDoubles(a, lda, rowsA, colsA, aScratch);
-            bScratch = loadDoubles(b, ldb, rowsB, colsB, bScratch);
+            checkPointer("A", a, elementBytes);
+            checkPointer("B", b, elementBytes);
+            aScratch = fp64 ? loadDoubles(a, lda, rowsA, colsA, aScratch) : load(a, lda, rowsA, colsA, aScratch, true);
+            bScratch = fp64 ? loadDoubles(b, ldb, rowsB, colsB, bScratch) : load(b, ldb, rowsB, colsB, bScratch, true);
         }
         if (beta != 0) {
-            cScratch = loadDoubles(c, ldc, m, n, cScratch);
+            cScratch = fp64 ? loadDoubles(c, ldc, m, n, cScratch) : load(c, ldc, m, n, cScratch, false);
         } else {
+            // β = 0: C is not read (NaN there must not propagate); Gemm overwrites what it is given.
             if (cScratch.length < m * n) cScratch = new double[m * n];
-            java.util.Arrays.fill(cScratch, 0, m * n, 0.0); // β = 0: C is not read
+            java.util.Arrays.fill(cScratch, 0, m * n, 0.0);
         }
         if (readOperands) {
+            // Row-major view: Cᵀ[n x m] = α op(B)ᵀ op(A)ᵀ + β Cᵀ over the compact copies (leading dimension = rows).
             Gemm.gemm(transB, transA, n, m, k, alpha, bScratch, 0, rowsB, aScratch, 0, rowsA, beta, cScratch, 0, m);
         } else if (beta != 0) {
-            for (int i = 0; i < m * n; i++) cScratch[i] *= beta;
+            for (int i = 0; i < m * n; i++) cScratch[i] *= beta; // k = 0 or α = 0: C ← βC, A and B unread
         }
-        MemorySegment memory = MemorySegment.ofAddress(c).reinterpret(8L * ((long) (n - 1) * ldc + m));
-        for (int j = 0; j < n; j++) MemorySegment.copy(cScratch, j * m, memory, ValueLayout.JAVA_DOUBLE, 8L * j * ldc, m);
+        if (fp64) {
+            MemorySegment memory = MemorySegment.ofAddress(c).reinterpret(8L * ((long) (n - 1) * ldc + m));
+            for (int j = 0; j < n; j++) MemorySegment.copy(cScratch, j * m, memory, ValueLayout.JAVA_DOUBLE, 8L * j * ldc, m);
+        } else {
+            store(cScratch, c, ldc, m, n);
+        }
     }
 
     /** The stored rows x cols column-major fp64 matrix at address (leading dimension ld), compact, column after column. */
@@ -188,38 +198,6 @@ public final class HostBlas implements Blas {
         MemorySegment memory = MemorySegment.ofAddress(address).reinterpret(8L * ((long) (cols - 1) * ld + rows));
         for (int j = 0; j < cols; j++) MemorySegment.copy(memory, ValueLayout.JAVA_DOUBLE, 8L * j * ld, out, j * rows, rows);
         return out;
-    }
-
-    private synchronized void run(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda,
-                                  long b, int ldb, float beta, long c, int ldc) {
-        if (m == 0 || n == 0) return;
-        checkPointer("C", c, 4);
-        if ((long) m * n > MAX_ELEMENTS || (long) k * Math.max(m, n) > MAX_ELEMENTS) {
-            throw new IllegalArgumentException("HostBlas: " + m + "x" + n + "x" + k + " is too large for the host GEMM's fp64 copies");
-        }
-        boolean readOperands = k > 0 && alpha != 0f;
-        int rowsA = transA ? k : m, colsA = transA ? m : k;
-        int rowsB = transB ? n : k, colsB = transB ? k : n;
-        if (readOperands) {
-            checkPointer("A", a, 4);
-            checkPointer("B", b, 4);
-            aScratch = load(a, lda, rowsA, colsA, aScratch, true);
-            bScratch = load(b, ldb, rowsB, colsB, bScratch, true);
-        }
-        if (beta != 0f) {
-            cScratch = load(c, ldc, m, n, cScratch, false);
-        } else {
-            // β = 0: C is not read (NaN there must not propagate); Gemm overwrites what it is given.
-            if (cScratch.length < m * n) cScratch = new double[m * n];
-            java.util.Arrays.fill(cScratch, 0, m * n, 0.0);
-        }
-        if (readOperands) {
-            // Row-major view: Cᵀ[n x m] = α op(B)ᵀ op(A)ᵀ + β Cᵀ over the compact copies (leading dimension = rows).
-            Gemm.gemm(transB, transA, n, m, k, alpha, bScratch, 0, rowsB, aScratch, 0, rowsA, beta, cScratch, 0, m);
-        } else if (beta != 0f) {
-            for (int i = 0; i < m * n; i++) cScratch[i] *= beta; // k = 0 or α = 0: C ← βC, A and B unread
-        }
-        store(cScratch, c, ldc, m, n);
     }
 
     private static void checkPointer(String name, long address, int alignment) {
