@@ -9,7 +9,7 @@ import ebm.backend.cuda.CudaBackends;
 import ebm.backend.cuda.DeviceArena;
 import ebm.backend.cuda.DeviceBuffer;
 import ebm.backend.cuda.DeviceKernels;
-import ebm.backend.cuda.DeviceMlp;
+import ebm.backend.cuda.DeviceParameters;
 import ebm.backend.cuda.DeviceNewtonSchulz;
 import ebm.backend.cuda.DeviceNode;
 import ebm.backend.cuda.DeviceOptimizers;
@@ -45,7 +45,7 @@ import java.util.function.Consumer;
  * `ebm bench kernels`: per kernel family, achieved GB/s or GFLOP/s next to the limit measured in the same run (a
  * copy for bandwidth, a large GEMM per precision for FLOPs). Families: fused AdamW over a flat buffer, Muon's
  * Newton–Schulz iteration alone on one n x n matrix, the MLP forward pass and the exact-trace propagation. Every row runs the
- * engine's own code (DeviceOptimizer/DeviceNewtonSchulz/DeviceMlp/DeviceTape on the CUDA backends, ebm.optim and
+ * engine's own code (DeviceOptimizer/DeviceNewtonSchulz/Mlp on DeviceTape on the CUDA backends, ebm.optim and
  * ebm.model on the CPU),
  * is validated before it is timed, and a row that fails validation is reported failed and not timed.
  *
@@ -552,7 +552,7 @@ public final class KernelBench {
             @Override
             public void run() {
                 Tape tape = new Tape();
-                BoundEnergy bound = mlp.bind(tape, params, false);
+                BoundEnergy<Node> bound = mlp.bind(tape, params);
                 Node input = tape.constant(x, batch, dim);
                 if (family.equals("forward")) bound.energy(input);
                 else bound.exact(input, TraceAlgorithm.AUTO);
@@ -566,7 +566,7 @@ public final class KernelBench {
             public Check validate() {
                 int checked = Math.min(batch, 3);
                 Tape tape = new Tape();
-                BoundEnergy bound = mlp.bind(tape, params, false);
+                BoundEnergy<Node> bound = mlp.bind(tape, params);
                 Node input = tape.constant(x, batch, dim);
                 if (family.equals("forward")) {
                     double[] got = Arrays.copyOf(bound.energy(input).value, checked), want = new double[checked];
@@ -574,7 +574,7 @@ public final class KernelBench {
                     if (family.equals(s.fault())) corrupt(got);
                     return new Check(relative(got, want), 1e-12, "per-sample energies (fp64)");
                 }
-                BoundEnergy.Exact exact = bound.exact(input, TraceAlgorithm.AUTO);
+                BoundEnergy.Exact<Node> exact = bound.exact(input, TraceAlgorithm.AUTO);
                 double[] got = new double[2 * checked], want = new double[2 * checked];
                 double h = 5e-2;
                 int[] steps = {1, -1, 2, -2};
@@ -605,7 +605,7 @@ public final class KernelBench {
 
             private double[] energies(double[] points, int rows) {
                 Tape tape = new Tape();
-                return mlp.bind(tape, params, false).energy(tape.constant(points, rows, dim)).value;
+                return mlp.bind(tape, params).energy(tape.constant(points, rows, dim)).value;
             }
         }
     }
@@ -1004,12 +1004,12 @@ public final class KernelBench {
                 this.params = p;
                 this.x = gaussian(41, s.batch() * dim, 1);
                 Tape tape = new Tape();
-                BoundEnergy bound = mlp.bind(tape, params, false);
+                BoundEnergy<Node> bound = mlp.bind(tape, params);
                 Node input = tape.constant(x, s.batch(), dim);
                 if (family.equals("forward")) {
                     want = bound.energy(input).value.clone();
                 } else {
-                    BoundEnergy.Exact exact = bound.exact(input, TraceAlgorithm.AUTO);
+                    BoundEnergy.Exact<Node> exact = bound.exact(input, TraceAlgorithm.AUTO);
                     want = concat(exact.laplacian().value, exact.gradNormSquared().value);
                 }
             }
@@ -1021,12 +1021,12 @@ public final class KernelBench {
             return out;
         }
 
-        /** DeviceMlp on a DeviceTape (the training step's code): energies, or ΔE and ‖∇ₓE‖² by the exact trace. */
+        /** The Mlp on a DeviceTape (the training step's code): energies, or ΔE and ‖∇ₓE‖² by the exact trace. */
         private final class DeviceMlpCase implements Case {
             final MlpReference reference;
             final String precision;
             final DeviceArena arena;
-            final DeviceMlp mlp;
+            final Mlp mlp;
             final Blas blas;
             final DeviceBuffer params, x;
             final long flops;
@@ -1036,7 +1036,7 @@ public final class KernelBench {
                 this.reference = reference;
                 this.precision = precision;
                 this.arena = arena;
-                this.mlp = new DeviceMlp(reference.spec);
+                this.mlp = new Mlp(reference.spec);
                 this.blas = blas(precision);
                 this.params = launcher.allocate(4L * reference.params.length, "MLP parameters");
                 this.x = launcher.allocate(4L * reference.x.length, "MLP input");
@@ -1049,10 +1049,14 @@ public final class KernelBench {
             long build() {
                 arena.reset();
                 DeviceTape tape = new DeviceTape(kernels, blas, arena);
-                DeviceMlp.Bound bound = mlp.bind(tape, params.address(), 0);
+                BoundEnergy<DeviceNode> bound = mlp.bind(tape, new DeviceParameters(tape, params.address(), 0));
                 DeviceNode input = tape.constant(x.address(), s.batch(), reference.dim);
-                outputs = reference.family.equals("forward") ? new DeviceNode[] {bound.energy(input)}
-                        : bound.exact(input, TraceAlgorithm.AUTO);
+                if (reference.family.equals("forward")) {
+                    outputs = new DeviceNode[] {bound.energy(input)};
+                } else {
+                    BoundEnergy.Exact<DeviceNode> exact = bound.exact(input, TraceAlgorithm.AUTO);
+                    outputs = new DeviceNode[] {exact.laplacian(), exact.gradNormSquared()};
+                }
                 return tape.flops();
             }
 

@@ -29,12 +29,12 @@ public final class PointValues {
             double[] chunk = new double[rows * d];
             System.arraycopy(points, start * d, chunk, 0, rows * d);
             Tape tape = new Tape();
-            BoundEnergy e = model.bind(tape, params, false);
+            BoundEnergy<Node> e = model.bind(tape, params);
             Node x = tape.constant(chunk, rows, d);
             double[] energy = e.energy(x).value;
             double[] laplacian = e.exact(x, TraceAlgorithm.AUTO).laplacian().value;
             double[] grad = e.gradX(x).value;
-            double[] diag = e.hessianDiagonal(x);
+            double[] diag = ((Node) e.hessianDiagonal(x)).value;
             for (int i = 0; i < rows; i++) {
                 int row = (start + i) * w;
                 out[row] = energy[i];

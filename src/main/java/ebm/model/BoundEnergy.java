@@ -1,35 +1,35 @@
 package ebm.model;
 
-import ebm.tape.Node;
+import ebm.tape.Tensor;
 
 /**
- * An energy whose parameters sit on a tape. Inputs x are [B x D] nodes; results are nodes on the same tape, so
- * objectives combine them into a loss and one backward sweep gives the parameter gradient.
+ * An energy whose parameters sit on a tape (any backend's). Inputs x are [B x D] tensors; results are tensors on the
+ * same tape, so objectives combine them into a loss and one backward sweep gives the parameter gradient.
  */
-public interface BoundEnergy {
+public interface BoundEnergy<T extends Tensor> {
     /** E(x): [B x 1]. */
-    Node energy(Node x);
+    T energy(T x);
 
     /** ∇ₓE(x): [B x D]. */
-    Node gradX(Node x);
+    T gradX(T x);
 
     /**
      * Second-order forward propagation along per-sample directions v ([B*r x D], row b*r+k is direction k of
      * sample b): the first derivatives vᵀ∇ₓE ([B*r x 1]) and the sum over each sample's directions of vᵀ∇²ₓE v
      * ([B x 1]).
      */
-    Directional alongDirections(Node x, Node v, int directionsPerSample);
+    Directional<T> alongDirections(T x, T v, int directionsPerSample);
+
+    /** vᵀ∇ₓE ([B*r x 1]) alone: the first-order half of {@link #alongDirections} (for Hessian-vector products). */
+    T directionalDerivatives(T x, T v, int directionsPerSample);
 
     /** Exact ΔE ([B x 1]) and ‖∇ₓE‖² ([B x 1]) by the given trace algorithm. */
-    Exact exact(Node x, TraceAlgorithm algorithm);
+    Exact<T> exact(T x, TraceAlgorithm algorithm);
 
     /** The Hessian diagonal ∂²E/∂x_d² as [B x D] (evaluation only; not differentiated). */
-    double[] hessianDiagonal(Node x);
+    T hessianDiagonal(T x);
 
-    /** Writes dLoss/dθ (after the tape's backward sweep) into grad, laid out as the flat parameter buffer. */
-    void collectGrad(double[] grad);
+    record Directional<T>(T firstDerivatives, T secondDerivativeSum) {}
 
-    record Directional(Node firstDerivatives, Node secondDerivativeSum) {}
-
-    record Exact(Node laplacian, Node gradNormSquared) {}
+    record Exact<T>(T laplacian, T gradNormSquared) {}
 }

@@ -1,21 +1,20 @@
 package ebm.model;
 
-import ebm.backend.cpu.Gemm;
 import ebm.rng.RandomStream;
 import ebm.rng.Streams;
-import ebm.tape.Node;
-import ebm.tape.Tape;
+import ebm.tape.Ops;
+import ebm.tape.Tensor;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
-import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.QRDecomposition;
 
 /**
- * The energy MLP of DESIGN §3: h₀ = x, z_l = W_l h_{l−1} + b_l, h_l = σ(z_l), E = wᵀh_L + c.
- * All second-order quantities go through one propagation of (∂h along r directions, Σ_dirs second derivative)
- * that starts at z₁: per-sample probes enter as W₁v; exact traces enter as the columns of a factor C of W₁W₁ᵀ
- * shared by every sample (C = W₁ for per-dimension, C = Rᵀ from W₁ᵀ = QR for row-space).
+ * The energy MLP (checkpoint format ebm-mlp-v1): h₀ = x, z_l = W_l h_{l−1} + b_l, h_l = σ(z_l), E = wᵀh_L + c, written
+ * once over the {@link Ops} primitives. All second-order quantities go through one propagation of (∂h along r
+ * directions, Σ_dirs second derivative) that starts at z₁: per-sample probes enter as W₁v; exact traces enter as the
+ * columns of a factor C of W₁W₁ᵀ shared by every sample (C = W₁ for per-dimension; for row-space the backend's
+ * {@link Parameters#rowSpaceFactor}).
  */
 public final class Mlp implements EnergyModel {
     private final MlpSpec spec;
@@ -74,176 +73,127 @@ public final class Mlp implements EnergyModel {
     }
 
     @Override
-    public BoundEnergy bind(Tape tape, double[] params, boolean trainable) {
-        return new Bound(tape, params, trainable);
+    public <T extends Tensor> BoundEnergy<T> bind(Ops<T> ops, Parameters<T> params) {
+        return new Bound<>(ops, params);
     }
 
-    private final class Bound implements BoundEnergy {
-        private final Tape tape;
+    private final class Bound<T extends Tensor> implements BoundEnergy<T> {
+        private final Ops<T> ops;
+        private final Parameters<T> params;
         private final int layers = spec.layers();
-        private final Node[] weight = new Node[layers];
-        private final Node[] bias = new Node[layers];
-        private final Node outWeight;
-        private final Node outBias;
-        private final Map<Node, Forward> forwards = new IdentityHashMap<>();
-        /** Row-space factors placed on this tape: C_T = R (a leaf) and the Q that maps its adjoint back to W₁. */
-        private final Map<Node, double[]> rowSpaceBases = new IdentityHashMap<>();
+        private final List<T> weight = new ArrayList<>(layers);
+        private final List<T> bias = new ArrayList<>(layers);
+        private final T outWeight;
+        private final T outBias;
+        private final Map<T, Forward> forwards = new IdentityHashMap<>();
 
-        Bound(Tape tape, double[] params, boolean trainable) {
-            this.tape = tape;
+        Bound(Ops<T> ops, Parameters<T> params) {
+            this.ops = ops;
+            this.params = params;
             for (int l = 0; l < layers; l++) {
-                weight[l] = leaf(params, layout.view(MlpSpec.weightName(l)), trainable);
-                bias[l] = leaf(params, layout.view(MlpSpec.biasName(l)), trainable);
+                weight.add(params.leaf(layout.view(MlpSpec.weightName(l))));
+                bias.add(params.leaf(layout.view(MlpSpec.biasName(l))));
             }
-            outWeight = leaf(params, layout.view("out.weight"), trainable);
-            outBias = leaf(params, layout.view("out.bias"), trainable);
+            outWeight = params.leaf(layout.view("out.weight"));
+            outBias = params.leaf(layout.view("out.bias"));
         }
 
-        private Node leaf(double[] params, ParamView v, boolean trainable) {
-            double[] value = new double[v.size()];
-            System.arraycopy(params, v.offset(), value, 0, v.size());
-            return trainable ? tape.variable(value, v.rows(), v.cols()) : tape.constant(value, v.rows(), v.cols());
-        }
-
-        /** z_l, h_l, σ′(z_l), σ″(z_l) for every layer, computed once per input node. */
+        /** z_l, h_l, σ′(z_l), σ″(z_l) for every layer, computed once per input. */
         private final class Forward {
-            final Node[] h = new Node[layers + 1];
-            final Node[] d1 = new Node[layers + 1];
-            final Node[] d2 = new Node[layers + 1];
+            final List<T> h = new ArrayList<>(), d1 = new ArrayList<>(), d2 = new ArrayList<>();
 
-            Forward(Node x) {
-                h[0] = x;
+            Forward(T x) {
+                h.add(x);
+                d1.add(null);
+                d2.add(null);
                 for (int l = 1; l <= layers; l++) {
-                    Node z = tape.addRow(tape.matmulNT(h[l - 1], weight[l - 1]), bias[l - 1]);
-                    Node[] sigma = tape.activations(spec.activation(), z);
-                    h[l] = sigma[0];
-                    d1[l] = sigma[1];
-                    d2[l] = sigma[2];
+                    Ops.Activations<T> sigma = ops.biasActivations(spec.activation(), ops.matmulNT(h.get(l - 1), weight.get(l - 1)), bias.get(l - 1));
+                    h.add(sigma.value());
+                    d1.add(sigma.first());
+                    d2.add(sigma.second());
                 }
             }
         }
 
-        private Forward forward(Node x) {
-            if (x.cols != spec.inputDim()) {
-                throw new IllegalArgumentException("input has " + x.cols + " columns, model expects " + spec.inputDim());
+        private Forward forward(T x) {
+            if (x.cols() != spec.inputDim()) {
+                throw new IllegalArgumentException("input has " + x.cols() + " columns, model expects " + spec.inputDim());
             }
             return forwards.computeIfAbsent(x, Forward::new);
         }
 
         @Override
-        public Node energy(Node x) {
+        public T energy(T x) {
             Forward f = forward(x);
-            return tape.addRow(tape.matmulNT(f.h[layers], outWeight), outBias);
+            return ops.addRow(ops.matmulNT(f.h.get(layers), outWeight), outBias);
         }
 
         @Override
-        public Node gradX(Node x) {
+        public T gradX(T x) {
             Forward f = forward(x);
-            Node gh = tape.repeatRows(outWeight, x.rows);
+            T gh = ops.repeatRows(outWeight, x.rows());
             for (int l = layers; l >= 1; l--) {
-                Node gz = tape.mul(gh, f.d1[l]);
-                gh = tape.matmulNN(gz, weight[l - 1]);
+                T gz = ops.mul(gh, f.d1.get(l));
+                gh = ops.matmulNN(gz, weight.get(l - 1));
             }
             return gh;
         }
 
-        /** Carries (∂h, Σ second derivative) from layer 1 to the output; dH1 and lapH1 describe h₁. */
-        private Directional propagate(Forward f, int batch, Node dH, Node lapH) {
+        /** Carries (∂h, Σ second derivative) from layer 1 to the output; dH and lapH describe h₁. */
+        private Directional<T> propagate(Forward f, int batch, T dH, T lapH) {
             for (int l = 2; l <= layers; l++) {
-                Node dZ = tape.matmulNT(dH, weight[l - 1]);
-                Node lapZ = tape.matmulNT(lapH, weight[l - 1]);
-                dH = tape.groupMul(f.d1[l], dZ);
-                lapH = tape.add(tape.mul(f.d1[l], lapZ), tape.mul(f.d2[l], tape.groupSumSquares(dZ, batch)));
+                T dZ = ops.matmulNT(dH, weight.get(l - 1));
+                T lapZ = ops.matmulNT(lapH, weight.get(l - 1));
+                dH = ops.groupMul(f.d1.get(l), dZ);
+                lapH = ops.add(ops.mul(f.d1.get(l), lapZ), ops.mul(f.d2.get(l), ops.groupSumSquares(dZ, batch)));
             }
-            return new Directional(tape.matmulNT(dH, outWeight), tape.matmulNT(lapH, outWeight));
+            return new Directional<>(ops.matmulNT(dH, outWeight), ops.matmulNT(lapH, outWeight));
         }
 
         @Override
-        public Directional alongDirections(Node x, Node v, int directionsPerSample) {
+        public Directional<T> alongDirections(T x, T v, int directionsPerSample) {
             Forward f = forward(x);
-            Node dZ1 = tape.matmulNT(v, weight[0]);
-            Node dH1 = tape.groupMul(f.d1[1], dZ1);
-            Node lapH1 = tape.mul(f.d2[1], tape.groupSumSquares(dZ1, x.rows));
-            return propagate(f, x.rows, dH1, lapH1);
+            T dZ1 = ops.matmulNT(v, weight.get(0));
+            T dH1 = ops.groupMul(f.d1.get(1), dZ1);
+            T lapH1 = ops.mul(f.d2.get(1), ops.groupSumSquares(dZ1, x.rows()));
+            return propagate(f, x.rows(), dH1, lapH1);
+        }
+
+        @Override
+        public T directionalDerivatives(T x, T v, int directionsPerSample) {
+            Forward f = forward(x);
+            T dH = ops.groupMul(f.d1.get(1), ops.matmulNT(v, weight.get(0)));
+            for (int l = 2; l <= layers; l++) dH = ops.groupMul(f.d1.get(l), ops.matmulNT(dH, weight.get(l - 1)));
+            return ops.matmulNT(dH, outWeight);
         }
 
         /** Rows of C_T are the directions at z₁ shared by every sample; Δz₁ = 0 because z₁ is affine in x. */
-        private Directional alongSharedDirections(Node x, Node directionsAtZ1) {
-            Forward f = forward(x);
-            Node dH1 = tape.sharedMul(f.d1[1], directionsAtZ1);
-            Node lapH1 = tape.mulRow(f.d2[1], tape.colSumSquares(directionsAtZ1));
-            return propagate(f, x.rows, dH1, lapH1);
+        @Override
+        public Exact<T> exact(T x, TraceAlgorithm algorithm) {
+            T directionsAtZ1 = usesRowSpace(algorithm)
+                    ? params.rowSpaceFactor(layout.view(MlpSpec.weightName(0)))
+                    : ops.transpose(weight.get(0));
+            Forward f = forward(x); // after the directions, as the tape has always recorded them (the same sums, bit for bit)
+            T dH1 = ops.sharedMul(f.d1.get(1), directionsAtZ1);
+            T lapH1 = ops.mulRow(f.d2.get(1), ops.colSumSquares(directionsAtZ1));
+            Directional<T> d = propagate(f, x.rows(), dH1, lapH1);
+            return new Exact<>(d.secondDerivativeSum(), ops.groupSumSquares(d.firstDerivatives(), x.rows()));
         }
 
         @Override
-        public Exact exact(Node x, TraceAlgorithm algorithm) {
-            Node directionsAtZ1 = usesRowSpace(algorithm)
-                    ? rowSpaceFactor()
-                    : tape.transpose(weight[0]);
-            Directional d = alongSharedDirections(x, directionsAtZ1);
-            return new Exact(d.secondDerivativeSum(), tape.groupSumSquares(d.firstDerivatives(), x.rows));
-        }
-
-        /**
-         * C_T = R from the thin QR W₁ᵀ = QR (D > H₁): then C = Rᵀ = W₁Q satisfies CCᵀ = W₁W₁ᵀ. The loss depends on
-         * C only through CCᵀ, so its gradient reaches W₁ as (∂J/∂C)Qᵀ (added in collectGrad).
-         */
-        private Node rowSpaceFactor() {
-            int d = spec.inputDim(), h1 = spec.width(1);
-            DMatrixRMaj w1t = new DMatrixRMaj(d, h1);
-            double[] w1 = weight[0].value;
-            for (int i = 0; i < h1; i++) for (int j = 0; j < d; j++) w1t.unsafe_set(j, i, w1[i * d + j]);
-            QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(d, h1);
-            // false only when a column of W₁ᵀ (a hidden unit's input weights) is exactly dependent on the ones before
-            // it, a zero row of W₁ say: its reflector is then the identity, so Q stays orthonormal, its columns still
-            // span W₁'s rows (W₁QQᵀ = W₁) and CCᵀ = W₁W₁ᵀ with its gradient hold as they are.
-            qr.decompose(w1t);
-            DMatrixRMaj q = qr.getQ(null, true);
-            DMatrixRMaj r = qr.getR(null, true);
-            Node factor = weight[0].requiresGrad()
-                    ? tape.variable(r.getData().clone(), h1, h1)
-                    : tape.constant(r.getData().clone(), h1, h1);
-            rowSpaceBases.put(factor, q.getData().clone());
-            return factor;
-        }
-
-        @Override
-        public double[] hessianDiagonal(Node x) {
+        public T hessianDiagonal(T x) {
             Forward f = forward(x);
-            int batch = x.rows, d = spec.inputDim();
             // Per-direction (not summed) second derivatives along e_1..e_D: ∂²h = σ′⊙∂²z + σ″⊙(∂z)².
-            Node c = tape.transpose(weight[0]);
-            Node dH = tape.sharedMul(f.d1[1], c);
-            Node ddH = tape.sharedMul(f.d2[1], tape.mul(c, c));
+            T c = ops.transpose(weight.get(0));
+            T dH = ops.sharedMul(f.d1.get(1), c);
+            T ddH = ops.sharedMul(f.d2.get(1), ops.mul(c, c));
             for (int l = 2; l <= layers; l++) {
-                Node dZ = tape.matmulNT(dH, weight[l - 1]);
-                Node ddZ = tape.matmulNT(ddH, weight[l - 1]);
-                dH = tape.groupMul(f.d1[l], dZ);
-                ddH = tape.add(tape.groupMul(f.d1[l], ddZ), tape.groupMul(f.d2[l], tape.mul(dZ, dZ)));
+                T dZ = ops.matmulNT(dH, weight.get(l - 1));
+                T ddZ = ops.matmulNT(ddH, weight.get(l - 1));
+                dH = ops.groupMul(f.d1.get(l), dZ);
+                ddH = ops.add(ops.groupMul(f.d1.get(l), ddZ), ops.groupMul(f.d2.get(l), ops.mul(dZ, dZ)));
             }
-            double[] diag = tape.matmulNT(ddH, outWeight).value;
-            if (diag.length != batch * d) throw new IllegalStateException("hessian diagonal shape");
-            return diag;
-        }
-
-        @Override
-        public void collectGrad(double[] grad) {
-            for (int l = 0; l < layers; l++) {
-                copy(weight[l], layout.view(MlpSpec.weightName(l)), grad);
-                copy(bias[l], layout.view(MlpSpec.biasName(l)), grad);
-            }
-            copy(outWeight, layout.view("out.weight"), grad);
-            copy(outBias, layout.view("out.bias"), grad);
-            ParamView w1 = layout.view(MlpSpec.weightName(0));
-            int d = spec.inputDim(), h1 = spec.width(1);
-            for (Map.Entry<Node, double[]> e : rowSpaceBases.entrySet()) {
-                // gW₁ [H₁ x D] += (gC_T)ᵀ [H₁ x H₁] · Qᵀ [H₁ x D], with Q stored [D x H₁].
-                Gemm.gemm(true, true, h1, d, h1, 1, e.getKey().grad(), 0, h1, e.getValue(), 0, h1, 1, grad, w1.offset(), d);
-            }
-        }
-
-        private void copy(Node leaf, ParamView v, double[] grad) {
-            System.arraycopy(leaf.grad(), 0, grad, v.offset(), v.size());
+            return ops.matmulNT(ddH, outWeight);
         }
     }
 }

@@ -1,8 +1,8 @@
 package ebm.model;
 
 import ebm.EbmException;
-import ebm.tape.Node;
-import ebm.tape.Tape;
+import ebm.tape.Ops;
+import ebm.tape.Tensor;
 
 /**
  * E(x) = ½(x−μ)ᵀM(x−μ) with M = AAᵀ + δI (δ > 0 fixed): the known-answer model. ∇E = M(x−μ), ∇²E = M,
@@ -66,62 +66,54 @@ public final class Quadratic implements EnergyModel {
     }
 
     @Override
-    public BoundEnergy bind(Tape tape, double[] params, boolean trainable) {
-        double[] a = new double[dim * dim];
-        double[] mu = new double[dim];
-        System.arraycopy(params, 0, a, 0, a.length);
-        System.arraycopy(params, a.length, mu, 0, dim);
-        Node factor = trainable ? tape.variable(a, dim, dim) : tape.constant(a, dim, dim);
-        Node mean = trainable ? tape.variable(mu, 1, dim) : tape.constant(mu, 1, dim);
-        return new BoundEnergy() {
-            private Node centred(Node x) {
-                return tape.addRow(x, tape.scale(mean, -1));
+    public <T extends Tensor> BoundEnergy<T> bind(Ops<T> ops, Parameters<T> params) {
+        T factor = params.leaf(layout.view("factor"));
+        T mean = params.leaf(layout.view("mean"));
+        return new BoundEnergy<>() {
+            private T centred(T x) {
+                return ops.addRow(x, ops.scale(mean, -1));
             }
 
             @Override
-            public Node energy(Node x) {
-                Node y = centred(x);
-                Node p = tape.matmulNN(y, factor);
-                return tape.combine(tape.rowSumSquares(p), tape.rowSumSquares(y), 0.5, 0.5 * delta);
+            public T energy(T x) {
+                T y = centred(x);
+                T p = ops.matmulNN(y, factor);
+                return ops.combine(ops.rowSumSquares(p), ops.rowSumSquares(y), 0.5, 0.5 * delta);
             }
 
             @Override
-            public Node gradX(Node x) {
-                Node y = centred(x);
-                return tape.combine(tape.matmulNT(tape.matmulNN(y, factor), factor), y, 1, delta);
+            public T gradX(T x) {
+                T y = centred(x);
+                return ops.combine(ops.matmulNT(ops.matmulNN(y, factor), factor), y, 1, delta);
             }
 
             @Override
-            public Directional alongDirections(Node x, Node v, int directionsPerSample) {
-                Node y = centred(x);
-                Node p = tape.matmulNN(y, factor);
-                Node va = tape.matmulNN(v, factor);
-                Node first = tape.rowSum(tape.combine(tape.groupMul(p, va), tape.groupMul(y, v), 1, delta));
-                Node second = tape.groupSum(tape.combine(tape.rowSumSquares(va), tape.rowSumSquares(v), 1, delta), x.rows);
-                return new Directional(first, second);
+            public Directional<T> alongDirections(T x, T v, int directionsPerSample) {
+                T y = centred(x);
+                T p = ops.matmulNN(y, factor);
+                T va = ops.matmulNN(v, factor);
+                T first = ops.rowSum(ops.combine(ops.groupMul(p, va), ops.groupMul(y, v), 1, delta));
+                T second = ops.groupSum(ops.combine(ops.rowSumSquares(va), ops.rowSumSquares(v), 1, delta), x.rows());
+                return new Directional<>(first, second);
             }
 
             @Override
-            public Exact exact(Node x, TraceAlgorithm algorithm) {
-                Node traceA = tape.repeatRows(tape.sum(tape.mul(factor, factor)), x.rows);
-                double[] shift = new double[x.rows];
-                java.util.Arrays.fill(shift, delta * dim);
-                Node laplacian = tape.add(traceA, tape.constant(shift, x.rows, 1));
-                return new Exact(laplacian, tape.rowSumSquares(gradX(x)));
+            public T directionalDerivatives(T x, T v, int directionsPerSample) {
+                return alongDirections(x, v, directionsPerSample).firstDerivatives();
             }
 
             @Override
-            public double[] hessianDiagonal(Node x) {
-                double[] m = precision(params);
-                double[] diag = new double[x.rows * dim];
-                for (int b = 0; b < x.rows; b++) for (int d = 0; d < dim; d++) diag[b * dim + d] = m[d * dim + d];
-                return diag;
+            public Exact<T> exact(T x, TraceAlgorithm algorithm) {
+                T traceA = ops.repeatRows(ops.sum(ops.mul(factor, factor)), x.rows());
+                T laplacian = ops.add(traceA, ops.full(x.rows(), 1, delta * dim));
+                return new Exact<>(laplacian, ops.rowSumSquares(gradX(x)));
             }
 
+            /** diag M = Σ_k A_dk² + δ, the same on every row. */
             @Override
-            public void collectGrad(double[] grad) {
-                System.arraycopy(factor.grad(), 0, grad, 0, dim * dim);
-                System.arraycopy(mean.grad(), 0, grad, dim * dim, dim);
+            public T hessianDiagonal(T x) {
+                T squares = ops.colSumSquares(ops.transpose(factor));
+                return ops.add(ops.repeatRows(squares, x.rows()), ops.full(x.rows(), dim, delta));
             }
         };
     }

@@ -1,13 +1,12 @@
 package ebm.objective;
 
 import ebm.EbmException;
-import ebm.model.EnergyModel;
-import ebm.rng.RandomStream;
-import ebm.rng.Streams;
-import ebm.tape.Node;
+import ebm.model.BoundEnergy;
+import ebm.tape.Ops;
+import ebm.tape.Tensor;
 
 /**
- * Annealed denoising with one network for every level (DESIGN §3): N geometric levels σ_1 > … > σ_N, one drawn
+ * Annealed denoising with one network for every level: N geometric levels σ_1 > … > σ_N, one drawn
  * uniformly per sample; the energy at level σ is E_θ(x)/σ and the weight σ², so each sample's term is
  * ½‖∇ₓE_θ(x̃) − ε‖² with x̃ = x + σε. This shared-network form is weak in very low D, where one energy cannot
  * be the right shape at every scale.
@@ -44,20 +43,14 @@ public record AnnealedDenoisingObjective(double[] sigmas, long seed) implements 
     }
 
     @Override
-    public Objective.Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
-        int d = model.dim();
-        double[] eps = ProbeDistribution.GAUSSIAN.draw(seed, step, Streams.NOISE, batch * d);
-        RandomStream levelRng = new RandomStream(seed, step, Streams.NOISE_LEVEL);
-        double[] noisy = new double[batch * d];
-        for (int b = 0; b < batch; b++) {
-            double sigma = sigmas[levelRng.below(b, sigmas.length)];
-            for (int j = 0; j < d; j++) noisy[b * d + j] = x[b * d + j] + sigma * eps[b * d + j];
-        }
-        return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
-            Node gradX = energy.gradX(tape.constant(Losses.rows(noisy, d, from, to), to - from, d));
-            Node residual = tape.sub(gradX, tape.constant(Losses.rows(eps, d, from, to), to - from, d));
-            return tape.scale(tape.rowSumSquares(residual), 0.5);
-        });
+    public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
+        Draws.Noised<T> noised = draws.annealedDenoising(x, sigmas);
+        return new LossInputs<>(noised.noisy(), null, 0, noised.target());
+    }
+
+    @Override
+    public <T extends Tensor> T losses(Ops<T> ops, BoundEnergy<T> energy, LossInputs<T> in) {
+        return DenoisingObjective.residualLoss(ops, energy, in);
     }
 
     @Override

@@ -1,9 +1,9 @@
 package ebm.objective;
 
 import ebm.EbmException;
-import ebm.model.EnergyModel;
-import ebm.rng.Streams;
-import ebm.tape.Node;
+import ebm.model.BoundEnergy;
+import ebm.tape.Ops;
+import ebm.tape.Tensor;
 
 /**
  * Denoising score matching at one noise level: x̃ = x + σε, J = ½ mean‖∇ₓE(x̃) − ε/σ‖² (the score −∇E matches the
@@ -21,19 +21,18 @@ public record DenoisingObjective(double sigma, long seed) implements Objective {
     }
 
     @Override
-    public Objective.Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
-        int d = model.dim();
-        double[] eps = ProbeDistribution.GAUSSIAN.draw(seed, step, Streams.NOISE, batch * d);
-        double[] noisy = new double[batch * d];
-        double[] target = new double[batch * d];
-        for (int i = 0; i < noisy.length; i++) {
-            noisy[i] = x[i] + sigma * eps[i];
-            target[i] = eps[i] / sigma;
-        }
-        return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
-            Node gradX = energy.gradX(tape.constant(Losses.rows(noisy, d, from, to), to - from, d));
-            Node residual = tape.sub(gradX, tape.constant(Losses.rows(target, d, from, to), to - from, d));
-            return tape.scale(tape.rowSumSquares(residual), 0.5);
-        });
+    public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
+        Draws.Noised<T> noised = draws.denoising(x, sigma);
+        return new LossInputs<>(noised.noisy(), null, 0, noised.target());
+    }
+
+    @Override
+    public <T extends Tensor> T losses(Ops<T> ops, BoundEnergy<T> energy, LossInputs<T> in) {
+        return residualLoss(ops, energy, in);
+    }
+
+    /** ½‖∇ₓE(x̃) − target‖² per sample: the loss of both denoising objectives. */
+    static <T extends Tensor> T residualLoss(Ops<T> ops, BoundEnergy<T> energy, LossInputs<T> in) {
+        return ops.scale(ops.rowSumSquares(ops.sub(energy.gradX(in.x()), in.target())), 0.5);
     }
 }

@@ -1,9 +1,9 @@
 package ebm.objective;
 
 import ebm.model.BoundEnergy;
-import ebm.model.EnergyModel;
 import ebm.model.TraceAlgorithm;
-import ebm.tape.Node;
+import ebm.tape.Ops;
+import ebm.tape.Tensor;
 
 /** Hyvärinen's objective J = mean[−ΔE + ½‖∇ₓE‖²] with the exact Hessian trace. */
 public record ExactObjective(TraceAlgorithm trace) implements Objective {
@@ -14,11 +14,13 @@ public record ExactObjective(TraceAlgorithm trace) implements Objective {
     }
 
     @Override
-    public Objective.Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
-        int d = model.dim();
-        return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
-            BoundEnergy.Exact e = energy.exact(tape.constant(Losses.rows(x, d, from, to), to - from, d), trace);
-            return tape.combine(e.laplacian(), e.gradNormSquared(), -1, 0.5);
-        });
+    public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
+        return LossInputs.points(x);
+    }
+
+    @Override
+    public <T extends Tensor> T losses(Ops<T> ops, BoundEnergy<T> energy, LossInputs<T> in) {
+        BoundEnergy.Exact<T> e = energy.exact(in.x(), trace);
+        return ops.combine(e.laplacian(), e.gradNormSquared(), -1, 0.5);
     }
 }

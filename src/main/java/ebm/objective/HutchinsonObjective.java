@@ -1,9 +1,9 @@
 package ebm.objective;
 
 import ebm.EbmException;
-import ebm.model.EnergyModel;
-import ebm.rng.Streams;
-import ebm.tape.Node;
+import ebm.model.BoundEnergy;
+import ebm.tape.Ops;
+import ebm.tape.Tensor;
 
 /**
  * J = mean[−(1/K) Σ_k v_kᵀ∇²ₓE v_k + ½‖∇ₓE‖²]: ½‖∇E‖² stays exact (one reverse pass) and only the trace is
@@ -21,14 +21,13 @@ public record HutchinsonObjective(int probes, ProbeDistribution distribution, lo
     }
 
     @Override
-    public Objective.Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
-        int d = model.dim();
-        double[] v = distribution.draw(seed, step, Streams.PROBES, batch * probes * d);
-        return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
-            Node xs = tape.constant(Losses.rows(x, d, from, to), to - from, d);
-            Node vs = tape.constant(Losses.rows(v, probes * d, from, to), (to - from) * probes, d);
-            Node trace = energy.alongDirections(xs, vs, probes).secondDerivativeSum();
-            return tape.combine(trace, tape.rowSumSquares(energy.gradX(xs)), -1.0 / probes, 0.5);
-        });
+    public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
+        return new LossInputs<>(x, draws.probes(distribution, x.rows() * probes, x.cols()), probes, null);
+    }
+
+    @Override
+    public <T extends Tensor> T losses(Ops<T> ops, BoundEnergy<T> energy, LossInputs<T> in) {
+        T trace = energy.alongDirections(in.x(), in.directions(), probes).secondDerivativeSum();
+        return ops.combine(trace, ops.rowSumSquares(energy.gradX(in.x())), -1.0 / probes, 0.5);
     }
 }

@@ -3,68 +3,71 @@ package ebm.objective;
 import ebm.backend.cpu.CpuThreads;
 import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
+import ebm.model.TapeParameters;
 import ebm.tape.Node;
 import ebm.tape.Tape;
+import java.util.Arrays;
 
 /**
- * The batch mean of a per-sample loss and its parameter gradient, computed over fixed chunks of the batch that
- * run in parallel (both cores on small models, where single products are too small to split) and are reduced in
- * chunk order. The chunking depends only on the batch size, never on the thread count, so results are bitwise
- * the same on any number of threads.
+ * The CPU's way to run an {@link Objective}: the batch mean of its per-sample loss and the parameter gradient,
+ * computed over fixed chunks of the batch that run in parallel (both cores on small models, where single products are
+ * too small to split) and are reduced in chunk order. Each half of the gradient-noise split is chunked on its own, and
+ * the chunking depends only on the batch size, never on the thread count, so results are bitwise the same on any
+ * number of threads.
  */
 final class Losses {
     /** Rows per chunk at least this, so each chunk's products stay efficient. */
     static final int MIN_CHUNK_ROWS = 128;
-    /** At most this many chunks, bounding the per-chunk gradient buffers. */
+    /** At most about this many chunks, bounding the per-chunk gradient buffers. */
     static final int MAX_CHUNKS = 16;
 
     private Losses() {}
-
-    /** The per-sample losses ([rows x 1]) of batch rows [from, to), built on the given tape. */
-    interface PerSample {
-        Node losses(Tape tape, BoundEnergy energy, int from, int to);
-    }
 
     /** Rows per chunk for this batch: at least two chunks whenever the batch has two samples. */
     private static int chunkRows(int batch) {
         return Math.min(Math.max(MIN_CHUNK_ROWS, (batch + MAX_CHUNKS - 1) / MAX_CHUNKS), Math.max(1, (batch + 1) / 2));
     }
 
-    /** Rows of the first half of the half-batch noise estimate: the first chunks/2 chunks. */
-    static int firstHalfRows(int batch) {
-        int rows = chunkRows(batch), chunks = (batch + rows - 1) / rows;
-        return Math.min(batch, chunks / 2 * rows);
+    static Objective.Result mean(Objective objective, EnergyModel model, double[] params, double[] x, int batch, long step,
+                                 double[] grad) {
+        Tape tape = new Tape();
+        LossInputs<Node> in = objective.inputs(tape, new TapeDraws(tape, objective.seed(), step), model.bind(tape, params),
+                tape.constant(x, batch, model.dim()));
+        return meanOver(objective, model, params, in, batch, grad);
     }
 
-    static Objective.Result mean(EnergyModel model, double[] params, int batch, double[] grad, PerSample perSample) {
-        // at least two chunks whenever the batch has two samples, so the half-batch noise estimate always exists
+    /** The mean over inputs already drawn (Hutch++'s gradient check holds its directions fixed this way). */
+    static Objective.Result meanOver(Objective objective, EnergyModel model, double[] params, LossInputs<Node> in, int batch,
+                                     double[] grad) {
         int rows = chunkRows(batch);
-        int chunks = (batch + rows - 1) / rows;
+        // with a gradient the chunks respect the noise split; a loss alone is chunked from the start
+        int rowsA = grad == null ? 0 : Objective.noiseSplitRows(batch), rowsB = batch - rowsA;
+        int chunksA = (rowsA + rows - 1) / rows, chunks = chunksA + (rowsB + rows - 1) / rows;
         double[] sums = new double[chunks];
         double[][] grads = new double[chunks][];
         CpuThreads.forEachChunk(chunks, c -> {
-            int from = c * rows, to = Math.min(batch, from + rows);
+            int from = c < chunksA ? c * rows : rowsA + (c - chunksA) * rows;
+            int to = Math.min(c < chunksA ? rowsA : batch, from + rows);
             Tape tape = new Tape();
-            BoundEnergy energy = model.bind(tape, params, grad != null);
-            Node sum = tape.sum(perSample.losses(tape, energy, from, to));
+            TapeParameters parameters = new TapeParameters(tape, params, grad != null);
+            BoundEnergy<Node> energy = model.bind(tape, parameters);
+            Node sum = tape.sum(objective.losses(tape, energy, in.rows(tape, from, to - from)));
             sums[c] = sum.scalar();
             if (grad != null) {
                 tape.backward(sum);
                 grads[c] = new double[grad.length];
-                energy.collectGrad(grads[c]);
+                parameters.collect(grads[c]);
             }
         });
         double total = 0;
         for (double s : sums) total += s;
         if (grad == null) return new Objective.Result(total / batch, null);
-        int half = chunks / 2;
-        int rowsA = firstHalfRows(batch), rowsB = batch - rowsA;
         double[] sumA = new double[grad.length];
-        java.util.Arrays.fill(grad, 0.0);
+        Arrays.fill(grad, 0.0);
         for (int c = 0; c < chunks; c++) {
             double[] g = grads[c];
             for (int i = 0; i < g.length; i++) grad[i] += g[i];
-            if (c == half - 1) System.arraycopy(grad, 0, sumA, 0, grad.length);
+            if (c == chunksA - 1) System.arraycopy(grad, 0, sumA, 0, grad.length);
         }
         Double noise = null;
         if (rowsA > 0 && rowsB > 0) {
@@ -79,10 +82,5 @@ final class Losses {
         }
         for (int i = 0; i < grad.length; i++) grad[i] /= batch;
         return new Objective.Result(total / batch, noise);
-    }
-
-    /** Rows [from, to) of a row-major array with `width` columns. */
-    static double[] rows(double[] values, int width, int from, int to) {
-        return java.util.Arrays.copyOfRange(values, from * width, to * width);
     }
 }

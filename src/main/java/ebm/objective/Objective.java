@@ -1,23 +1,49 @@
 package ebm.objective;
 
+import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
+import ebm.tape.Ops;
+import ebm.tape.Tensor;
 
 /**
- * A score-matching loss J(θ) on a batch, with its parameter gradient. Random draws (probes, noise) are keyed by
- * (seed, step), so the same step always sees the same draws, on every backend and after a resume.
+ * A score-matching loss J(θ) on a batch, written once over the {@link Ops} primitives: {@link #inputs} draws what the
+ * step needs (probes, noise; Hutch++'s sketch basis) for the whole batch, {@link #losses} is the per-sample loss on a
+ * slice of it. A backend runs them (the CPU over chunks in parallel, the device over two half-batches) and owns the
+ * mean and the gradient. Random draws are keyed by (seed, step), so the same step always sees the same draws, on
+ * every backend and after a resume.
  */
-public interface Objective {
+public sealed interface Objective permits ExactObjective, HutchinsonObjective, SlicedObjective, HutchPlusPlusObjective,
+        DenoisingObjective, AnnealedDenoisingObjective {
+
+    /** Name as written in configs. */
+    String name();
+
+    /** The key of the objective's draws (the exact objective draws nothing). */
+    default long seed() {
+        return 0;
+    }
+
     /**
-     * @param x     the batch, row-major [batch x D]
-     * @param grad  when not null, receives dJ/dθ (overwritten), laid out as params
-     * @return J on this batch
+     * The step's inputs for the whole batch x [B x D], on ops' tape. frozen is the energy with its parameters as
+     * constants (Hutch++'s Hessian-vector products go through it; the sketch is not differentiated).
+     */
+    <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x);
+
+    /** The per-sample losses [rows x 1] on a slice of the inputs, with the energy being differentiated. */
+    <T extends Tensor> T losses(Ops<T> ops, BoundEnergy<T> energy, LossInputs<T> in);
+
+    /**
+     * J on the batch x [batch x D] (row-major) on the CPU, in fp64; when grad is not null it receives dJ/dθ
+     * (overwritten, laid out as params).
      */
     default double evaluate(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
         return run(model, params, x, batch, step, grad).loss();
     }
 
     /** As {@link #evaluate}, also returning the gradient-noise estimate of this batch. */
-    Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad);
+    default Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
+        return Losses.mean(this, model, params, x, batch, step, grad);
+    }
 
     /**
      * The batch loss, and (when a gradient was computed and the batch has two halves) the gradient's noise-to-signal
@@ -27,13 +53,10 @@ public interface Objective {
     record Result(double loss, Double gradNoise) {}
 
     /**
-     * Rows of the first half-batch of the gradient-noise estimate (0 when the batch cannot be split): the CPU's
-     * chunking decides it, and other backends split the same way so that their estimates agree.
+     * Rows of the first half-batch of the gradient-noise estimate, a property of the batch alone: ⌈B/2⌉ (0 when the
+     * batch has one sample). Every backend splits the same way, so their estimates agree.
      */
     static int noiseSplitRows(int batch) {
-        return Losses.firstHalfRows(batch);
+        return batch < 2 ? 0 : (batch + 1) / 2;
     }
-
-    /** Name as written in configs. */
-    String name();
 }

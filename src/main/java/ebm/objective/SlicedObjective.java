@@ -2,9 +2,8 @@ package ebm.objective;
 
 import ebm.EbmException;
 import ebm.model.BoundEnergy;
-import ebm.model.EnergyModel;
-import ebm.rng.Streams;
-import ebm.tape.Node;
+import ebm.tape.Ops;
+import ebm.tape.Tensor;
 
 /**
  * Song et al.'s sliced score matching: J = mean (1/K) Σ_k [−v_kᵀ∇²ₓE v_k + ½(v_kᵀ∇ₓE)²]. Both terms come from one
@@ -22,15 +21,14 @@ public record SlicedObjective(int probes, ProbeDistribution distribution, long s
     }
 
     @Override
-    public Objective.Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
-        int d = model.dim();
-        double[] v = distribution.draw(seed, step, Streams.PROBES, batch * probes * d);
-        return Losses.mean(model, params, batch, grad, (tape, energy, from, to) -> {
-            Node xs = tape.constant(Losses.rows(x, d, from, to), to - from, d);
-            Node vs = tape.constant(Losses.rows(v, probes * d, from, to), (to - from) * probes, d);
-            BoundEnergy.Directional dir = energy.alongDirections(xs, vs, probes);
-            Node projectedSq = tape.groupSumSquares(dir.firstDerivatives(), to - from);
-            return tape.combine(dir.secondDerivativeSum(), projectedSq, -1.0 / probes, 0.5 / probes);
-        });
+    public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
+        return new LossInputs<>(x, draws.probes(distribution, x.rows() * probes, x.cols()), probes, null);
+    }
+
+    @Override
+    public <T extends Tensor> T losses(Ops<T> ops, BoundEnergy<T> energy, LossInputs<T> in) {
+        BoundEnergy.Directional<T> dir = energy.alongDirections(in.x(), in.directions(), probes);
+        T projectedSq = ops.groupSumSquares(dir.firstDerivatives(), in.x().rows());
+        return ops.combine(dir.secondDerivativeSum(), projectedSq, -1.0 / probes, 0.5 / probes);
     }
 }

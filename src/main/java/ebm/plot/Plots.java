@@ -145,7 +145,7 @@ public final class Plots {
         int g = 120;
         double[] grid = grid(w, g);
         Tape t = new Tape();
-        double[] e = model.bind(t, params, false).energy(t.constant(grid, g * g, 2)).value;
+        double[] e = model.bind(t, params).energy(t.constant(grid, g * g, 2)).value;
         double[] sorted = e.clone();
         Arrays.sort(sorted);
         double lo = sorted[(int) (0.02 * sorted.length)], hi = sorted[(int) (0.8 * sorted.length)];
@@ -184,7 +184,7 @@ public final class Plots {
         int g = 21;
         double[] grid = grid(w, g);
         Tape t = new Tape();
-        double[] grad = model.bind(t, params, false).gradX(t.constant(grid, g * g, 2)).value;
+        double[] grad = model.bind(t, params).gradX(t.constant(grid, g * g, 2)).value;
         double maxLen = 1e-12;
         for (int k = 0; k < g * g; k++) maxLen = Math.max(maxLen, Math.hypot(grad[2 * k], grad[2 * k + 1]));
         double cell = (w[1] - w[0]) / (g - 1);

@@ -1,13 +1,17 @@
 package ebm.sample;
 
+import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
 import ebm.rng.RandomStream;
 import ebm.rng.Streams;
+import ebm.tape.Node;
 import ebm.tape.Tape;
+import ebm.tape.Tensor;
 
 /**
- * Unadjusted Langevin dynamics x ← x + (ε/2) s(x) + √ε ξ with s = −∇ₓE (DESIGN §3), all chains at once, in fp64: the
- * reference the device sampler ({@code ebm.backend.cuda.DeviceLangevin}) is checked against. Step sizes, and the
+ * Unadjusted Langevin dynamics x ← x + (ε/2) s(x) + √ε ξ with s = −∇ₓE, all chains at once. {@link #step} is the
+ * algorithm, written once over the op interface; {@link #run} drives it on the CPU in fp64, the reference the device
+ * sampler ({@code ebm.backend.cuda.DeviceLangevin}, the same step on the device tape) is checked against. Step sizes, and the
  * annealed form's levels, come from {@link LangevinSchedule}. Noise for step t (1-based, counted across levels) is
  * the Gaussian stream (seed, t, LANGEVIN), element chain·D + coordinate.
  */
@@ -18,6 +22,17 @@ public final class Langevin {
     @FunctionalInterface
     public interface StepObserver {
         void afterStep(long t, double[] points);
+    }
+
+    /** A backend's update of the chains from ∇ₓE at their points: x ← x + drift·∇ₓE + noise·ξ for the current step. */
+    @FunctionalInterface
+    public interface Update<T extends Tensor> {
+        void apply(T points, T gradEnergy);
+    }
+
+    /** One step of every chain, on any backend: ∇ₓE at the chains' points, then the backend's update with its draws. */
+    public static <T extends Tensor> void step(BoundEnergy<T> energy, T points, Update<T> update) {
+        update.apply(points, energy.gradX(points));
     }
 
     /**
@@ -41,9 +56,10 @@ public final class Langevin {
             for (int s = 0; s < schedule.levelSteps(level); s++) {
                 t++;
                 Tape tape = new Tape();
-                double[] grad = model.bind(tape, params, false).gradX(tape.constant(init, n, d)).value;
                 new RandomStream(seed, t, Streams.LANGEVIN).fillGaussian(noise, 0, noise.length, 0);
-                for (int i = 0; i < init.length; i++) init[i] += drift * grad[i] + sqrtEps * noise[i];
+                step(model.bind(tape, params), tape.constant(init, n, d), (Node points, Node grad) -> {
+                    for (int i = 0; i < points.value.length; i++) points.value[i] += drift * grad.value[i] + sqrtEps * noise[i];
+                });
                 if (observer != null) observer.afterStep(t, init);
             }
         }

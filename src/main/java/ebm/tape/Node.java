@@ -4,7 +4,7 @@ package ebm.tape;
  * A dense row-major [rows x cols] fp64 value on a {@link Tape}, with its adjoint once the tape has been run
  * backwards. Values are never mutated after the op that made them returns.
  */
-public final class Node {
+public final class Node implements Tensor {
     public final double[] value;
     public final int rows;
     public final int cols;
@@ -20,6 +20,16 @@ public final class Node {
         this.rows = rows;
         this.cols = cols;
         this.requiresGrad = requiresGrad;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
     }
 
     public int size() {

@@ -3,7 +3,11 @@ package ebm.tape;
 import ebm.backend.cpu.Gemm;
 import ebm.model.Activation;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.QRDecomposition;
 
 /**
  * A small reverse-mode tape over the engine's own batched ops (dense products, activation derivatives of each
@@ -14,7 +18,7 @@ import java.util.List;
  *
  * <p>"Grouped" tensors hold r rows per sample: row b*r + k is direction k of sample b.
  */
-public final class Tape {
+public final class Tape implements Ops<Node> {
     /** Bytes of values (and adjoints, counted when first touched) recorded on all tapes so far, for benchmarks. */
     private static final java.util.concurrent.atomic.LongAdder BYTES = new java.util.concurrent.atomic.LongAdder();
 
@@ -56,7 +60,7 @@ public final class Tape {
         return record(value, rows, cols, true, null);
     }
 
-    /** Runs the tape backwards from a scalar, seeding its adjoint with 1. */
+    @Override
     public void backward(Node loss) {
         check(loss.size() == 1, "backward needs a scalar, got " + loss.rows + "x" + loss.cols);
         loss.grad()[0] += 1.0;
@@ -66,9 +70,33 @@ public final class Tape {
         }
     }
 
+    @Override
+    public Node rows(Node t, int from, int count) {
+        check(from >= 0 && count >= 0 && from + count <= t.rows, "rows [" + from + ", " + (from + count) + ") of " + t.rows);
+        return constant(Arrays.copyOfRange(t.value, from * t.cols, (from + count) * t.cols), count, t.cols);
+    }
+
+    @Override
+    public Node full(int rows, int cols, double value) {
+        double[] v = new double[rows * cols];
+        Arrays.fill(v, value);
+        return constant(v, rows, cols);
+    }
+
+    @Override
+    public Node inputVariable(Node t) {
+        return variable(t.value.clone(), t.rows, t.cols);
+    }
+
+    @Override
+    public Node adjoint(Node leaf) {
+        return constant(leaf.grad(), leaf.rows, leaf.cols);
+    }
+
     // ---------------------------------------------------------------- products
 
     /** A [n x k] times B[m x k] transposed: [n x m]. */
+    @Override
     public Node matmulNT(Node a, Node b) {
         check(a.cols == b.cols, "matmulNT inner sizes " + a.cols + " vs " + b.cols);
         int n = a.rows, k = a.cols, m = b.rows;
@@ -84,6 +112,7 @@ public final class Tape {
     }
 
     /** A [n x k] times B [k x m]: [n x m]. */
+    @Override
     public Node matmulNN(Node a, Node b) {
         check(a.cols == b.rows, "matmulNN inner sizes " + a.cols + " vs " + b.rows);
         int n = a.rows, k = a.cols, m = b.cols;
@@ -98,6 +127,7 @@ public final class Tape {
         return out[0];
     }
 
+    @Override
     public Node transpose(Node a) {
         int n = a.rows, m = a.cols;
         double[] t = new double[n * m];
@@ -130,15 +160,14 @@ public final class Tape {
         return out;
     }
 
-    public Node add(Node a, Node b) {
-        return combine(a, b, 1, 1);
+    /** addRow then {@link #activations}: the device fuses the two into one launch. */
+    @Override
+    public Activations<Node> biasActivations(Activation act, Node pre, Node bias) {
+        Node[] s = activations(act, addRow(pre, bias));
+        return new Activations<>(s[0], s[1], s[2]);
     }
 
-    public Node sub(Node a, Node b) {
-        return combine(a, b, 1, -1);
-    }
-
-    /** alpha*A + beta*B for same-shaped A, B. */
+    @Override
     public Node combine(Node a, Node b, double alpha, double beta) {
         check(a.rows == b.rows && a.cols == b.cols, "combine shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
         double[] y = new double[a.size()];
@@ -158,6 +187,7 @@ public final class Tape {
         return out[0];
     }
 
+    @Override
     public Node scale(Node a, double s) {
         double[] y = new double[a.size()];
         for (int i = 0; i < y.length; i++) y[i] = s * a.value[i];
@@ -170,6 +200,7 @@ public final class Tape {
     }
 
     /** Elementwise product of same-shaped A and B. */
+    @Override
     public Node mul(Node a, Node b) {
         check(a.rows == b.rows && a.cols == b.cols, "mul shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
         double[] y = new double[a.size()];
@@ -192,6 +223,7 @@ public final class Tape {
     // ---------------------------------------------------------------- row broadcasts
 
     /** A [n x m] plus the row vector b [1 x m] on every row. */
+    @Override
     public Node addRow(Node a, Node b) {
         check(b.rows == 1 && b.cols == a.cols, "addRow needs a [1 x " + a.cols + "] row, got " + b.rows + "x" + b.cols);
         int n = a.rows, m = a.cols;
@@ -213,6 +245,7 @@ public final class Tape {
     }
 
     /** A [n x m] times the row vector v [1 x m], elementwise on every row. */
+    @Override
     public Node mulRow(Node a, Node v) {
         check(v.rows == 1 && v.cols == a.cols, "mulRow needs a [1 x " + a.cols + "] row, got " + v.rows + "x" + v.cols);
         int n = a.rows, m = a.cols;
@@ -241,6 +274,7 @@ public final class Tape {
     }
 
     /** Row b*r+k of the result is a[b] ⊙ t[b*r+k]: a per-sample factor applied to each of its directions. */
+    @Override
     public Node groupMul(Node a, Node t) {
         check(a.cols == t.cols, "groupMul widths " + a.cols + " vs " + t.cols);
         int n = a.rows, m = a.cols, r = groups(t, n);
@@ -269,6 +303,7 @@ public final class Tape {
     }
 
     /** Row b*r+k of the result is a[b] ⊙ c[k]: per-sample factors times directions shared by all samples. */
+    @Override
     public Node sharedMul(Node a, Node c) {
         check(a.cols == c.cols, "sharedMul widths " + a.cols + " vs " + c.cols);
         int n = a.rows, m = a.cols, r = c.rows;
@@ -297,6 +332,7 @@ public final class Tape {
     }
 
     /** [n*r x m] → [n x m]: each sample's directions summed. */
+    @Override
     public Node groupSum(Node t, int n) {
         int m = t.cols, r = groups(t, n);
         double[] y = new double[n * m];
@@ -320,6 +356,7 @@ public final class Tape {
     }
 
     /** [n*r x m] → [n x m]: each sample's directions squared and summed (Σ_dirs (∂z)²). */
+    @Override
     public Node groupSumSquares(Node t, int n) {
         int m = t.cols, r = groups(t, n);
         double[] y = new double[n * m];
@@ -343,6 +380,7 @@ public final class Tape {
     }
 
     /** [n x m] → [n*r x m]: each row repeated r times (a sample copied once per direction). */
+    @Override
     public Node repeatRows(Node a, int r) {
         int n = a.rows, m = a.cols;
         double[] y = new double[n * r * m];
@@ -363,6 +401,7 @@ public final class Tape {
     // ---------------------------------------------------------------- reductions
 
     /** [n x m] → [n x 1]: Σ_j a_ij². */
+    @Override
     public Node rowSumSquares(Node a) {
         int n = a.rows, m = a.cols;
         double[] y = new double[n];
@@ -380,6 +419,7 @@ public final class Tape {
     }
 
     /** [n x m] → [n x 1]: Σ_j a_ij. */
+    @Override
     public Node rowSum(Node a) {
         int n = a.rows, m = a.cols;
         double[] y = new double[n];
@@ -397,6 +437,7 @@ public final class Tape {
     }
 
     /** [r x m] → [1 x m]: Σ_k c_kj² (the shared directions' squares, summed). */
+    @Override
     public Node colSumSquares(Node c) {
         int r = c.rows, m = c.cols;
         double[] y = new double[m];
@@ -410,6 +451,7 @@ public final class Tape {
     }
 
     /** Σ of all elements, as a [1 x 1] node. */
+    @Override
     public Node sum(Node a) {
         double s = 0;
         for (double v : a.value) s += v;
@@ -420,6 +462,64 @@ public final class Tape {
             for (int i = 0; i < ga.length; i++) ga[i] += g;
         });
         return out[0];
+    }
+
+    // ---------------------------------------------------------------- Hutch++
+
+    @Override
+    public SketchInputs<Node> hutchPlusPlusSketch(Node x, Node draws, int sketch, int perSample) {
+        int n = x.rows, d = x.cols;
+        check(draws.rows == n * perSample && draws.cols == d, "Hutch++ draws " + draws.rows + "x" + draws.cols
+                + " for " + n + " samples of " + perSample + " x " + d);
+        double[] s = new double[n * sketch * d];
+        for (int b = 0; b < n; b++) System.arraycopy(draws.value, b * perSample * d, s, b * sketch * d, sketch * d);
+        return new SketchInputs<>(constant(repeatRows(x, sketch).value, n * sketch, d), constant(s, n * sketch, d));
+    }
+
+    @Override
+    public Node hutchPlusPlusDirections(Node hvp, Node draws, int n, int sketch, int rest) {
+        int d = draws.cols, perSample = sketch + rest;
+        double[] basis = sketch > 0 ? orthonormalBases(hvp.value, n, sketch, d) : null;
+        double[] directions = new double[n * perSample * d];
+        double restScale = 1.0 / Math.sqrt(rest);
+        for (int b = 0; b < n; b++) {
+            int out = b * perSample * d;
+            if (sketch > 0) System.arraycopy(basis, b * sketch * d, directions, out, sketch * d);
+            for (int k = 0; k < rest; k++) {
+                int src = (b * perSample + sketch + k) * d;
+                int dst = out + (sketch + k) * d;
+                System.arraycopy(draws.value, src, directions, dst, d);
+                if (sketch > 0) projectOut(basis, b * sketch * d, sketch, d, directions, dst);
+                for (int j = 0; j < d; j++) directions[dst + j] *= restScale;
+            }
+        }
+        return constant(directions, n * perSample, d);
+    }
+
+    /** Orthonormal bases Q_b [sketch x D] (rows) of the span of each sample's `sketch` rows of hs, by fp64 QR. */
+    private static double[] orthonormalBases(double[] hs, int n, int sketch, int d) {
+        double[] basis = new double[n * sketch * d];
+        for (int b = 0; b < n; b++) {
+            DMatrixRMaj y = new DMatrixRMaj(d, sketch);
+            for (int k = 0; k < sketch; k++) for (int j = 0; j < d; j++) y.unsafe_set(j, k, hs[(b * sketch + k) * d + j]);
+            QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(d, sketch);
+            // false only when a column is exactly dependent on the ones before it (two equal or opposite Rademacher
+            // sketch vectors, frequent in low D): its reflector is then the identity, so Q is still orthonormal, fixed
+            // by S alone, and the estimate unbiased. The device's QR (kernels/hutchpp.cu) makes the same choice.
+            qr.decompose(y);
+            DMatrixRMaj q = qr.getQ(null, true);
+            for (int k = 0; k < sketch; k++) for (int j = 0; j < d; j++) basis[(b * sketch + k) * d + j] = q.unsafe_get(j, k);
+        }
+        return basis;
+    }
+
+    /** v ← v − Q Qᵀ v for the rows of Q stored at basis[off ..]. */
+    private static void projectOut(double[] basis, int off, int rows, int d, double[] v, int vOff) {
+        for (int k = 0; k < rows; k++) {
+            double dot = 0;
+            for (int j = 0; j < d; j++) dot += basis[off + k * d + j] * v[vOff + j];
+            for (int j = 0; j < d; j++) v[vOff + j] -= dot * basis[off + k * d + j];
+        }
     }
 
     public Node mean(Node a) {

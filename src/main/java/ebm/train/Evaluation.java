@@ -36,7 +36,7 @@ public final class Evaluation {
             double[] chunk = new double[rows * d];
             System.arraycopy(points, start * d, chunk, 0, rows * d);
             Tape t = new Tape();
-            double[] g = model.bind(t, params, false).gradX(t.constant(chunk, rows, d)).value;
+            double[] g = model.bind(t, params).gradX(t.constant(chunk, rows, d)).value;
             for (int i = 0; i < g.length; i++) scores[start * d + i] = -g[i];
         }
         return scores;

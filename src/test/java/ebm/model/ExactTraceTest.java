@@ -21,12 +21,12 @@ class ExactTraceTest {
 
     private static double[] gradX(EnergyModel m, double[] p, double[] x, int n) {
         Tape t = new Tape();
-        return m.bind(t, p, false).gradX(t.constant(x, n, m.dim())).value;
+        return m.bind(t, p).gradX(t.constant(x, n, m.dim())).value;
     }
 
     private static double[] energy(EnergyModel m, double[] p, double[] x, int n) {
         Tape t = new Tape();
-        return m.bind(t, p, false).energy(t.constant(x, n, m.dim())).value;
+        return m.bind(t, p).energy(t.constant(x, n, m.dim())).value;
     }
 
     /** Full Hessians [n x D x D] by central differences of ∇ₓE. */
@@ -68,9 +68,9 @@ class ExactTraceTest {
             // ΔE, diagonal and ‖∇E‖² vs the differenced Hessian
             double[] hess = fdHessians(mlp, p, x, BATCH);
             Tape t = new Tape();
-            BoundEnergy e = mlp.bind(t, p, false);
+            BoundEnergy<Node> e = mlp.bind(t, p);
             Node xs = t.constant(x, BATCH, d);
-            double[] diag = e.hessianDiagonal(xs);
+            double[] diag = e.hessianDiagonal(xs).value;
             double[] fdDiag = new double[BATCH * d];
             double[] fdTrace = new double[BATCH];
             double[] gradSq = new double[BATCH];
@@ -82,7 +82,7 @@ class ExactTraceTest {
                 }
             }
             for (TraceAlgorithm alg : new TraceAlgorithm[] {TraceAlgorithm.PER_DIMENSION, TraceAlgorithm.ROW_SPACE}) {
-                BoundEnergy.Exact ex = e.exact(xs, alg);
+                BoundEnergy.Exact<Node> ex = e.exact(xs, alg);
                 double errTrace = TestNets.relativeError(ex.laplacian().value, fdTrace);
                 double errSq = TestNets.relativeError(ex.gradNormSquared().value, gradSq);
                 System.out.printf("%-9s %-46s %-13s ΔE %+.8e vs fd %+.8e (rel %.1e); ‖∇E‖² rel %.1e%n", act.configName(),
@@ -106,11 +106,11 @@ class ExactTraceTest {
             double[] p = mlp.initialParams(8);
             double[] x = TestNets.points(16, shape[0], 9);
             Tape t = new Tape();
-            BoundEnergy e = mlp.bind(t, p, false);
+            BoundEnergy<Node> e = mlp.bind(t, p);
             Node xs = t.constant(x, 16, shape[0]);
-            BoundEnergy.Exact perDim = e.exact(xs, TraceAlgorithm.PER_DIMENSION);
-            BoundEnergy.Exact rowSpace = e.exact(xs, TraceAlgorithm.ROW_SPACE);
-            double[] diag = e.hessianDiagonal(xs);
+            BoundEnergy.Exact<Node> perDim = e.exact(xs, TraceAlgorithm.PER_DIMENSION);
+            BoundEnergy.Exact<Node> rowSpace = e.exact(xs, TraceAlgorithm.ROW_SPACE);
+            double[] diag = e.hessianDiagonal(xs).value;
             double[] diagSum = new double[16];
             for (int i = 0; i < diag.length; i++) diagSum[i / shape[0]] += diag[i];
             double errTrace = TestNets.relativeError(rowSpace.laplacian().value, perDim.laplacian().value);
@@ -171,7 +171,7 @@ class ExactTraceTest {
             if (dist.equals("gaussian")) rng.fillGaussian(v, 0, v.length, 0);
             else rng.fillRademacher(v, 0, v.length, 0);
             Tape t = new Tape();
-            BoundEnergy e = mlp.bind(t, p, false);
+            BoundEnergy<Node> e = mlp.bind(t, p);
             double sum = e.alongDirections(t.constant(x, 1, 6), t.constant(v, probes, 6), probes).secondDerivativeSum().value[0];
             double mean = sum / probes;
             // Var(vᵀHv) = 2‖H‖_F² for Gaussian v, 2(‖H‖_F² − Σ H_ii²) for Rademacher v.

@@ -22,7 +22,7 @@ class QuadraticKnownAnswerTest {
         double trace = 0;
         for (int i = 0; i < 4; i++) trace += m[i * 4 + i];
         Tape t = new Tape();
-        double[] lap = q.bind(t, p, false).exact(t.constant(TestNets.points(3, 4, 2), 3, 4), TraceAlgorithm.AUTO).laplacian().value;
+        double[] lap = q.bind(t, p).exact(t.constant(TestNets.points(3, 4, 2), 3, 4), TraceAlgorithm.AUTO).laplacian().value;
         System.out.printf("quadratic ΔE %.15f, tr M %.15f%n", lap[0], trace);
         for (double v : lap) assertEquals(trace, v, 1e-12 * trace);
     }

@@ -22,8 +22,8 @@ class ExportTest {
         double[] u = new double[x.length];
         for (int i = 0; i < x.length; i++) u[i] = (x[i] - mean[i % 3]) / std[i % 3];
         Tape t = new Tape();
-        double[] direct = mlp.bind(t, p, false).energy(t.constant(u, n, 3)).value;
-        double[] folded = mlp.bind(t, exported, false).energy(t.constant(x, n, 3)).value;
+        double[] direct = mlp.bind(t, p).energy(t.constant(u, n, 3)).value;
+        double[] folded = mlp.bind(t, exported).energy(t.constant(x, n, 3)).value;
         for (int i = 0; i < n; i++) direct[i] *= scale;
         double err = TestNets.relativeError(folded, direct);
         System.out.printf("E_export(x) vs E((x−m)/s)/σ_min: rel %.1e (first %.12f vs %.12f)%n", err, folded[0], direct[0]);

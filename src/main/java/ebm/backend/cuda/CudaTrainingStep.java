@@ -1,25 +1,19 @@
 package ebm.backend.cuda;
 
-import ebm.EbmException;
 import ebm.config.OptimizerConfig;
+import ebm.model.BoundEnergy;
+import ebm.model.Mlp;
 import ebm.model.MlpSpec;
-import ebm.model.TraceAlgorithm;
-import ebm.objective.AnnealedDenoisingObjective;
-import ebm.objective.DenoisingObjective;
-import ebm.objective.ExactObjective;
-import ebm.objective.HutchPlusPlusObjective;
-import ebm.objective.HutchinsonObjective;
+import ebm.objective.LossInputs;
 import ebm.objective.Objective;
-import ebm.objective.ProbeDistribution;
-import ebm.objective.SlicedObjective;
-import ebm.rng.Streams;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One training step on the GPU backend — probes or noise, the objective's loss and parameter gradient on a
- * {@link DeviceTape} (two half-batches, as the CPU's {@code Losses} splits them, for the gradient-noise estimate),
+ * One training step on the GPU backend — the objective's inputs (probes, noise) and its loss and parameter gradient on
+ * {@link DeviceTape}s (the objective and the energy are the CPU's own, written over the op interface; two half-batches,
+ * the split every backend uses, for the gradient-noise estimate),
  * clipping, the optimizer, and the step's norms — queued as one stream of launches that reads everything that
  * changes per step (the batch, the Philox step, the learning rate) from device memory. On a GPU the second step
  * is captured into a CUDA graph and every later step replays it; the host build runs the same launches eagerly.
@@ -35,7 +29,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     private final KernelLauncher launcher;
     private final DeviceKernels kernels;
     private final Blas blas;
-    private final DeviceMlp mlp;
+    private final Mlp mlp;
     private final Objective objective;
     private final OptimizerConfig optimizer;
     private final int batch;
@@ -46,11 +40,9 @@ public final class CudaTrainingStep implements AutoCloseable {
     private final DeviceArena arena;
 
     private final DeviceBuffer params, grad, gradA, gradB, before, delta, lastUpdate;
-    private final DeviceBuffer x, probes, noisy, target, philoxKey, scalars, partials;
-    /** Annealed denoising's noise levels σ_1 > … > σ_N (fp32), indexed per sample on the device. */
-    private final DeviceBuffer noiseLevels;
+    private final DeviceBuffer x, philoxKey, scalars, partials;
+    private final DeviceDraws draws;
     private final DeviceOptimizer deviceOptimizer;
-    private final int probesPerSample;
 
     private KernelLauncher.Graph graph;
     /** The part after the optimizer's host work, for an optimizer that splits its step (else null). */
@@ -66,7 +58,7 @@ public final class CudaTrainingStep implements AutoCloseable {
         this.launcher = launcher;
         this.kernels = new DeviceKernels(launcher);
         this.blas = blas;
-        this.mlp = new DeviceMlp(spec);
+        this.mlp = new Mlp(spec);
         this.objective = objective;
         this.optimizer = optimizer;
         this.batch = batch;
@@ -78,16 +70,6 @@ public final class CudaTrainingStep implements AutoCloseable {
         if (initialParams.length != size) {
             throw new IllegalArgumentException(initialParams.length + " parameters for a model of " + size);
         }
-        probesPerSample = switch (objective) {
-            case ExactObjective e -> 0;
-            case HutchinsonObjective h -> h.probes();
-            case SlicedObjective s -> s.probes();
-            case HutchPlusPlusObjective h -> h.sketchVectors(dim) + h.restProbes();
-            case DenoisingObjective d -> 0;
-            case AnnealedDenoisingObjective a -> 0;
-            default -> throw new EbmException("objective.name: " + objective.name() + " is not available on backend cuda "
-                    + "(available there: exact, hutchinson, sliced, hutch++, denoising, annealed-denoising); use backend: cpu");
-        };
         long n = size;
         params = launcher.allocate(4 * n, "parameters");
         grad = launcher.allocate(4 * n, "gradient");
@@ -97,38 +79,16 @@ public final class CudaTrainingStep implements AutoCloseable {
         delta = launcher.allocate(4 * n, "update");
         lastUpdate = launcher.allocate(4 * n, "previous update");
         x = launcher.allocate(4L * batch * dim, "batch");
-        long probeCount = (long) batch * probesPerSample * dim;
-        probes = probeCount > 0 ? launcher.allocate(4 * probeCount, "probes") : null;
-        boolean denoising = objective instanceof DenoisingObjective || objective instanceof AnnealedDenoisingObjective;
-        noisy = denoising ? launcher.allocate(4L * batch * dim, "noised batch") : null;
-        target = denoising ? launcher.allocate(4L * batch * dim, "denoising target") : null;
         philoxKey = launcher.allocate(16, "Philox key");
         scalars = launcher.allocate(4L * SLOTS, "step scalars");
         partials = launcher.allocate(4L * DeviceKernels.DOT_PARTIALS, "reduction partials");
-        if (objective instanceof AnnealedDenoisingObjective a) {
-            noiseLevels = launcher.allocate(4L * a.sigmas().length, "noise levels");
-            launcher.writeAsFloats(noiseLevels, a.sigmas());
-        } else {
-            noiseLevels = null;
-        }
+        draws = new DeviceDraws(launcher, kernels, philoxKey.address());
         deviceOptimizer = DeviceOptimizer.create(optimizer, mlp.layout(), launcher, kernels, blas);
 
         launcher.writeAsFloats(params, initialParams);
         kernels.fill(lastUpdate.address(), n, 0f);
-        launcher.write(philoxKey, new long[] {drawSeed(objective), 0});
+        launcher.write(philoxKey, new long[] {objective.seed(), 0});
         launcher.synchronize();
-    }
-
-    /** The seed of the objective's probe or noise draws (the exact objective draws nothing). */
-    private static long drawSeed(Objective objective) {
-        return switch (objective) {
-            case HutchinsonObjective h -> h.seed();
-            case SlicedObjective s -> s.seed();
-            case HutchPlusPlusObjective h -> h.seed();
-            case DenoisingObjective d -> d.seed();
-            case AnnealedDenoisingObjective a -> a.seed();
-            default -> 0;
-        };
     }
 
     /**
@@ -233,14 +193,17 @@ public final class CudaTrainingStep implements AutoCloseable {
         long n = size;
         fill(gradA.address(), n, 0f);
         fill(gradB.address(), n, 0f);
-        drawInputs();
+        DeviceTape inputsTape = new DeviceTape(kernels, blas, arena);
+        LossInputs<DeviceNode> in = objective.inputs(inputsTape, draws.on(inputsTape),
+                mlp.bind(inputsTape, new DeviceParameters(inputsTape, params.address(), 0)), inputsTape.constant(x.address(), batch, dim));
+        count(inputsTape);
         long lossSum = scalar(LOSS_SUM);
         if (rowsA > 0) {
-            long lossA = half(0, rowsA, gradA.address());
-            long lossB = half(rowsA, batch, gradB.address());
+            long lossA = half(in, 0, rowsA, gradA.address());
+            long lossB = half(in, rowsA, batch, gradB.address());
             kernels.launch("ebm_combine_f32", 1, a -> a.i64(lossA).i64(lossB).i64(1).f32(1f).f32(1f).i32(0).i64(lossSum));
         } else {
-            long lossB = half(0, batch, gradB.address());
+            long lossB = half(in, 0, batch, gradB.address());
             kernels.launch("ebm_combine_f32", 1, a -> a.i64(lossB).i64(0).i64(1).f32(1f).f32(0f).i32(0).i64(lossSum));
         }
         float inverseBatch = 1f / batch;
@@ -267,81 +230,21 @@ public final class CudaTrainingStep implements AutoCloseable {
         return launcher.readFloats(scalars, SLOTS)[LOSS_SUM] / (double) batch;
     }
 
-    private void drawInputs() {
-        if (probes != null) {
-            ProbeDistribution dist = switch (objective) {
-                case HutchinsonObjective h -> h.distribution();
-                case SlicedObjective s -> s.distribution();
-                case HutchPlusPlusObjective h -> h.distribution();
-                default -> throw new IllegalStateException(objective.name());
-            };
-            String kernel = dist == ProbeDistribution.GAUSSIAN ? "ebm_probes_gaussian_f32" : "ebm_probes_rademacher_f32";
-            long count = probes.bytes() / 4;
-            kernels.launch(kernel, (count + 3) / 4, a -> a.pointer(probes).i64(count).i64(0).i32(Streams.PROBES).pointer(philoxKey));
-            if (objective instanceof HutchPlusPlusObjective h) { // the draws become the sketch basis and projected probes
-                DeviceTape sketch = DeviceHutchPlusPlus.directions(kernels, blas, arena, mlp, params.address(), x.address(),
-                        batch, dim, h.sketchVectors(dim), h.restProbes(), probes.address());
-                gemmsPerStep += sketch.gemms();
-                flopsPerStep += sketch.flops();
-            }
-        }
-        if (objective instanceof DenoisingObjective d) {
-            long count = (long) batch * dim;
-            kernels.launch("ebm_probes_gaussian_f32", (count + 3) / 4, a -> a.pointer(target).i64(count).i64(0).i32(Streams.NOISE).pointer(philoxKey));
-            // ε sits in `target` until the kernel turns it into x̃ (noisy) and ε/σ (target) in place
-            float sigma = (float) d.sigma();
-            kernels.launch("ebm_denoising_inputs_f32", count, a -> a.pointer(x).pointer(target).i64(count).f32(sigma).pointer(noisy).pointer(target));
-        }
-        if (objective instanceof AnnealedDenoisingObjective a) { // the target is ε itself (weight σ² on E/σ)
-            long count = (long) batch * dim;
-            int levels = a.sigmas().length;
-            kernels.launch("ebm_probes_gaussian_f32", (count + 3) / 4, k -> k.pointer(target).i64(count).i64(0).i32(Streams.NOISE).pointer(philoxKey));
-            kernels.launch("ebm_annealed_denoising_inputs_f32", count, k -> k.pointer(x).pointer(target).i64(batch).i64(dim)
-                    .pointer(noiseLevels).i32(levels).i32(Streams.NOISE_LEVEL).pointer(philoxKey).pointer(noisy));
-        }
-    }
-
     /** Rows [from, to) of the batch on a fresh tape: their summed loss (device address of a float) and gradient. */
-    private long half(int from, int to, long gradInto) {
+    private long half(LossInputs<DeviceNode> in, int from, int to, long gradInto) {
         DeviceTape tape = new DeviceTape(kernels, blas, arena);
-        DeviceMlp.Bound energy = mlp.bind(tape, params.address(), gradInto);
-        int rows = to - from;
-        DeviceNode losses = switch (objective) {
-            case ExactObjective e -> {
-                DeviceNode[] exact = energy.exact(rows(tape, x, from, rows, 1), e.trace());
-                yield tape.combine(exact[0], exact[1], -1, 0.5);
-            }
-            case HutchinsonObjective h -> {
-                DeviceNode xs = rows(tape, x, from, rows, 1);
-                DeviceNode trace = energy.alongDirections(xs, rows(tape, probes, from, rows, h.probes()))[1];
-                yield tape.combine(trace, tape.rowSumSquares(energy.gradX(xs)), -1.0 / h.probes(), 0.5);
-            }
-            case SlicedObjective s -> {
-                DeviceNode[] dir = energy.alongDirections(rows(tape, x, from, rows, 1), rows(tape, probes, from, rows, s.probes()));
-                yield tape.combine(dir[1], tape.groupSumSquares(dir[0], rows), -1.0 / s.probes(), 0.5 / s.probes());
-            }
-            case HutchPlusPlusObjective h -> { // the directions carry Q (weight 1) and the scaled projected probes
-                DeviceNode xs = rows(tape, x, from, rows, 1);
-                DeviceNode trace = energy.alongDirections(xs, rows(tape, probes, from, rows, probesPerSample))[1];
-                yield tape.combine(trace, tape.rowSumSquares(energy.gradX(xs)), -1, 0.5);
-            }
-            case DenoisingObjective _, AnnealedDenoisingObjective _ -> {
-                DeviceNode gradX = energy.gradX(rows(tape, noisy, from, rows, 1));
-                yield tape.scale(tape.rowSumSquares(tape.sub(gradX, rows(tape, target, from, rows, 1))), 0.5);
-            }
-            default -> throw new IllegalStateException(objective.name());
-        };
-        DeviceNode sum = tape.sum(losses);
+        DeviceParameters parameters = new DeviceParameters(tape, params.address(), gradInto);
+        BoundEnergy<DeviceNode> energy = mlp.bind(tape, parameters);
+        DeviceNode sum = tape.sum(objective.losses(tape, energy, in.rows(tape, from, to - from)));
         tape.backward(sum);
-        energy.finishGradient();
-        gemmsPerStep += tape.gemms();
-        flopsPerStep += tape.flops();
+        parameters.finishGradient();
+        count(tape);
         return sum.address();
     }
 
-    /** Rows [from, from + count) of a [batch·perSample x D] buffer, perSample rows per sample. */
-    private DeviceNode rows(DeviceTape tape, DeviceBuffer buffer, int from, int count, int perSample) {
-        return tape.constant(buffer.address() + 4L * from * perSample * dim, count * perSample, dim);
+    private void count(DeviceTape tape) {
+        gemmsPerStep += tape.gemms();
+        flopsPerStep += tape.flops();
     }
 
     private void optimizerStep(long n) {

@@ -1,12 +1,13 @@
 package ebm.backend.cuda;
 
+import ebm.model.Mlp;
 import ebm.model.MlpSpec;
 import ebm.rng.Streams;
 import ebm.sample.Langevin;
 import ebm.sample.LangevinSchedule;
 
 /**
- * {@link Langevin} on the GPU backend: the energy MLP's ∇ₓE on a {@link DeviceTape} ({@link DeviceMlp#gradX}) and the
+ * {@link Langevin} on the GPU backend: {@link Langevin#step} with the energy MLP on a {@link DeviceTape} and the
  * update x ← x + drift·∇ₓE + noise·ξ in kernels/langevin.cu, with ξ the CPU chain's Philox draws (seed, t, LANGEVIN),
  * so a device chain follows the fp64 one to fp32 rounding. The step t, the key and the level's coefficients live in
  * device memory and one step's launches repeat exactly (its tape comes from an arena rewound every step), so a whole
@@ -20,7 +21,7 @@ public final class DeviceLangevin implements AutoCloseable {
     private final KernelLauncher launcher;
     private final DeviceKernels kernels;
     private final Blas blas;
-    private final DeviceMlp mlp;
+    private final Mlp mlp;
     private final LangevinSchedule schedule;
     private final int chains;
     private final int dim;
@@ -43,7 +44,7 @@ public final class DeviceLangevin implements AutoCloseable {
         this.launcher = launcher;
         this.kernels = new DeviceKernels(launcher);
         this.blas = blas;
-        this.mlp = new DeviceMlp(spec);
+        this.mlp = new Mlp(spec);
         this.schedule = schedule;
         this.chains = chains;
         this.dim = spec.inputDim();
@@ -113,10 +114,10 @@ public final class DeviceLangevin implements AutoCloseable {
         arena.reset();
         kernels.launch("ebm_langevin_advance", 1, a -> a.pointer(state).pointer(levels).i32(schedule.levels()));
         DeviceTape tape = new DeviceTape(kernels, blas, arena);
-        DeviceNode grad = mlp.bind(tape, params.address(), 0).gradX(tape.constant(x.address(), chains, dim));
         long n = (long) chains * dim;
-        kernels.launch("ebm_langevin_step_f32", (n + 3) / 4,
-                a -> a.pointer(x).i64(grad.address()).i64(n).i32(Streams.LANGEVIN).pointer(state));
+        Langevin.step(mlp.bind(tape, new DeviceParameters(tape, params.address(), 0)), tape.constant(x.address(), chains, dim),
+                (points, gradEnergy) -> kernels.launch("ebm_langevin_step_f32", (n + 3) / 4,
+                        a -> a.i64(points.address()).i64(gradEnergy.address()).i64(n).i32(Streams.LANGEVIN).pointer(state)));
     }
 
     /** Waits for the queued steps and returns the chains' points as fp64. */

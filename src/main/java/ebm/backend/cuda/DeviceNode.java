@@ -2,9 +2,9 @@ package ebm.backend.cuda;
 
 /**
  * A dense row-major [rows x cols] fp32 value in device memory on a {@link DeviceTape}, with its adjoint once the
- * tape has been run backwards: the device twin of {@link ebm.tape.Node}.
+ * tape has been run backwards: what the device's {@link ebm.tape.Ops} take and return.
  */
-public final class DeviceNode {
+public final class DeviceNode implements ebm.tape.Tensor {
     final long value;
     final int rows;
     final int cols;
@@ -27,10 +27,12 @@ public final class DeviceNode {
         return value;
     }
 
+    @Override
     public int rows() {
         return rows;
     }
 
+    @Override
     public int cols() {
         return cols;
     }

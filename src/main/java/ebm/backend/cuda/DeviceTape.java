@@ -1,18 +1,19 @@
 package ebm.backend.cuda;
 
 import ebm.model.Activation;
+import ebm.tape.Ops;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The device twin of {@link ebm.tape.Tape}: the same batched ops with the same shapes and adjoints, in fp32 on
- * device memory, each op one or two launches of kernels/elementwise.cu, grouped.cu, activation.cu (GEMMs through
- * {@link Blas}). Ops run as they are recorded (queued on the launcher's stream); {@link #backward} queues the
+ * The {@link Ops} primitives on the device: the same batched ops as {@link ebm.tape.Tape} with the same shapes and
+ * adjoints, in fp32 on device memory, each op one or two launches of kernels/elementwise.cu, grouped.cu,
+ * activation.cu, hutchpp.cu (GEMMs through {@link Blas}, in its precision). Ops run as they are recorded (queued on the launcher's stream); {@link #backward} queues the
  * adjoints in reverse. Nothing is read back, so a whole step can be captured into a CUDA graph.
  *
  * <p>"Grouped" tensors hold r rows per sample: row b*r + k is direction k of sample b.
  */
-public final class DeviceTape {
+public final class DeviceTape implements Ops<DeviceNode> {
     private final DeviceKernels kernels;
     private final Blas blas;
     private final DeviceArena arena;
@@ -79,7 +80,7 @@ public final class DeviceTape {
         return n;
     }
 
-    /** Runs the tape backwards from a scalar, seeding its adjoint with 1. */
+    @Override
     public void backward(DeviceNode loss) {
         check(loss.size() == 1, "backward needs a scalar, got " + loss.rows + "x" + loss.cols);
         long g = grad(loss);
@@ -88,6 +89,37 @@ public final class DeviceTape {
             DeviceNode n = nodes.get(i);
             if (n.backward != null && (n.grad != 0 || n.backwardEvenWithoutAdjoint)) n.backward.run();
         }
+    }
+
+    @Override
+    public DeviceNode rows(DeviceNode t, int from, int count) {
+        check(from >= 0 && count >= 0 && from + count <= t.rows, "rows [" + from + ", " + (from + count) + ") of " + t.rows);
+        return constant(t.value + 4L * from * t.cols, count, t.cols);
+    }
+
+    /** A constant [rows x cols] from this tape's arena, for a kernel outside the tape's ops to write (draws, say). */
+    DeviceNode uninitialized(int rows, int cols, String label) {
+        return record(rows, cols, false, label);
+    }
+
+    @Override
+    public DeviceNode full(int rows, int cols, double value) {
+        DeviceNode out = record(rows, cols, false, "full");
+        fill(out.value, out.size(), (float) value);
+        return out;
+    }
+
+    @Override
+    public DeviceNode inputVariable(DeviceNode t) {
+        long gradAddress = arena.allocate(t.bytes(), "input adjoint").address();
+        fill(gradAddress, t.size(), 0f);
+        return variable(t.value, gradAddress, t.rows, t.cols);
+    }
+
+    @Override
+    public DeviceNode adjoint(DeviceNode leaf) {
+        check(leaf.grad != 0, "no adjoint on this tensor");
+        return constant(leaf.grad, leaf.rows, leaf.cols);
     }
 
     // ---------------------------------------------------------------- products
@@ -131,6 +163,7 @@ public final class DeviceTape {
     }
 
     /** A [n x k] times B[m x k] transposed: [n x m]. */
+    @Override
     public DeviceNode matmulNT(DeviceNode a, DeviceNode b) {
         check(a.cols == b.cols, "matmulNT inner sizes " + a.cols + " vs " + b.cols);
         int n = a.rows, k = a.cols, m = b.rows;
@@ -144,6 +177,7 @@ public final class DeviceTape {
     }
 
     /** A [n x k] times B [k x m]: [n x m]. */
+    @Override
     public DeviceNode matmulNN(DeviceNode a, DeviceNode b) {
         check(a.cols == b.rows, "matmulNN inner sizes " + a.cols + " vs " + b.rows);
         int n = a.rows, k = a.cols, m = b.cols;
@@ -156,6 +190,7 @@ public final class DeviceTape {
         return out;
     }
 
+    @Override
     public DeviceNode transpose(DeviceNode a) {
         int n = a.rows, m = a.cols;
         DeviceNode out = record(m, n, any(a), "transpose");
@@ -171,7 +206,8 @@ public final class DeviceTape {
      * z = pre + bias (a row), then σ(z), σ′(z), σ″(z): Tape.addRow followed by Tape.activations, fused into one
      * launch that also keeps σ‴ for the adjoint of σ″.
      */
-    public DeviceNode[] biasActivations(Activation act, DeviceNode pre, DeviceNode bias) {
+    @Override
+    public Activations<DeviceNode> biasActivations(Activation act, DeviceNode pre, DeviceNode bias) {
         check(bias.rows == 1 && bias.cols == pre.cols, "bias must be [1 x " + pre.cols + "], got " + bias.rows + "x" + bias.cols);
         int n = pre.rows, m = pre.cols;
         long size = pre.size();
@@ -197,23 +233,16 @@ public final class DeviceTape {
             if (pre.requiresGrad) axpy(1f, gz, size, grad(pre));
             if (bias.requiresGrad) columnSums(gz, n, m, 1f, grad(bias));
         };
-        return out;
+        return new Activations<>(out[0], out[1], out[2]);
     }
 
     /** out[1 x m] += scale · Σ_rows g[rows x m]. */
     private void columnSums(long g, int rows, int m, float scale, long out) {
-        kernels.launch("ebm_grouped_reduce_f32", m, k -> k.i64(g).i64(0).i64(1).i64(rows).i64(m).f32(scale).i32(1).i64(out));
-    }
-
-    public DeviceNode add(DeviceNode a, DeviceNode b) {
-        return combine(a, b, 1, 1);
-    }
-
-    public DeviceNode sub(DeviceNode a, DeviceNode b) {
-        return combine(a, b, 1, -1);
+        kernels.launch("ebm_grouped_reduce_f32", (long) m, k -> k.i64(g).i64(0).i64(1).i64(rows).i64(m).f32(scale).i32(1).i64(out));
     }
 
     /** alpha*A + beta*B for same-shaped A, B. */
+    @Override
     public DeviceNode combine(DeviceNode a, DeviceNode b, double alpha, double beta) {
         check(a.rows == b.rows && a.cols == b.cols, "combine shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
         long size = a.size();
@@ -232,6 +261,7 @@ public final class DeviceTape {
         kernels.launch("ebm_combine_f32", n, k -> k.i64(x).i64(0).i64(n).f32(alpha).f32(0f).i32(1).i64(y));
     }
 
+    @Override
     public DeviceNode scale(DeviceNode a, double s) {
         long size = a.size();
         DeviceNode out = record(a.rows, a.cols, any(a), "scale");
@@ -241,6 +271,7 @@ public final class DeviceTape {
     }
 
     /** Elementwise product of same-shaped A and B. */
+    @Override
     public DeviceNode mul(DeviceNode a, DeviceNode b) {
         check(a.rows == b.rows && a.cols == b.cols, "mul shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
         long size = a.size();
@@ -256,6 +287,7 @@ public final class DeviceTape {
     // ---------------------------------------------------------------- row broadcasts
 
     /** A [n x m] plus the row vector b [1 x m] on every row. */
+    @Override
     public DeviceNode addRow(DeviceNode a, DeviceNode b) {
         check(b.rows == 1 && b.cols == a.cols, "addRow needs a [1 x " + a.cols + "] row, got " + b.rows + "x" + b.cols);
         int n = a.rows, m = a.cols;
@@ -269,6 +301,7 @@ public final class DeviceTape {
     }
 
     /** A [n x m] times the row vector v [1 x m], elementwise on every row. */
+    @Override
     public DeviceNode mulRow(DeviceNode a, DeviceNode v) {
         check(v.rows == 1 && v.cols == a.cols, "mulRow needs a [1 x " + a.cols + "] row, got " + v.rows + "x" + v.cols);
         int n = a.rows, m = a.cols;
@@ -278,7 +311,7 @@ public final class DeviceTape {
             if (a.requiresGrad) kernels.launch("ebm_mul_row_f32", a.size(),
                     k -> k.i64(out.grad).i64(v.value).i64(n).i64(m).i32(1).i64(grad(a)));
             if (v.requiresGrad) { // gv[j] += Σ_i g_ij a_ij: a grouped reduce of the product over n rows
-                kernels.launch("ebm_grouped_reduce_f32", m,
+                kernels.launch("ebm_grouped_reduce_f32", (long) m,
                         k -> k.i64(out.grad).i64(a.value).i64(1).i64(n).i64(m).f32(1f).i32(1).i64(grad(v)));
             }
         };
@@ -305,6 +338,7 @@ public final class DeviceTape {
     }
 
     /** Row b*r+k of the result is a[b] ⊙ t[b*r+k]: a per-sample factor applied to each of its directions. */
+    @Override
     public DeviceNode groupMul(DeviceNode a, DeviceNode t) {
         check(a.cols == t.cols, "groupMul widths " + a.cols + " vs " + t.cols);
         int n = a.rows, m = a.cols, r = groups(t, n);
@@ -318,6 +352,7 @@ public final class DeviceTape {
     }
 
     /** Row b*r+k of the result is a[b] ⊙ c[k]: per-sample factors times directions shared by all samples. */
+    @Override
     public DeviceNode sharedMul(DeviceNode a, DeviceNode c) {
         check(a.cols == c.cols, "sharedMul widths " + a.cols + " vs " + c.cols);
         int n = a.rows, m = a.cols, r = c.rows;
@@ -333,6 +368,7 @@ public final class DeviceTape {
     }
 
     /** [n*r x m] → [n x m]: each sample's directions summed. */
+    @Override
     public DeviceNode groupSum(DeviceNode t, int n) {
         int m = t.cols, r = groups(t, n);
         DeviceNode out = record(n, m, any(t), "groupSum");
@@ -342,6 +378,7 @@ public final class DeviceTape {
     }
 
     /** [n*r x m] → [n x m]: each sample's directions squared and summed (Σ_dirs (∂z)²). */
+    @Override
     public DeviceNode groupSumSquares(DeviceNode t, int n) {
         int m = t.cols, r = groups(t, n);
         DeviceNode out = record(n, m, any(t), "groupSumSquares");
@@ -351,6 +388,7 @@ public final class DeviceTape {
     }
 
     /** [n x m] → [n*r x m]: each row repeated r times (a sample copied once per direction). */
+    @Override
     public DeviceNode repeatRows(DeviceNode a, int r) {
         int n = a.rows, m = a.cols;
         DeviceNode out = record(n * r, m, any(a), "repeatRows");
@@ -362,6 +400,7 @@ public final class DeviceTape {
     // ---------------------------------------------------------------- reductions (as groups)
 
     /** [n x m] → [n x 1]: Σ_j a_ij² (a [n·m x 1] grouped tensor with m directions per row). */
+    @Override
     public DeviceNode rowSumSquares(DeviceNode a) {
         int n = a.rows, m = a.cols;
         DeviceNode out = record(n, 1, any(a), "rowSumSquares");
@@ -371,6 +410,7 @@ public final class DeviceTape {
     }
 
     /** [n x m] → [n x 1]: Σ_j a_ij. */
+    @Override
     public DeviceNode rowSum(DeviceNode a) {
         int n = a.rows, m = a.cols;
         DeviceNode out = record(n, 1, any(a), "rowSum");
@@ -380,6 +420,7 @@ public final class DeviceTape {
     }
 
     /** [r x m] → [1 x m]: Σ_k c_kj² (the shared directions' squares, summed). */
+    @Override
     public DeviceNode colSumSquares(DeviceNode c) {
         int r = c.rows, m = c.cols;
         DeviceNode out = record(1, m, any(c), "colSumSquares");
@@ -389,12 +430,41 @@ public final class DeviceTape {
     }
 
     /** Σ of all elements, as a [1 x 1] node. */
+    @Override
     public DeviceNode sum(DeviceNode a) {
         long size = a.size();
         check(size <= Integer.MAX_VALUE, "sum of more than 2^31 elements");
         DeviceNode out = record(1, 1, any(a), "sum");
         groupedReduce(a.value, 0, 1, size, 1, 1f, false, out.value);
         out.backward = () -> groupedBroadcast(out.grad, 0, 1, size, 1, 1f, true, grad(a));
+        return out;
+    }
+
+    // ---------------------------------------------------------------- Hutch++
+
+    @Override
+    public SketchInputs<DeviceNode> hutchPlusPlusSketch(DeviceNode x, DeviceNode draws, int sketch, int perSample) {
+        int n = x.rows, d = x.cols;
+        check(draws.rows == n * perSample && draws.cols == d, "Hutch++ draws " + draws.rows + "x" + draws.cols
+                + " for " + n + " samples of " + perSample + " x " + d);
+        DeviceNode xRep = record(n * sketch, d, false, "Hutch++ repeated batch");
+        DeviceNode s = record(n * sketch, d, false, "Hutch++ sketch");
+        long count = xRep.size();
+        kernels.launch("ebm_hutchpp_sketch_inputs_f32", count, a -> a.i64(x.value).i64(draws.value).i64(n).i64(d)
+                .i64(sketch).i64(perSample).i64(xRep.value).i64(s.value));
+        return new SketchInputs<>(xRep, s);
+    }
+
+    @Override
+    public DeviceNode hutchPlusPlusDirections(DeviceNode hvp, DeviceNode draws, int n, int sketch, int rest) {
+        int d = draws.cols, perSample = sketch + rest;
+        DeviceNode out = record(draws.rows, d, false, "Hutch++ directions");
+        kernels.copy(draws.value, out.value, draws.size());
+        long hvpAddress = hvp == null ? 0 : hvp.value;
+        float restScale = (float) (1.0 / Math.sqrt(rest));
+        int blocks = Math.min(n, DeviceKernels.MAX_BLOCKS);
+        kernels.launch("ebm_hutchpp_directions_f32", blocks, a -> a.i64(hvpAddress).i64(n).i64(d).i64(sketch)
+                .i64(perSample).f32(restScale).i64(out.value));
         return out;
     }
 }

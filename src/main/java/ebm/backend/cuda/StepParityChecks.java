@@ -15,17 +15,18 @@ import ebm.objective.ProbeDistribution;
 import ebm.objective.SlicedObjective;
 import ebm.optim.Optimizer;
 import ebm.tape.Node;
+import ebm.tape.Ops;
 import ebm.tape.Tape;
+import ebm.tape.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.BiFunction;
 
 /**
  * The GPU backend's composite work against the fp64 CPU reference on fresh random inputs, through any launcher
- * and {@link Blas}: every {@link DeviceTape} op (value and the adjoint of each input, under a random linear loss)
- * against the same {@link Tape} op, each objective's loss and parameter gradient, and whole training steps
+ * and {@link Blas}: every op of the op interface, written once and run on the {@link DeviceTape} and on the CPU
+ * {@link Tape} (value and the adjoint of each input, under a random linear loss), each objective's loss and parameter gradient, and whole training steps
  * (objective, clipping, optimizer) against the CPU step. Used by the parity tests and `ebm validate`.
  *
  * Tolerances and why:
@@ -80,40 +81,45 @@ public final class StepParityChecks {
 
     // ---- tape ops -------------------------------------------------------------------------------------------------
 
-    /** An op under test: builds its output from the inputs on either tape. */
-    private record Op(String name, int[][] inputShapes, BiFunction<Tape, Node[], Node> cpu,
-                      BiFunction<DeviceTape, DeviceNode[], DeviceNode> device) {}
+    /** An op under test, written once: builds its output from the inputs on any backend's {@link Ops}. */
+    @FunctionalInterface
+    private interface Recipe {
+        Tensor apply(Ops<Tensor> ops, Tensor[] x);
+    }
+
+    private record Op(String name, int[][] inputShapes, Recipe recipe) {}
+
+    /** One tape seen through the op interface with its tensor type erased, so that one recipe runs on every tape. */
+    @SuppressWarnings("unchecked")
+    private static <T extends Tensor> Ops<Tensor> erased(Ops<T> ops) {
+        return (Ops<Tensor>) (Ops<?>) ops;
+    }
 
     public List<ParityResult> tapeOps() {
         int n = 5, r = 3, m = 7, k = 6;
         List<Op> ops = new ArrayList<>();
-        ops.add(new Op("matmulNT", new int[][] {{n, k}, {m, k}}, (t, x) -> t.matmulNT(x[0], x[1]), (t, x) -> t.matmulNT(x[0], x[1])));
-        ops.add(new Op("matmulNN", new int[][] {{n, k}, {k, m}}, (t, x) -> t.matmulNN(x[0], x[1]), (t, x) -> t.matmulNN(x[0], x[1])));
-        ops.add(new Op("transpose", new int[][] {{n, m}}, (t, x) -> t.transpose(x[0]), (t, x) -> t.transpose(x[0])));
-        ops.add(new Op("combine", new int[][] {{n, m}, {n, m}}, (t, x) -> t.combine(x[0], x[1], 0.7, -1.3),
-                (t, x) -> t.combine(x[0], x[1], 0.7, -1.3)));
-        ops.add(new Op("scale", new int[][] {{n, m}}, (t, x) -> t.scale(x[0], -2.5), (t, x) -> t.scale(x[0], -2.5)));
-        ops.add(new Op("mul", new int[][] {{n, m}, {n, m}}, (t, x) -> t.mul(x[0], x[1]), (t, x) -> t.mul(x[0], x[1])));
-        ops.add(new Op("addRow", new int[][] {{n, m}, {1, m}}, (t, x) -> t.addRow(x[0], x[1]), (t, x) -> t.addRow(x[0], x[1])));
-        ops.add(new Op("mulRow", new int[][] {{n, m}, {1, m}}, (t, x) -> t.mulRow(x[0], x[1]), (t, x) -> t.mulRow(x[0], x[1])));
-        ops.add(new Op("groupMul", new int[][] {{n, m}, {n * r, m}}, (t, x) -> t.groupMul(x[0], x[1]), (t, x) -> t.groupMul(x[0], x[1])));
-        ops.add(new Op("sharedMul", new int[][] {{n, m}, {r, m}}, (t, x) -> t.sharedMul(x[0], x[1]), (t, x) -> t.sharedMul(x[0], x[1])));
-        ops.add(new Op("groupSum", new int[][] {{n * r, m}}, (t, x) -> t.groupSum(x[0], n), (t, x) -> t.groupSum(x[0], n)));
-        ops.add(new Op("groupSumSquares", new int[][] {{n * r, m}}, (t, x) -> t.groupSumSquares(x[0], n), (t, x) -> t.groupSumSquares(x[0], n)));
-        ops.add(new Op("repeatRows", new int[][] {{n, m}}, (t, x) -> t.repeatRows(x[0], r), (t, x) -> t.repeatRows(x[0], r)));
-        ops.add(new Op("rowSumSquares", new int[][] {{n, m}}, (t, x) -> t.rowSumSquares(x[0]), (t, x) -> t.rowSumSquares(x[0])));
-        ops.add(new Op("rowSum", new int[][] {{n, m}}, (t, x) -> t.rowSum(x[0]), (t, x) -> t.rowSum(x[0])));
-        ops.add(new Op("colSumSquares", new int[][] {{r, m}}, (t, x) -> t.colSumSquares(x[0]), (t, x) -> t.colSumSquares(x[0])));
-        ops.add(new Op("sum", new int[][] {{n, m}}, (t, x) -> t.sum(x[0]), (t, x) -> t.sum(x[0])));
+        ops.add(new Op("matmulNT", new int[][] {{n, k}, {m, k}}, (t, x) -> t.matmulNT(x[0], x[1])));
+        ops.add(new Op("matmulNN", new int[][] {{n, k}, {k, m}}, (t, x) -> t.matmulNN(x[0], x[1])));
+        ops.add(new Op("transpose", new int[][] {{n, m}}, (t, x) -> t.transpose(x[0])));
+        ops.add(new Op("combine", new int[][] {{n, m}, {n, m}}, (t, x) -> t.combine(x[0], x[1], 0.7, -1.3)));
+        ops.add(new Op("scale", new int[][] {{n, m}}, (t, x) -> t.scale(x[0], -2.5)));
+        ops.add(new Op("mul", new int[][] {{n, m}, {n, m}}, (t, x) -> t.mul(x[0], x[1])));
+        ops.add(new Op("addRow", new int[][] {{n, m}, {1, m}}, (t, x) -> t.addRow(x[0], x[1])));
+        ops.add(new Op("mulRow", new int[][] {{n, m}, {1, m}}, (t, x) -> t.mulRow(x[0], x[1])));
+        ops.add(new Op("groupMul", new int[][] {{n, m}, {n * r, m}}, (t, x) -> t.groupMul(x[0], x[1])));
+        ops.add(new Op("sharedMul", new int[][] {{n, m}, {r, m}}, (t, x) -> t.sharedMul(x[0], x[1])));
+        ops.add(new Op("groupSum", new int[][] {{n * r, m}}, (t, x) -> t.groupSum(x[0], n)));
+        ops.add(new Op("groupSumSquares", new int[][] {{n * r, m}}, (t, x) -> t.groupSumSquares(x[0], n)));
+        ops.add(new Op("repeatRows", new int[][] {{n, m}}, (t, x) -> t.repeatRows(x[0], r)));
+        ops.add(new Op("rowSumSquares", new int[][] {{n, m}}, (t, x) -> t.rowSumSquares(x[0])));
+        ops.add(new Op("rowSum", new int[][] {{n, m}}, (t, x) -> t.rowSum(x[0])));
+        ops.add(new Op("colSumSquares", new int[][] {{r, m}}, (t, x) -> t.colSumSquares(x[0])));
+        ops.add(new Op("sum", new int[][] {{n, m}}, (t, x) -> t.sum(x[0])));
         for (Activation a : Activation.values()) {
-            // Tape.addRow then Tape.activations; the device fuses them. The three orders are summed under their own
-            // random weights by stacking them into one output.
+            // the three orders are summed under their own random weights by stacking them into one output
             ops.add(new Op("biasActivations " + a.configName(), new int[][] {{n, m}, {1, m}}, (t, x) -> {
-                Node[] s = t.activations(a, t.addRow(x[0], x[1]));
-                return t.add(t.add(s[0], t.scale(s[1], 0.5)), t.scale(s[2], 0.25));
-            }, (t, x) -> {
-                DeviceNode[] s = t.biasActivations(a, x[0], x[1]);
-                return t.add(t.add(s[0], t.scale(s[1], 0.5)), t.scale(s[2], 0.25));
+                Ops.Activations<Tensor> s = t.biasActivations(a, x[0], x[1]);
+                return t.add(t.add(s.value(), t.scale(s.first(), 0.5)), t.scale(s.second(), 0.25));
             }));
         }
         List<ParityResult> results = new ArrayList<>();
@@ -131,7 +137,7 @@ public final class StepParityChecks {
             values[i] = gaussianFloats(shape[0] * shape[1]);
             cpuInputs[i] = tape.variable(Fp32.toDoubles(values[i]), shape[0], shape[1]);
         }
-        Node cpuOut = op.cpu.apply(tape, cpuInputs);
+        Node cpuOut = (Node) op.recipe.apply(erased(tape), cpuInputs);
         float[] weights = gaussianFloats(cpuOut.size());
         tape.backward(tape.sum(tape.mul(cpuOut, tape.constant(Fp32.toDoubles(weights), cpuOut.rows, cpuOut.cols))));
 
@@ -148,7 +154,7 @@ public final class StepParityChecks {
             tapeOnDevice.fill(grads[i].address(), values[i].length, 0f);
             deviceInputs[i] = tapeOnDevice.variable(value.address(), grads[i].address(), shape[0], shape[1]);
         }
-        DeviceNode deviceOut = op.device.apply(tapeOnDevice, deviceInputs);
+        DeviceNode deviceOut = (DeviceNode) op.recipe.apply(erased(tapeOnDevice), deviceInputs);
         DeviceBuffer weightBuffer = arena.allocate(4L * weights.length, "weights");
         launcher.write(weightBuffer, weights);
         tapeOnDevice.backward(tapeOnDevice.sum(tapeOnDevice.mul(deviceOut, tapeOnDevice.constant(weightBuffer.address(), deviceOut.rows, deviceOut.cols))));
@@ -279,7 +285,7 @@ public final class StepParityChecks {
     /** L₁ = mean over the batch of |ΔE_b| + ½‖∇ₓE_b‖², in fp64. */
     private static double termScale(Mlp model, double[] params, double[] x, int batch) {
         Tape tape = new Tape();
-        ebm.model.BoundEnergy.Exact e = model.bind(tape, params, false)
+        ebm.model.BoundEnergy.Exact<Node> e = model.bind(tape, params)
                 .exact(tape.constant(x, batch, model.dim()), TraceAlgorithm.PER_DIMENSION);
         double sum = 0;
         for (int b = 0; b < batch; b++) sum += Math.abs(e.laplacian().value[b]) + 0.5 * e.gradNormSquared().value[b];
