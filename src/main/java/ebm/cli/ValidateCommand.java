@@ -12,6 +12,7 @@ import ebm.backend.cuda.KernelParityChecks;
 import ebm.backend.cuda.ParityResult;
 import ebm.backend.cuda.SamplerParityChecks;
 import ebm.backend.cuda.StepParityChecks;
+import ebm.rng.CheckSeed;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -35,7 +36,9 @@ final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--emulated", description = "Run the kernels through the host build (g++) instead of a GPU.")
     boolean emulated;
 
-    @Option(names = "--seed", description = "Seed of the random inputs (default: time-based, fresh every run).")
+    @Option(names = "--seed", description = {"Seed of the random inputs (default: the system property ebm.seed, else the "
+            + "environment variable EBM_SEED, else fresh from the clock). Printed as seed=<value> before the checks run; "
+            + "the same value replays the same inputs."})
     Long seed;
 
     @Override
@@ -46,7 +49,8 @@ final class ValidateCommand implements Callable<Integer> {
                 "objectives (loss and parameter gradient; fp32, tf32, bf16)",
                 "training steps (objective, clipping, adamw/sgd/muon/shampoo)", "optimizer diagnostics",
                 "langevin sampler (noise, one step, chains)");
-        long inputSeed = seed != null ? seed : System.nanoTime();
+        CheckSeed checkSeed = seed != null ? new CheckSeed(seed, "--seed") : CheckSeed.resolve();
+        long inputSeed = checkSeed.value();
         List<ParityResult> results;
         String description;
         String memory = null;
@@ -62,6 +66,7 @@ final class ValidateCommand implements Callable<Integer> {
             GpuRuntime.unavailableReason().ifPresent(reason -> {
                 throw new EbmException(reason);
             });
+            announce(checkSeed);
             try (GpuRuntime runtime = GpuRuntime.open()) {
                 DriverLauncher launcher = runtime.launcher();
                 description = launcher.description() + " and " + runtime.blas().description();
@@ -75,6 +80,7 @@ final class ValidateCommand implements Callable<Integer> {
                         use.deviceTotalBytes() / 1073741824.0);
             }
         } else {
+            announce(checkSeed);
             try (CudaBackends.Runtime runtime = CudaBackends.open("cuda-emulated")) {
                 description = runtime.description();
                 results = new ArrayList<>(new KernelParityChecks(runtime.launcher(), inputSeed).all());
@@ -107,5 +113,11 @@ final class ValidateCommand implements Callable<Integer> {
         }
         System.out.printf("%d of %d checks passed%n", results.size() - failures, results.size());
         return failures == 0 ? 0 : 1;
+    }
+
+    /** Printed before any check runs, so a run that fails or dies part-way still says how to replay it. */
+    private void announce(CheckSeed checkSeed) {
+        System.out.printf("validate: seed=%d (%s; replay: ./ebm validate%s --seed %d)%n", checkSeed.value(), checkSeed.source(),
+                emulated ? " --emulated" : "", checkSeed.value());
     }
 }

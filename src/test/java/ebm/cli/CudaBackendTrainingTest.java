@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import ebm.backend.cuda.HostKernelLibrary;
 import ebm.io.Safetensors;
 import ebm.train.MetricsLog;
@@ -197,8 +198,8 @@ class CudaBackendTrainingTest {
         ebm.config.OptimizerConfig config = new ebm.config.OptimizerConfig("shampoo", 0.01, null, null, null, null, null, null,
                 null, null, null, null, 2, 2, 6, null); // max_precond_dim 6: hidden.0 (7x3) keeps only R
         ebm.optim.Optimizer cpu = ebm.train.OptimizerFactory.create(config, model.layout());
-        double[] params = model.initialParams(4);
-        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        double[] params = model.initialParams(TestSeeds.fixed("shampoo state: parameters", 4));
+        java.util.SplittableRandom random = new java.util.SplittableRandom(TestSeeds.fixed("shampoo state: gradients", 5));
         for (int step = 0; step < 5; step++) {
             double[] grad = new double[params.length];
             for (int i = 0; i < grad.length; i++) grad[i] = random.nextGaussian();

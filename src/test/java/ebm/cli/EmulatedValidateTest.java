@@ -16,6 +16,8 @@ class EmulatedValidateTest {
         System.out.println(r.out());
         assertEquals(0, r.exitCode(), r.out() + r.err());
         assertFalse(r.out().contains("FAIL"), r.out());
+        // the seed and how to replay it come before the first check's row
+        assertTrue(r.out().startsWith("validate: seed=42 (--seed; replay: ./ebm validate --emulated --seed 42)"), r.out());
         assertTrue(r.out().contains("bias+gelu_tanh σ′′′"), r.out());
         assertTrue(r.out().contains("CUDA graph capture"), r.out());
     }

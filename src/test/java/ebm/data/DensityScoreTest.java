@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import ebm.rng.RandomStream;
 import ebm.rng.Streams;
 import java.util.List;
@@ -22,15 +23,15 @@ class DensityScoreTest {
                 ToyDensities.twoPeaks(),
                 ToyDensities.eightGaussians(),
                 ToyDensities.rings(),
-                GaussianDensity.random(new RandomStream(3, 0, Streams.EVAL), 4, 1.0, 1.5, 100),
-                GaussianMixture.random(new RandomStream(4, 0, Streams.EVAL), 3, 4, 2.0, 0.7, 5),
-                GaussianMixture.random(new RandomStream(5, 0, Streams.EVAL), 5, 3, 1.0, 0.6, 1));
+                GaussianDensity.random(new RandomStream(TestSeeds.fixed("random gaussian D=4", 3), 0, Streams.EVAL), 4, 1.0, 1.5, 100),
+                GaussianMixture.random(new RandomStream(TestSeeds.fixed("random mixture D=3 K=4", 4), 0, Streams.EVAL), 3, 4, 2.0, 0.7, 5),
+                GaussianMixture.random(new RandomStream(TestSeeds.fixed("random mixture D=5 K=3", 5), 0, Streams.EVAL), 5, 3, 1.0, 0.6, 1));
     }
 
     /** Ten samples of the density and five more pushed out 2.5 times (tails, where log-sum-exp matters). */
     static double[] testPoints(Density p) {
         int d = p.dim();
-        double[] s = p.sample(new RandomStream(11, 0, Streams.EVAL), 15);
+        double[] s = p.sample(new RandomStream(TestSeeds.fixed(p.name() + " test points", 11), 0, Streams.EVAL), 15);
         for (int i = 10 * d; i < 15 * d; i++) s[i] *= 2.5;
         return s;
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.EbmException;
+import ebm.TestSeeds;
 import ebm.io.Npy;
 import ebm.rng.RandomStream;
 import ebm.rng.Streams;
@@ -53,7 +54,7 @@ class SamplerTest {
     @Test
     void randomCovarianceHasTheRequestedSpectrum() {
         int d = 5;
-        GaussianDensity g = GaussianDensity.random(new RandomStream(9, 0, Streams.EVAL), d, 0, 2.0, 50);
+        GaussianDensity g = GaussianDensity.random(new RandomStream(TestSeeds.fixed("random covariance", 9), 0, Streams.EVAL), d, 0, 2.0, 50);
         org.ejml.data.DMatrixRMaj cov = new org.ejml.data.DMatrixRMaj(d, d, true, g.covariance());
         var eig = org.ejml.dense.row.factory.DecompositionFactory_DDRM.eig(d, false, true);
         assertTrue(eig.decompose(cov));
@@ -95,11 +96,11 @@ class SamplerTest {
     @Test
     void gaussianAndMixtureSamplesMatchTheirParameters() {
         int n = 20000;
-        GaussianDensity g = GaussianDensity.random(new RandomStream(3, 0, Streams.EVAL), 4, 1.0, 1.5, 20);
-        assertMomentsMatch("gaussian D=4", g.sample(new RandomStream(1, 0, Streams.DATA), n), n, 4, g.mean(),
+        GaussianDensity g = GaussianDensity.random(new RandomStream(TestSeeds.fixed("gaussian D=4: parameters", 3), 0, Streams.EVAL), 4, 1.0, 1.5, 20);
+        assertMomentsMatch("gaussian D=4", g.sample(new RandomStream(TestSeeds.fixed("gaussian D=4: sample", 1), 0, Streams.DATA), n), n, 4, g.mean(),
                 g.covariance());
 
-        GaussianMixture mix = GaussianMixture.random(new RandomStream(4, 0, Streams.EVAL), 3, 4, 2.0, 0.7, 5);
+        GaussianMixture mix = GaussianMixture.random(new RandomStream(TestSeeds.fixed("mixture D=3 K=4: parameters", 4), 0, Streams.EVAL), 3, 4, 2.0, 0.7, 5);
         int d = 3;
         double[] mean = new double[d];
         double[] second = new double[d * d];
@@ -112,12 +113,12 @@ class SamplerTest {
             }
         }
         for (int a = 0; a < d; a++) for (int b = 0; b < d; b++) second[a * d + b] -= mean[a] * mean[b];
-        assertMomentsMatch("mixture D=3 K=4", mix.sample(new RandomStream(1, 0, Streams.DATA), n), n, d, mean, second);
+        assertMomentsMatch("mixture D=3 K=4", mix.sample(new RandomStream(TestSeeds.fixed("mixture D=3 K=4: sample", 1), 0, Streams.DATA), n), n, d, mean, second);
 
         // Unequal weights: component frequencies follow the weights (two far-apart 1-D components).
         GaussianMixture skewed = GaussianMixture.isotropic("skewed", new double[] {1, 3},
                 new double[][] {{-10}, {10}}, 1);
-        double[] s = skewed.sample(new RandomStream(2, 0, Streams.DATA), n);
+        double[] s = skewed.sample(new RandomStream(TestSeeds.fixed("skewed mixture: sample", 2), 0, Streams.DATA), n);
         long right = Arrays.stream(s).filter(v -> v > 0).count();
         double se = Math.sqrt(0.75 * 0.25 / n);
         System.out.printf("weights 1:3 -> fraction in the second component %.4f (want 0.75 +- %.4f)%n",
@@ -128,7 +129,7 @@ class SamplerTest {
     @Test
     void toySamplesLieWhereTheFormulasPutThem() {
         int n = 4000;
-        double[] rings = ToyDensities.rings().sample(new RandomStream(1, 0, Streams.DATA), n);
+        double[] rings = ToyDensities.rings().sample(new RandomStream(TestSeeds.fixed("rings: sample", 1), 0, Streams.DATA), n);
         double worstRing = 0;
         for (int i = 0; i < n; i++) {
             double r = Math.hypot(rings[2 * i], rings[2 * i + 1]);
@@ -140,13 +141,13 @@ class SamplerTest {
         assertTrue(worstRing < 6 * 0.08);
 
         Density board = ToyDensities.checkerboard();
-        double[] cb = board.sample(new RandomStream(1, 0, Streams.DATA), n);
+        double[] cb = board.sample(new RandomStream(TestSeeds.fixed("checkerboard: sample", 1), 0, Streams.DATA), n);
         for (int i = 0; i < n; i++) {
             assertTrue(Double.isFinite(board.logDensity(cb, 2 * i)), "checkerboard sample " + i + " in support");
         }
         System.out.println("checkerboard: all " + n + " samples in the support");
 
-        double[] eight = ToyDensities.eightGaussians().sample(new RandomStream(1, 0, Streams.DATA), n);
+        double[] eight = ToyDensities.eightGaussians().sample(new RandomStream(TestSeeds.fixed("8gaussians: sample", 1), 0, Streams.DATA), n);
         double meanRadius = 0;
         for (int i = 0; i < n; i++) meanRadius += Math.hypot(eight[2 * i], eight[2 * i + 1]) / n;
         System.out.printf("8gaussians: mean radius %.3f (centres at %.3f)%n", meanRadius, 2 * Math.sqrt(2));

@@ -2,6 +2,7 @@ package ebm.eval;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import ebm.rng.RandomStream;
 import org.junit.jupiter.api.Test;
 
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Test;
 class SampleMetricsTest {
     private static double[] gaussian(int n, int d, long seed, double shift) {
         double[] x = new double[n * d];
+        TestSeeds.fixed(n + " points of N(" + shift + ", I) in D=" + d, seed);
         new RandomStream(seed, 0, 0).fillGaussian(x, 0, x.length, 0);
         for (int i = 0; i < x.length; i++) x[i] += shift;
         return x;

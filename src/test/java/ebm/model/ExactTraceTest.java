@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.TestNets;
+import ebm.TestSeeds;
 import ebm.rng.RandomStream;
 import ebm.tape.Node;
 import ebm.tape.Tape;
@@ -54,8 +55,8 @@ class ExactTraceTest {
         for (int[] shape : TestNets.SHAPES) {
             Mlp mlp = new Mlp(TestNets.spec(shape, act));
             int d = shape[0];
-            double[] p = TestNets.params(mlp, 3);
-            double[] x = TestNets.points(BATCH, d, 4);
+            double[] p = TestNets.params(mlp, TestSeeds.fixed(mlp.spec() + " parameters", 3));
+            double[] x = TestNets.points(BATCH, d, TestSeeds.fixed(mlp.spec() + " points", 4));
             // ∇ₓE vs differences of E
             double[] g = gradX(mlp, p, x, BATCH);
             double[] fdG = new double[g.length];
@@ -103,8 +104,8 @@ class ExactTraceTest {
         int[][] shapes = {{40, 12, 9}, {12, 20, 7, 11}, {64, 16, 16, 16}};
         for (int[] shape : shapes) {
             Mlp mlp = new Mlp(TestNets.spec(shape, act));
-            double[] p = mlp.initialParams(8);
-            double[] x = TestNets.points(16, shape[0], 9);
+            double[] p = mlp.initialParams(TestSeeds.fixed(mlp.spec() + " parameters", 8));
+            double[] x = TestNets.points(16, shape[0], TestSeeds.fixed(mlp.spec() + " points", 9));
             Tape t = new Tape();
             BoundEnergy<Node> e = mlp.bind(t, p);
             Node xs = t.constant(x, 16, shape[0]);
@@ -134,11 +135,11 @@ class ExactTraceTest {
     @Test
     void rowSpaceHandlesARankDeficientFirstLayer() {
         Mlp mlp = new Mlp(TestNets.spec(new int[] {40, 12, 9}, Activation.SOFTPLUS));
-        double[] p = mlp.initialParams(5);
+        double[] p = mlp.initialParams(TestSeeds.fixed("rank-deficient W1: parameters", 5));
         ParamView w1 = mlp.layout().view(MlpSpec.weightName(0));
         java.util.Arrays.fill(p, w1.offset() + 3 * w1.cols(), w1.offset() + 4 * w1.cols(), 0.0);
         System.arraycopy(p, w1.offset() + 6 * w1.cols(), p, w1.offset() + 7 * w1.cols(), w1.cols());
-        double[] x = TestNets.points(16, 40, 3);
+        double[] x = TestNets.points(16, 40, TestSeeds.fixed("rank-deficient W1: points", 3));
         double[] gradRowSpace = new double[p.length], gradPerDim = new double[p.length];
         double lossRowSpace = new ebm.objective.ExactObjective(TraceAlgorithm.ROW_SPACE).evaluate(mlp, p, x, 16, 0, gradRowSpace);
         double lossPerDim = new ebm.objective.ExactObjective(TraceAlgorithm.PER_DIMENSION).evaluate(mlp, p, x, 16, 0, gradPerDim);
@@ -152,8 +153,8 @@ class ExactTraceTest {
     @Test
     void hutchinsonMeanLandsWithinItsKnownVariance() {
         Mlp mlp = new Mlp(TestNets.spec(new int[] {6, 8, 5}, Activation.SOFTPLUS));
-        double[] p = TestNets.params(mlp, 12);
-        double[] x = TestNets.points(1, 6, 13);
+        double[] p = TestNets.params(mlp, TestSeeds.fixed("hutchinson mean: parameters", 12));
+        double[] x = TestNets.points(1, 6, TestSeeds.fixed("hutchinson mean: point", 13));
         double[] hess = fdHessians(mlp, p, x, 1);
         double trace = 0, frob = 0, diagSq = 0;
         for (int i = 0; i < 6; i++) {
@@ -167,7 +168,7 @@ class ExactTraceTest {
         int probes = 20000;
         for (String dist : new String[] {"gaussian", "rademacher"}) {
             double[] v = new double[probes * 6];
-            RandomStream rng = new RandomStream(77, 0, 4);
+            RandomStream rng = new RandomStream(TestSeeds.fixed("hutchinson mean: " + dist + " probes", 77), 0, 4);
             if (dist.equals("gaussian")) rng.fillGaussian(v, 0, v.length, 0);
             else rng.fillRademacher(v, 0, v.length, 0);
             Tape t = new Tape();

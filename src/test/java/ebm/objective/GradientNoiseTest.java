@@ -3,6 +3,7 @@ package ebm.objective;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ebm.TestNets;
+import ebm.TestSeeds;
 import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.TraceAlgorithm;
@@ -17,9 +18,9 @@ class GradientNoiseTest {
     @Test
     void halfBatchEstimateMatchesThePerSampleGradientVariance() {
         Mlp mlp = new Mlp(TestNets.spec(new int[] {2, 8, 6}, Activation.SOFTPLUS));
-        double[] p = mlp.initialParams(3);
+        double[] p = mlp.initialParams(TestSeeds.fixed("gradient noise: parameters", 3));
         int n = 600, d = 2, batch = 40, batches = 300;
-        double[] data = TestNets.points(n, d, 8);
+        double[] data = TestNets.points(n, d, TestSeeds.fixed("gradient noise: data", 8));
         Objective exact = new ExactObjective(TraceAlgorithm.AUTO);
         // tr Σ from every sample's own gradient
         double[][] g = new double[n][p.length];
@@ -33,8 +34,9 @@ class GradientNoiseTest {
         // the estimate, averaged over random batches (with replacement, so samples are independent)
         double sum = 0;
         double[] grad = new double[p.length];
+        long batchSeed = TestSeeds.fixed("gradient noise: batches (step t = batch t)", 9);
         for (int t = 0; t < batches; t++) {
-            RandomStream pick = new RandomStream(9, t, 3);
+            RandomStream pick = new RandomStream(batchSeed, t, 3);
             double[] x = new double[batch * d];
             for (int i = 0; i < batch; i++) System.arraycopy(data, pick.below(i, n) * d, x, i * d, d);
             Objective.Result r = exact.run(mlp, p, x, batch, 0, grad);

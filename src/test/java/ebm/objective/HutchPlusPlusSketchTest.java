@@ -3,6 +3,7 @@ package ebm.objective;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
@@ -20,9 +21,9 @@ class HutchPlusPlusSketchTest {
     void exactlyDependentRademacherSketchesStillGiveOrthonormalBases() {
         int d = 3, batch = 64, probes = 6; // 2 sketch vectors per sample: equal or opposite for 1 sample in 4
         Mlp mlp = new Mlp(new MlpSpec(d, new int[] {8, 6}, Activation.TANH));
-        double[] params = mlp.initialParams(7);
-        double[] x = ProbeDistribution.GAUSSIAN.draw(3, 0, Streams.DATA, batch * d);
-        HutchPlusPlusObjective objective = new HutchPlusPlusObjective(probes, ProbeDistribution.RADEMACHER, 21);
+        double[] params = mlp.initialParams(TestSeeds.fixed("hutch++ sketch: parameters", 7));
+        double[] x = ProbeDistribution.GAUSSIAN.draw(TestSeeds.fixed("hutch++ sketch: points", 3), 0, Streams.DATA, batch * d);
+        HutchPlusPlusObjective objective = new HutchPlusPlusObjective(probes, ProbeDistribution.RADEMACHER, TestSeeds.fixed("hutch++ sketch: probes", 21));
         int sketch = objective.sketchVectors(d), perSample = sketch + objective.restProbes();
         long step = 5;
         double[] draws = ProbeDistribution.RADEMACHER.draw(21, step, Streams.PROBES, batch * perSample * d);

@@ -3,15 +3,18 @@ package ebm.objective;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.TestNets;
+import ebm.TestSeeds;
 import ebm.model.Activation;
 import ebm.model.EnergyModel;
 import ebm.model.Mlp;
 import ebm.model.Quadratic;
 import ebm.model.TraceAlgorithm;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,6 +29,21 @@ class ObjectiveGradientTest {
     private static final long SEED = 11;
     private static final int BATCH = 4;
     private static final long STEP = 3;
+    private static final long POINTS_SEED = 17, QUADRATIC_PARAMS_SEED = 23, QUADRATIC_POINTS_SEED = 29;
+
+    private static long paramsSeed(int[] shape) {
+        return 5 + shape.length;
+    }
+
+    /** The fixed seeds of the random nets, points and probes, printed once before any case compares. */
+    @BeforeAll
+    static void printSeeds() {
+        TestSeeds.fixed("objectives' probes and noise", SEED);
+        for (int[] shape : TestNets.SHAPES) TestSeeds.fixed("parameters of the " + Arrays.toString(shape) + " nets", paramsSeed(shape));
+        TestSeeds.fixed("points of the nets", POINTS_SEED);
+        TestSeeds.fixed("quadratic's parameters", QUADRATIC_PARAMS_SEED);
+        TestSeeds.fixed("quadratic's points", QUADRATIC_POINTS_SEED);
+    }
 
     static List<Objective> objectives() {
         return List.of(
@@ -57,8 +75,8 @@ class ObjectiveGradientTest {
     @MethodSource("mlpCases")
     void mlpGradientMatchesFiniteDifferences(Objective objective, Activation act, int[] shape) {
         Mlp mlp = new Mlp(TestNets.spec(shape, act));
-        double[] params = TestNets.params(mlp, 5 + shape.length);
-        double[] x = TestNets.points(BATCH, shape[0], 17);
+        double[] params = TestNets.params(mlp, paramsSeed(shape));
+        double[] x = TestNets.points(BATCH, shape[0], POINTS_SEED);
         check(objective, mlp, params, x, mlp.spec().toString());
     }
 
@@ -66,8 +84,8 @@ class ObjectiveGradientTest {
     @MethodSource("quadraticCases")
     void quadraticGradientMatchesFiniteDifferences(Objective objective) {
         Quadratic q = new Quadratic(3, 0.05);
-        double[] params = TestNets.points(1, q.layout().size(), 23);
-        double[] x = TestNets.points(BATCH, 3, 29);
+        double[] params = TestNets.points(1, q.layout().size(), QUADRATIC_PARAMS_SEED);
+        double[] x = TestNets.points(BATCH, 3, QUADRATIC_POINTS_SEED);
         check(objective, q, params, x, "quadratic D=3");
     }
 

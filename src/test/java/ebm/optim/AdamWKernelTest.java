@@ -3,6 +3,7 @@ package ebm.optim;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import ebm.TestSeeds;
 import ebm.backend.cpu.CpuThreads;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class AdamWKernelTest {
 
     private static void compare(int size, int[] starts, int[] lengths, int threads) {
         AdamWOptions options = new AdamWOptions(3e-3, 0.9, 0.999, 1e-8, 0.01);
-        Random random = new Random(size * 31L + threads);
+        Random random = new Random(TestSeeds.fixed("AdamW " + size + " parameters, " + threads + " thread(s)", size * 31L + threads));
         double[] params = new double[size];
         for (int i = 0; i < size; i++) params[i] = random.nextGaussian();
         double[] expected = params.clone();

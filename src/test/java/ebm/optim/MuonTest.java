@@ -3,6 +3,7 @@ package ebm.optim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import ebm.model.ParamLayout;
 import ebm.model.ParamView;
 import java.util.Arrays;
@@ -23,7 +24,7 @@ class MuonTest {
      */
     @Test
     void fiveStepsMapNormalisedSingularValuesIntoTheBand() {
-        Random random = new Random(20240611);
+        Random random = new Random(TestSeeds.fixed("Newton-Schulz spectra and bases", 20240611));
         int[][] shapes = {{4, 4}, {3, 7}, {7, 3}, {16, 9}, {5, 12}, {12, 1}};
         double overallMin = Double.POSITIVE_INFINITY;
         double overallMax = 0;
@@ -72,7 +73,7 @@ class MuonTest {
                 .add("out.weight", 1, 3, ParamView.Role.OUTPUT_WEIGHT)
                 .add("out.bias", 1, 1, ParamView.Role.OUTPUT_BIAS)
                 .build();
-        Random random = new Random(7);
+        Random random = new Random(TestSeeds.fixed("Muon routing: parameters and gradient", 7));
         double[] start = gaussian(layout.size(), random);
         double[] grad = gaussian(layout.size(), random);
         AdamWOptions inner = new AdamWOptions(3e-3, 0.9, 0.99, 1e-8, 0.05);
@@ -128,7 +129,7 @@ class MuonTest {
     @Test
     void plainMomentumUsesTheBuffer() {
         ParamLayout layout = new ParamLayout.Builder().add("w", 2, 3, ParamView.Role.HIDDEN_WEIGHT).build();
-        Random random = new Random(3);
+        Random random = new Random(TestSeeds.fixed("Muon plain momentum: gradients", 3));
         double[] g1 = gaussian(6, random);
         double[] g2 = gaussian(6, random);
         MuonOptions options = new MuonOptions(0.1, 0.8, false, 5, 0, false, AdamWOptions.defaults(1e-3));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import ebm.model.ParamLayout;
 import ebm.model.ParamView;
 import java.util.Arrays;
@@ -33,7 +34,7 @@ class ShampooTest {
     void directionIsTheInverseFourthRootPreconditionedGradientGraftedToAdamW() {
         for (int maxPrecondDim : new int[] {1024, 2}) {
             ShampooOptions options = new ShampooOptions(0.05, 1e-3, 1, 1, maxPrecondDim, 0.1, 0.9, 0.99, 1e-8);
-            Random random = new Random(11);
+            Random random = new Random(TestSeeds.fixed("Shampoo direction: parameters and gradients", 11));
             double[] params = MuonTest.gaussian(LAYOUT.size(), random);
             double[][] grads = {MuonTest.gaussian(LAYOUT.size(), random), MuonTest.gaussian(LAYOUT.size(), random)};
             Shampoo shampoo = Optimizers.shampoo(options, LAYOUT);
@@ -94,7 +95,7 @@ class ShampooTest {
     @Test
     void beforeStartStepItIsAdamW() {
         ShampooOptions options = new ShampooOptions(0.05, 1e-3, 2, 4, 1024, 0.1, 0.9, 0.99, 1e-8);
-        Random random = new Random(5);
+        Random random = new Random(TestSeeds.fixed("Shampoo before start_step: parameters and gradients", 5));
         double[] params = MuonTest.gaussian(LAYOUT.size(), random);
         double[] adamParams = params.clone();
         Shampoo shampoo = Optimizers.shampoo(options, LAYOUT);
@@ -119,7 +120,7 @@ class ShampooTest {
     @Test
     void poisonedGradientKeepsTheLastGoodRootAndCountsTheFailure() {
         ShampooOptions options = new ShampooOptions(0.05, 1e-3, 1, 1, 1024, 0, 0.9, 0.99, 1e-8);
-        Random random = new Random(17);
+        Random random = new Random(TestSeeds.fixed("Shampoo NaN gradient: parameters and gradients", 17));
         double[] params = MuonTest.gaussian(LAYOUT.size(), random);
         Shampoo shampoo = Optimizers.shampoo(options, LAYOUT);
         shampoo.step(params, MuonTest.gaussian(LAYOUT.size(), random), 1.0);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import ebm.model.ParamLayout;
 import ebm.model.ParamView;
 import java.util.HashMap;
@@ -43,7 +44,7 @@ class StateResumeTest {
                 new Case("shampoo max_precond_dim 4", () -> Optimizers.shampoo(new ShampooOptions(0.01, 1e-6, 1, 0,
                         4, 0, 0.5, 0.9, 1e-8), LAYOUT)));
         for (Case c : cases) {
-            Random random = new Random(99);
+            Random random = new Random(TestSeeds.fixed(c.name() + ": start and gradients", 99));
             double[] start = MuonTest.gaussian(LAYOUT.size(), random);
             double[][] grads = new double[STEPS][];
             double[] lrScales = new double[STEPS];

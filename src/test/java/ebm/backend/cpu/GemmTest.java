@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import ebm.TestSeeds;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -99,7 +100,7 @@ class GemmTest {
 
     @Test
     void matchesNaiveOnRandomShapes() {
-        SplittableRandom rng = new SplittableRandom(2024);
+        SplittableRandom rng = new SplittableRandom(TestSeeds.fixed("gemm vs naive: shapes and operands", 2024));
         int[] sizes = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 31, 33, 47, 64, 65};
         double[] alphas = {1.0, -0.5, 2.25, 0.0};
         double[] betas = {0.0, 1.0, -1.5, 0.3};
@@ -131,7 +132,7 @@ class GemmTest {
 
     @Test
     void zeroDepthScalesC() {
-        SplittableRandom rng = new SplittableRandom(7);
+        SplittableRandom rng = new SplittableRandom(TestSeeds.fixed("gemm zero depth: C", 7));
         for (double beta : new double[] {0.0, 1.0, -2.0}) {
             Case cs = Case.random(rng, false, true, 9, 13, 0, 1.5, beta, true);
             double[] fast = cs.runFast();
@@ -147,7 +148,7 @@ class GemmTest {
 
     @Test
     void engineShapesMatchNaive() {
-        SplittableRandom rng = new SplittableRandom(11);
+        SplittableRandom rng = new SplittableRandom(TestSeeds.fixed("gemm engine shapes: operands", 11));
         int[][] shapes = {{256, 128, 2}, {512, 128, 64}, {96, 40, 3000}};
         for (int[] s : shapes) {
             for (int combo = 0; combo < 4; combo++) {
@@ -159,7 +160,7 @@ class GemmTest {
 
     @Test
     void resultsAreBitwiseIdenticalForAnyThreadCount() {
-        SplittableRandom rng = new SplittableRandom(99);
+        SplittableRandom rng = new SplittableRandom(TestSeeds.fixed("gemm thread counts: operands", 99));
         // Row split (large m), column split (m below two tiles), and a thread count that splits unevenly; all
         // above the size where calls start using the pool.
         int[][] shapes = {{1030, 300, 700}, {3, 4000, 1000}, {130, 130, 6000}};

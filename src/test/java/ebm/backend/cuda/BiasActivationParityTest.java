@@ -1,5 +1,6 @@
 package ebm.backend.cuda;
 
+import ebm.TestSeeds;
 import ebm.model.Activation;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -10,7 +11,8 @@ class BiasActivationParityTest {
     @EnumSource(Activation.class)
     void allFourOrdersMatchReference(Activation activation) {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip()) {
-            for (ParityResult result : new KernelParityChecks(launcher, System.nanoTime()).biasActivationF32(activation)) {
+            for (ParityResult result : new KernelParityChecks(launcher, TestSeeds.seed(
+                    "KernelParityChecks.biasActivationF32(" + activation + ")")).biasActivationF32(activation)) {
                 HostBuild.report(result);
             }
         }

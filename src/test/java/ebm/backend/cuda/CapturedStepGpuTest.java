@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
@@ -25,13 +26,14 @@ class CapturedStepGpuTest {
         GpuRuntime.deviceUnavailableReason().ifPresent(reason -> Assumptions.abort("skipped: " + reason));
         Assumptions.assumeTrue(GpuRuntime.unavailableReason().isEmpty(), () -> "skipped: " + GpuRuntime.unavailableReason().get());
         MlpSpec spec = new MlpSpec(4, new int[] {32, 32}, Activation.SOFTPLUS);
-        double[] params = new Mlp(spec).initialParams(1);
-        SplittableRandom random = new SplittableRandom(2);
+        double[] params = new Mlp(spec).initialParams(TestSeeds.fixed("captured step: parameters", 1));
+        SplittableRandom random = new SplittableRandom(TestSeeds.fixed("captured step: batch", 2));
+        long probes = TestSeeds.fixed("captured step: probes", 9);
         double[] x = new double[64 * 4];
         for (int i = 0; i < x.length; i++) x[i] = random.nextGaussian();
         try (GpuRuntime gpu = GpuRuntime.open();
              CudaTrainingStep step = new CudaTrainingStep(gpu.launcher(), gpu.blas(), spec,
-                     new HutchinsonObjective(1, ProbeDistribution.GAUSSIAN, 9), StepParityChecks.optimizer("sgd", 1e-12), 64, null, params)) {
+                     new HutchinsonObjective(1, ProbeDistribution.GAUSSIAN, probes), StepParityChecks.optimizer("sgd", 1e-12), 64, null, params)) {
             step.step(x, 1, 1.0); // eager
             double second = step.step(x, 2, 1.0).loss(); // captured, then replayed
             assertTrue(step.captured(), "the second step is captured into a graph");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import ebm.optim.Muon;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class DeviceNewtonSchulzTest {
 
     @Test
     void matchesTheCpuIterationOnWideTallAndSquareMatrices() {
-        SplittableRandom random = new SplittableRandom(41);
+        SplittableRandom random = new SplittableRandom(TestSeeds.fixed("Newton-Schulz inputs", 41));
         int[][] shapes = {{6, 14}, {17, 5}, {12, 12}};
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
             DeviceKernels kernels = new DeviceKernels(launcher);

@@ -1,5 +1,6 @@
 package ebm.backend.cuda;
 
+import ebm.TestSeeds;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -11,14 +12,16 @@ class DeviceObjectiveParityTest {
     @Test
     void everyTapeOpMatchesTheCpuTape() {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
-            for (ParityResult r : new StepParityChecks(launcher, blas, System.nanoTime()).tapeOps()) HostBuild.report(r);
+            long seed = TestSeeds.seed("StepParityChecks.tapeOps");
+            for (ParityResult r : new StepParityChecks(launcher, blas, seed).tapeOps()) HostBuild.report(r);
         }
     }
 
     @Test
     void everyObjectiveMatchesTheCpuReference() {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
-            for (ParityResult r : new StepParityChecks(launcher, blas, System.nanoTime()).objectives()) HostBuild.report(r);
+            long seed = TestSeeds.seed("StepParityChecks.objectives");
+            for (ParityResult r : new StepParityChecks(launcher, blas, seed).objectives()) HostBuild.report(r);
         }
     }
 
@@ -26,8 +29,11 @@ class DeviceObjectiveParityTest {
     void objectivesWithTf32AndBf16GemmsStayWithinTheirDocumentedTolerances() {
         int repeats = Integer.getInteger("ebm.precisionRepeats", 1);
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
+            long first = TestSeeds.seed("StepParityChecks.precisions");
             for (int i = 0; i < repeats; i++) {
-                for (ParityResult r : new StepParityChecks(launcher, blas, System.nanoTime()).precisions()) HostBuild.report(r);
+                long seed = first + i; // repeat i replays on its own (one repeat) with -Debm.seed=<first + i>
+                if (i > 0) System.out.printf("StepParityChecks.precisions, repeat %d of %d: seed=%d%n", i + 1, repeats, seed);
+                for (ParityResult r : new StepParityChecks(launcher, blas, seed).precisions()) HostBuild.report(r);
             }
         }
     }
@@ -35,7 +41,8 @@ class DeviceObjectiveParityTest {
     @Test
     void wholeTrainingStepsFollowTheCpuReference() {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
-            for (ParityResult r : new StepParityChecks(launcher, blas, System.nanoTime()).trainingSteps()) HostBuild.report(r);
+            long seed = TestSeeds.seed("StepParityChecks.trainingSteps");
+            for (ParityResult r : new StepParityChecks(launcher, blas, seed).trainingSteps()) HostBuild.report(r);
         }
     }
 
@@ -48,13 +55,13 @@ class DeviceObjectiveParityTest {
     void rowSpaceOnTheDeviceHandlesARankDeficientFirstLayer() {
         ebm.model.MlpSpec spec = new ebm.model.MlpSpec(24, new int[] {8, 6}, ebm.model.Activation.SOFTPLUS);
         ebm.model.Mlp mlp = new ebm.model.Mlp(spec);
-        double[] p = Fp32.toDoubles(Fp32.toFloats(mlp.initialParams(3)));
+        double[] p = Fp32.toDoubles(Fp32.toFloats(mlp.initialParams(TestSeeds.fixed("rank-deficient W1: parameters", 3))));
         ebm.model.ParamView w1 = mlp.layout().view(ebm.model.MlpSpec.weightName(0));
         java.util.Arrays.fill(p, w1.offset() + 2 * w1.cols(), w1.offset() + 3 * w1.cols(), 0.0);
         System.arraycopy(p, w1.offset() + 4 * w1.cols(), p, w1.offset() + 5 * w1.cols(), w1.cols());
         int batch = 12;
         double[] x = new double[batch * 24];
-        java.util.Random random = new java.util.Random(4);
+        java.util.Random random = new java.util.Random(TestSeeds.fixed("rank-deficient W1: points", 4));
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         ebm.objective.ExactObjective exact = new ebm.objective.ExactObjective(ebm.model.TraceAlgorithm.ROW_SPACE);
         double[] want = new double[p.length], got = new double[p.length];

@@ -2,6 +2,7 @@ package ebm.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
@@ -23,7 +24,7 @@ class DriverLauncherGpuTest {
     void everyKernelParityCheckPassesThroughTheDriver() {
         try (DriverLauncher launcher = new DriverLauncher()) {
             System.out.println("kernels through " + launcher.description());
-            List<ParityResult> results = new KernelParityChecks(launcher, System.nanoTime()).all();
+            List<ParityResult> results = new KernelParityChecks(launcher, TestSeeds.seed("KernelParityChecks.all through the driver")).all();
             assertTrue(results.size() >= 10, "too few checks: " + results.size());
             for (ParityResult r : results) HostBuild.report(r);
         }
@@ -32,7 +33,7 @@ class DriverLauncherGpuTest {
     @Test
     void cublasMatchesTheNaiveFp64LoopAtEveryPrecision() {
         try (GpuRuntime runtime = GpuRuntime.open()) {
-            long seed = System.nanoTime();
+            long seed = TestSeeds.seed("BlasParityChecks.all through cuBLAS (every precision)");
             for (Blas.GemmPrecision p : Blas.GemmPrecision.values()) {
                 try (CublasBlas blas = new CublasBlas(runtime.launcher(), p)) {
                     System.out.println(blas.description());
@@ -45,7 +46,8 @@ class DriverLauncherGpuTest {
     @Test
     void graphReplaysReadTheStepFromDeviceMemory() {
         try (DriverLauncher launcher = new DriverLauncher()) {
-            HostBuild.report(GpuOnlyChecks.graphReplayReadsStepFromDevice(launcher, System.nanoTime()));
+            HostBuild.report(GpuOnlyChecks.graphReplayReadsStepFromDevice(launcher,
+                    TestSeeds.seed("GpuOnlyChecks.graphReplayReadsStepFromDevice")));
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.EbmException;
+import ebm.TestSeeds;
 import org.junit.jupiter.api.Test;
 
 /** The host launch path itself: lookups and argument checks fail loudly, and all checks cover something. */
@@ -46,7 +47,7 @@ class EmulatedLauncherTest {
     @Test
     void everyParityCheckPasses() {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip()) {
-            var results = new KernelParityChecks(launcher, System.nanoTime()).all();
+            var results = new KernelParityChecks(launcher, TestSeeds.seed("KernelParityChecks.all")).all();
             assertTrue(results.size() >= 10, "too few checks: " + results.size());
             for (ParityResult r : results) HostBuild.report(r);
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import ebm.backend.cuda.Blas.GemmPrecision;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -166,7 +167,7 @@ class HostBlasTest {
 
     @Test
     void everyTransposeLeadingDimensionAndBetaMatchesTheTripleLoop() {
-        SplittableRandom rng = new SplittableRandom(11);
+        SplittableRandom rng = new SplittableRandom(TestSeeds.fixed("host GEMM operands, every transpose and beta", 11));
         try (Blas blas = new HostBlas(GemmPrecision.FP32)) {
             for (boolean transA : new boolean[] {false, true}) {
                 for (boolean transB : new boolean[] {false, true}) {
@@ -184,7 +185,7 @@ class HostBlasTest {
 
     @Test
     void stridedBatchesWithGapsBetweenMatrices() {
-        SplittableRandom rng = new SplittableRandom(12);
+        SplittableRandom rng = new SplittableRandom(TestSeeds.fixed("host GEMM operands, strided batches", 12));
         try (Blas blas = new HostBlas(GemmPrecision.FP32)) {
             Worst worst = new Worst();
             check(blas, rng, false, true, 13, 9, 21, 0.75f, 0.5f, 2, 3, 17, worst);
@@ -195,7 +196,7 @@ class HostBlasTest {
 
     @Test
     void broadcastOperandWithStrideZero() {
-        SplittableRandom rng = new SplittableRandom(13);
+        SplittableRandom rng = new SplittableRandom(TestSeeds.fixed("host GEMM operands, stride-0 broadcast", 13));
         try (Blas blas = new HostBlas(GemmPrecision.FP32); Arena arena = Arena.ofConfined()) {
             int m = 6, n = 5, k = 4;
             Operand a = new Operand(arena, rng, m, k, m, 0, 1, false);
@@ -224,7 +225,7 @@ class HostBlasTest {
 
     @Test
     void zeroDepthScalesCByBetaAndReadsNeitherOperand() {
-        SplittableRandom rng = new SplittableRandom(14);
+        SplittableRandom rng = new SplittableRandom(TestSeeds.fixed("host GEMM C, zero depth", 14));
         try (Blas blas = new HostBlas(GemmPrecision.FP32); Arena arena = Arena.ofConfined()) {
             int m = 7, n = 3, ldc = 9;
             Operand c = new Operand(arena, rng, m, n, ldc, 0, 1, false);
@@ -367,7 +368,7 @@ class HostBlasTest {
     @Test
     void tf32AndBf16GemmsMultiplyRoundedOperands() {
         for (GemmPrecision precision : new GemmPrecision[] {GemmPrecision.TF32, GemmPrecision.BF16}) {
-            SplittableRandom rng = new SplittableRandom(16);
+            SplittableRandom rng = new SplittableRandom(TestSeeds.fixed(precision + " GEMM operands", 16));
             try (Blas blas = new HostBlas(precision)) {
                 Worst worst = new Worst();
                 for (int[] s : new int[][] {{13, 17, 9}, {64, 72, 80}, {3, 130, 257}}) {

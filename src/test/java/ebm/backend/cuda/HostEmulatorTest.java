@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +55,7 @@ class HostEmulatorTest {
     @Test
     void treeReductionWithABarrierPerLevelAcross1024Threads() {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip()) {
-            SplittableRandom rng = new SplittableRandom(21);
+            SplittableRandom rng = new SplittableRandom(TestSeeds.fixed("tree reduction inputs", 21));
             treeSum(launcher, rng, 3, 1024); // 11 barriers, every one with 1024 waiting fibers
             treeSum(launcher, rng, 5, 256);
             treeSum(launcher, rng, 2, 1);
@@ -187,7 +188,7 @@ class HostEmulatorTest {
     void warpReductionsByShuffleDownAndXor() {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip()) {
             int grid = 3, block = 128, n = grid * block;
-            float[] x = smallIntegers(new SplittableRandom(22), n);
+            float[] x = smallIntegers(new SplittableRandom(TestSeeds.fixed("warp reduction inputs", 22)), n);
             DeviceBuffer xDevice = launcher.upload(x);
             DeviceBuffer down = launcher.allocate(4L * n / 32);
             DeviceBuffer xor = launcher.allocate(8L * n);

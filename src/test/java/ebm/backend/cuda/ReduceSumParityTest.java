@@ -1,5 +1,6 @@
 package ebm.backend.cuda;
 
+import ebm.TestSeeds;
 import org.junit.jupiter.api.Test;
 
 /** kernels/reduce.cu: shared-memory tree with __syncthreads (the barrier emulation), against an fp64 sum. */
@@ -7,7 +8,7 @@ class ReduceSumParityTest {
     @Test
     void batchMeanAndEveryBlockPartialMatchFp64() {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip()) {
-            KernelParityChecks checks = new KernelParityChecks(launcher, System.nanoTime());
+            KernelParityChecks checks = new KernelParityChecks(launcher, TestSeeds.seed("KernelParityChecks.reduceSumF32"));
             HostBuild.report(checks.reduceSumF32(100_003, 37, 256));
             HostBuild.report(checks.reduceSumF32(5_000, 3, 1024)); // the largest block: 1024 threads at each barrier
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestSeeds;
 import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
@@ -26,7 +27,7 @@ class SamplerParityTest {
     @Test
     void noiseOneStepAndChainsMatchTheCpuSampler() {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
-            List<ParityResult> results = new SamplerParityChecks(launcher, blas, System.nanoTime()).all();
+            List<ParityResult> results = new SamplerParityChecks(launcher, blas, TestSeeds.seed("SamplerParityChecks.all")).all();
             assertEquals(4, results.size());
             for (ParityResult r : results) HostBuild.report(r);
         }
@@ -38,7 +39,7 @@ class SamplerParityTest {
         try (HostEmulationLauncher host = HostBuild.launcherOrSkip(); RecordingGraphs graphs = new RecordingGraphs(host)) {
             MlpSpec spec = new MlpSpec(2, new int[] {3}, Activation.SOFTPLUS);
             int n = 5;
-            long seed = 987654321L;
+            long seed = TestSeeds.fixed("device chain, 4 steps of zero energy", 987654321L);
             try (DeviceLangevin chain = new DeviceLangevin(graphs.launcher, graphs.blas, spec,
                     new double[spec.layout().size()], n, new LangevinSchedule(4, 1.0, null), seed)) {
                 chain.start(new double[n * 2]);
@@ -76,14 +77,16 @@ class SamplerParityTest {
         try (HostEmulationLauncher host = HostBuild.launcherOrSkip(); RecordingGraphs graphs = new RecordingGraphs(host)) {
             MlpSpec spec = new MlpSpec(2, new int[] {16, 16}, Activation.SILU);
             int n = 20, steps = 15;
-            double[] params = Fp32.toDoubles(Fp32.toFloats(new Mlp(spec).initialParams(3)));
+            double[] params = Fp32.toDoubles(Fp32.toFloats(new Mlp(spec).initialParams(TestSeeds.fixed("annealed chain: parameters", 3))));
             double[] start = new double[n * 2];
-            for (int i = 0; i < start.length; i++) start[i] = (float) new RandomStream(11, 0, Streams.EVAL).gaussian(i);
+            RandomStream starts = new RandomStream(TestSeeds.fixed("annealed chain: start points", 11), 0, Streams.EVAL);
+            for (int i = 0; i < start.length; i++) start[i] = (float) starts.gaussian(i);
             LangevinSchedule schedule = new LangevinSchedule(steps, 0.02, new double[] {0.8, 0.3}); // levels of 8 and 7
             double[][] want = new double[steps][], got = new double[steps][];
             double[] cpu = start.clone(), dev = start.clone();
-            Langevin.run(new Mlp(spec), params, cpu, n, schedule, 5, (t, x) -> want[(int) t - 1] = x.clone());
-            DeviceLangevin.run(graphs.launcher, graphs.blas, spec, params, dev, n, schedule, 5, (t, x) -> got[(int) t - 1] = x.clone());
+            long noise = TestSeeds.fixed("annealed chain: Langevin noise", 5);
+            Langevin.run(new Mlp(spec), params, cpu, n, schedule, noise, (t, x) -> want[(int) t - 1] = x.clone());
+            DeviceLangevin.run(graphs.launcher, graphs.blas, spec, params, dev, n, schedule, noise, (t, x) -> got[(int) t - 1] = x.clone());
             assertEquals(1, graphs.captures);
             assertEquals(steps - 1, graphs.replays);
             double worst = 0;
@@ -100,7 +103,8 @@ class SamplerParityTest {
         GpuRuntime.deviceUnavailableReason().ifPresent(reason -> Assumptions.abort("skipped: " + reason));
         Assumptions.assumeTrue(GpuRuntime.unavailableReason().isEmpty(), () -> "skipped: " + GpuRuntime.unavailableReason().get());
         try (GpuRuntime gpu = GpuRuntime.open()) {
-            for (ParityResult r : new SamplerParityChecks(gpu.launcher(), gpu.blas(), System.nanoTime()).all()) HostBuild.report(r);
+            long seed = TestSeeds.seed("SamplerParityChecks.all on the GPU");
+            for (ParityResult r : new SamplerParityChecks(gpu.launcher(), gpu.blas(), seed).all()) HostBuild.report(r);
             MlpSpec spec = new MlpSpec(2, new int[] {64, 64}, Activation.SOFTPLUS);
             try (DeviceLangevin chain = new DeviceLangevin(gpu.launcher(), gpu.blas(), spec, new Mlp(spec).initialParams(1), 1000,
                     new LangevinSchedule(100, 0.01, null), 3)) {
