@@ -6,16 +6,7 @@ import ebm.tape.Node;
 import ebm.tape.Tape;
 
 /** {@link Draws} on the CPU tape, in fp64 on the host. */
-public final class TapeDraws implements Draws<Node> {
-    private final Tape tape;
-    private final long seed;
-    private final long step;
-
-    public TapeDraws(Tape tape, long seed, long step) {
-        this.tape = tape;
-        this.seed = seed;
-        this.step = step;
-    }
+public record TapeDraws(Tape tape, long seed, long step) implements Draws<Node> {
 
     @Override
     public Node probes(ProbeDistribution distribution, int rows, int cols) {

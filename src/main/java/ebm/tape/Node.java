@@ -4,32 +4,17 @@ package ebm.tape;
  * A dense row-major [rows x cols] fp64 value on a {@link Tape}, with its adjoint once the tape has been run
  * backwards. Values are never mutated after the op that made them returns.
  */
-public final class Node implements Tensor {
+public final class Node extends Tensor {
     public final double[] value;
-    public final int rows;
-    public final int cols;
-    final boolean requiresGrad;
     Runnable backward;
     double[] grad;
 
     Node(double[] value, int rows, int cols, boolean requiresGrad) {
+        super(rows, cols, requiresGrad);
         if (value.length != rows * cols) {
             throw new IllegalArgumentException("value of length " + value.length + " is not " + rows + "x" + cols);
         }
         this.value = value;
-        this.rows = rows;
-        this.cols = cols;
-        this.requiresGrad = requiresGrad;
-    }
-
-    @Override
-    public int rows() {
-        return rows;
-    }
-
-    @Override
-    public int cols() {
-        return cols;
     }
 
     public int size() {
@@ -48,9 +33,5 @@ public final class Node implements Tensor {
     public double scalar() {
         if (value.length != 1) throw new IllegalStateException("not a scalar: " + rows + "x" + cols);
         return value[0];
-    }
-
-    public boolean requiresGrad() {
-        return requiresGrad;
     }
 }

@@ -41,15 +41,6 @@ public final class Tape implements Ops<Node> {
         return n;
     }
 
-    private static boolean any(Node... inputs) {
-        for (Node n : inputs) if (n.requiresGrad) return true;
-        return false;
-    }
-
-    private static void check(boolean ok, String what) {
-        if (!ok) throw new IllegalArgumentException(what);
-    }
-
     /** A value the loss is not differentiated with respect to. */
     public Node constant(double[] value, int rows, int cols) {
         return record(value, rows, cols, false, null);
@@ -62,7 +53,7 @@ public final class Tape implements Ops<Node> {
 
     @Override
     public void backward(Node loss) {
-        check(loss.size() == 1, "backward needs a scalar, got " + loss.rows + "x" + loss.cols);
+        Tensor.requireShape(loss.size() == 1, "backward needs a scalar, got " + loss.rows + "x" + loss.cols);
         loss.grad()[0] += 1.0;
         for (int i = nodes.size() - 1; i >= 0; i--) {
             Node n = nodes.get(i);
@@ -72,7 +63,7 @@ public final class Tape implements Ops<Node> {
 
     @Override
     public Node rows(Node t, int from, int count) {
-        check(from >= 0 && count >= 0 && from + count <= t.rows, "rows [" + from + ", " + (from + count) + ") of " + t.rows);
+        Tensor.requireShape(from >= 0 && count >= 0 && from + count <= t.rows, "rows [" + from + ", " + (from + count) + ") of " + t.rows);
         return constant(Arrays.copyOfRange(t.value, from * t.cols, (from + count) * t.cols), count, t.cols);
     }
 
@@ -98,12 +89,12 @@ public final class Tape implements Ops<Node> {
     /** A [n x k] times B[m x k] transposed: [n x m]. */
     @Override
     public Node matmulNT(Node a, Node b) {
-        check(a.cols == b.cols, "matmulNT inner sizes " + a.cols + " vs " + b.cols);
+        Tensor.requireShape(a.cols == b.cols, "matmulNT inner sizes " + a.cols + " vs " + b.cols);
         int n = a.rows, k = a.cols, m = b.rows;
         double[] c = new double[n * m];
         Gemm.gemm(false, true, n, m, k, 1, a.value, 0, k, b.value, 0, k, 0, c, 0, m);
         Node[] out = new Node[1];
-        out[0] = record(c, n, m, any(a, b), () -> {
+        out[0] = record(c, n, m, Tensor.anyRequiresGrad(a, b), () -> {
             double[] g = out[0].grad;
             if (a.requiresGrad) Gemm.gemm(false, false, n, k, m, 1, g, 0, m, b.value, 0, k, 1, a.grad(), 0, k);
             if (b.requiresGrad) Gemm.gemm(true, false, m, k, n, 1, g, 0, m, a.value, 0, k, 1, b.grad(), 0, k);
@@ -114,12 +105,12 @@ public final class Tape implements Ops<Node> {
     /** A [n x k] times B [k x m]: [n x m]. */
     @Override
     public Node matmulNN(Node a, Node b) {
-        check(a.cols == b.rows, "matmulNN inner sizes " + a.cols + " vs " + b.rows);
+        Tensor.requireShape(a.cols == b.rows, "matmulNN inner sizes " + a.cols + " vs " + b.rows);
         int n = a.rows, k = a.cols, m = b.cols;
         double[] c = new double[n * m];
         Gemm.gemm(false, false, n, m, k, 1, a.value, 0, k, b.value, 0, m, 0, c, 0, m);
         Node[] out = new Node[1];
-        out[0] = record(c, n, m, any(a, b), () -> {
+        out[0] = record(c, n, m, Tensor.anyRequiresGrad(a, b), () -> {
             double[] g = out[0].grad;
             if (a.requiresGrad) Gemm.gemm(false, true, n, k, m, 1, g, 0, m, b.value, 0, m, 1, a.grad(), 0, k);
             if (b.requiresGrad) Gemm.gemm(true, false, k, m, n, 1, a.value, 0, k, g, 0, m, 1, b.grad(), 0, m);
@@ -133,7 +124,7 @@ public final class Tape implements Ops<Node> {
         double[] t = new double[n * m];
         for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) t[j * n + i] = a.value[i * m + j];
         Node[] out = new Node[1];
-        out[0] = record(t, m, n, any(a), () -> {
+        out[0] = record(t, m, n, Tensor.anyRequiresGrad(a), () -> {
             double[] g = out[0].grad, ga = a.grad();
             for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) ga[i * m + j] += g[j * n + i];
         });
@@ -152,7 +143,7 @@ public final class Tape implements Ops<Node> {
         Node[] out = new Node[3];
         for (int k = 0; k < 3; k++) {
             final int order = k;
-            out[k] = record(y[k], z.rows, z.cols, any(z), () -> {
+            out[k] = record(y[k], z.rows, z.cols, Tensor.anyRequiresGrad(z), () -> {
                 double[] g = out[order].grad, gz = z.grad(), next = y[order + 1];
                 for (int i = 0; i < g.length; i++) gz[i] += g[i] * next[i];
             });
@@ -169,11 +160,11 @@ public final class Tape implements Ops<Node> {
 
     @Override
     public Node combine(Node a, Node b, double alpha, double beta) {
-        check(a.rows == b.rows && a.cols == b.cols, "combine shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
+        Tensor.requireShape(a.rows == b.rows && a.cols == b.cols, "combine shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
         double[] y = new double[a.size()];
         for (int i = 0; i < y.length; i++) y[i] = alpha * a.value[i] + beta * b.value[i];
         Node[] out = new Node[1];
-        out[0] = record(y, a.rows, a.cols, any(a, b), () -> {
+        out[0] = record(y, a.rows, a.cols, Tensor.anyRequiresGrad(a, b), () -> {
             double[] g = out[0].grad;
             if (a.requiresGrad) {
                 double[] ga = a.grad();
@@ -192,7 +183,7 @@ public final class Tape implements Ops<Node> {
         double[] y = new double[a.size()];
         for (int i = 0; i < y.length; i++) y[i] = s * a.value[i];
         Node[] out = new Node[1];
-        out[0] = record(y, a.rows, a.cols, any(a), () -> {
+        out[0] = record(y, a.rows, a.cols, Tensor.anyRequiresGrad(a), () -> {
             double[] g = out[0].grad, ga = a.grad();
             for (int i = 0; i < g.length; i++) ga[i] += s * g[i];
         });
@@ -202,11 +193,11 @@ public final class Tape implements Ops<Node> {
     /** Elementwise product of same-shaped A and B. */
     @Override
     public Node mul(Node a, Node b) {
-        check(a.rows == b.rows && a.cols == b.cols, "mul shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
+        Tensor.requireShape(a.rows == b.rows && a.cols == b.cols, "mul shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
         double[] y = new double[a.size()];
         for (int i = 0; i < y.length; i++) y[i] = a.value[i] * b.value[i];
         Node[] out = new Node[1];
-        out[0] = record(y, a.rows, a.cols, any(a, b), () -> {
+        out[0] = record(y, a.rows, a.cols, Tensor.anyRequiresGrad(a, b), () -> {
             double[] g = out[0].grad;
             if (a.requiresGrad) {
                 double[] ga = a.grad();
@@ -225,12 +216,12 @@ public final class Tape implements Ops<Node> {
     /** A [n x m] plus the row vector b [1 x m] on every row. */
     @Override
     public Node addRow(Node a, Node b) {
-        check(b.rows == 1 && b.cols == a.cols, "addRow needs a [1 x " + a.cols + "] row, got " + b.rows + "x" + b.cols);
+        Tensor.requireShape(b.rows == 1 && b.cols == a.cols, "addRow needs a [1 x " + a.cols + "] row, got " + b.rows + "x" + b.cols);
         int n = a.rows, m = a.cols;
         double[] y = new double[n * m];
         for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) y[i * m + j] = a.value[i * m + j] + b.value[j];
         Node[] out = new Node[1];
-        out[0] = record(y, n, m, any(a, b), () -> {
+        out[0] = record(y, n, m, Tensor.anyRequiresGrad(a, b), () -> {
             double[] g = out[0].grad;
             if (a.requiresGrad) {
                 double[] ga = a.grad();
@@ -247,12 +238,12 @@ public final class Tape implements Ops<Node> {
     /** A [n x m] times the row vector v [1 x m], elementwise on every row. */
     @Override
     public Node mulRow(Node a, Node v) {
-        check(v.rows == 1 && v.cols == a.cols, "mulRow needs a [1 x " + a.cols + "] row, got " + v.rows + "x" + v.cols);
+        Tensor.requireShape(v.rows == 1 && v.cols == a.cols, "mulRow needs a [1 x " + a.cols + "] row, got " + v.rows + "x" + v.cols);
         int n = a.rows, m = a.cols;
         double[] y = new double[n * m];
         for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) y[i * m + j] = a.value[i * m + j] * v.value[j];
         Node[] out = new Node[1];
-        out[0] = record(y, n, m, any(a, v), () -> {
+        out[0] = record(y, n, m, Tensor.anyRequiresGrad(a, v), () -> {
             double[] g = out[0].grad;
             if (a.requiresGrad) {
                 double[] ga = a.grad();
@@ -269,14 +260,14 @@ public final class Tape implements Ops<Node> {
     // ---------------------------------------------------------------- grouped (per-direction) ops
 
     private static int groups(Node t, int n) {
-        check(n > 0 && t.rows % n == 0, "grouped tensor of " + t.rows + " rows does not split into " + n + " samples");
+        Tensor.requireShape(n > 0 && t.rows % n == 0, "grouped tensor of " + t.rows + " rows does not split into " + n + " samples");
         return t.rows / n;
     }
 
     /** Row b*r+k of the result is a[b] ⊙ t[b*r+k]: a per-sample factor applied to each of its directions. */
     @Override
     public Node groupMul(Node a, Node t) {
-        check(a.cols == t.cols, "groupMul widths " + a.cols + " vs " + t.cols);
+        Tensor.requireShape(a.cols == t.cols, "groupMul widths " + a.cols + " vs " + t.cols);
         int n = a.rows, m = a.cols, r = groups(t, n);
         double[] y = new double[t.size()];
         for (int b = 0; b < n; b++) {
@@ -286,7 +277,7 @@ public final class Tape implements Ops<Node> {
             }
         }
         Node[] out = new Node[1];
-        out[0] = record(y, t.rows, m, any(a, t), () -> {
+        out[0] = record(y, t.rows, m, Tensor.anyRequiresGrad(a, t), () -> {
             double[] g = out[0].grad;
             double[] ga = a.requiresGrad ? a.grad() : null, gt = t.requiresGrad ? t.grad() : null;
             for (int b = 0; b < n; b++) {
@@ -305,7 +296,7 @@ public final class Tape implements Ops<Node> {
     /** Row b*r+k of the result is a[b] ⊙ c[k]: per-sample factors times directions shared by all samples. */
     @Override
     public Node sharedMul(Node a, Node c) {
-        check(a.cols == c.cols, "sharedMul widths " + a.cols + " vs " + c.cols);
+        Tensor.requireShape(a.cols == c.cols, "sharedMul widths " + a.cols + " vs " + c.cols);
         int n = a.rows, m = a.cols, r = c.rows;
         double[] y = new double[n * r * m];
         for (int b = 0; b < n; b++) {
@@ -315,7 +306,7 @@ public final class Tape implements Ops<Node> {
             }
         }
         Node[] out = new Node[1];
-        out[0] = record(y, n * r, m, any(a, c), () -> {
+        out[0] = record(y, n * r, m, Tensor.anyRequiresGrad(a, c), () -> {
             double[] g = out[0].grad;
             double[] ga = a.requiresGrad ? a.grad() : null, gc = c.requiresGrad ? c.grad() : null;
             for (int b = 0; b < n; b++) {
@@ -343,7 +334,7 @@ public final class Tape implements Ops<Node> {
             }
         }
         Node[] out = new Node[1];
-        out[0] = record(y, n, m, any(t), () -> {
+        out[0] = record(y, n, m, Tensor.anyRequiresGrad(t), () -> {
             double[] g = out[0].grad, gt = t.grad();
             for (int b = 0; b < n; b++) {
                 for (int k = 0; k < r; k++) {
@@ -367,7 +358,7 @@ public final class Tape implements Ops<Node> {
             }
         }
         Node[] out = new Node[1];
-        out[0] = record(y, n, m, any(t), () -> {
+        out[0] = record(y, n, m, Tensor.anyRequiresGrad(t), () -> {
             double[] g = out[0].grad, gt = t.grad();
             for (int b = 0; b < n; b++) {
                 for (int k = 0; k < r; k++) {
@@ -386,7 +377,7 @@ public final class Tape implements Ops<Node> {
         double[] y = new double[n * r * m];
         for (int b = 0; b < n; b++) for (int k = 0; k < r; k++) System.arraycopy(a.value, b * m, y, (b * r + k) * m, m);
         Node[] out = new Node[1];
-        out[0] = record(y, n * r, m, any(a), () -> {
+        out[0] = record(y, n * r, m, Tensor.anyRequiresGrad(a), () -> {
             double[] g = out[0].grad, ga = a.grad();
             for (int b = 0; b < n; b++) {
                 for (int k = 0; k < r; k++) {
@@ -411,7 +402,7 @@ public final class Tape implements Ops<Node> {
             y[i] = s;
         }
         Node[] out = new Node[1];
-        out[0] = record(y, n, 1, any(a), () -> {
+        out[0] = record(y, n, 1, Tensor.anyRequiresGrad(a), () -> {
             double[] g = out[0].grad, ga = a.grad();
             for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) ga[i * m + j] += 2 * a.value[i * m + j] * g[i];
         });
@@ -429,7 +420,7 @@ public final class Tape implements Ops<Node> {
             y[i] = s;
         }
         Node[] out = new Node[1];
-        out[0] = record(y, n, 1, any(a), () -> {
+        out[0] = record(y, n, 1, Tensor.anyRequiresGrad(a), () -> {
             double[] g = out[0].grad, ga = a.grad();
             for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) ga[i * m + j] += g[i];
         });
@@ -443,7 +434,7 @@ public final class Tape implements Ops<Node> {
         double[] y = new double[m];
         for (int k = 0; k < r; k++) for (int j = 0; j < m; j++) y[j] += c.value[k * m + j] * c.value[k * m + j];
         Node[] out = new Node[1];
-        out[0] = record(y, 1, m, any(c), () -> {
+        out[0] = record(y, 1, m, Tensor.anyRequiresGrad(c), () -> {
             double[] g = out[0].grad, gc = c.grad();
             for (int k = 0; k < r; k++) for (int j = 0; j < m; j++) gc[k * m + j] += 2 * c.value[k * m + j] * g[j];
         });
@@ -456,7 +447,7 @@ public final class Tape implements Ops<Node> {
         double s = 0;
         for (double v : a.value) s += v;
         Node[] out = new Node[1];
-        out[0] = record(new double[] {s}, 1, 1, any(a), () -> {
+        out[0] = record(new double[] {s}, 1, 1, Tensor.anyRequiresGrad(a), () -> {
             double g = out[0].grad[0];
             double[] ga = a.grad();
             for (int i = 0; i < ga.length; i++) ga[i] += g;
@@ -469,7 +460,7 @@ public final class Tape implements Ops<Node> {
     @Override
     public SketchInputs<Node> hutchPlusPlusSketch(Node x, Node draws, int sketch, int perSample) {
         int n = x.rows, d = x.cols;
-        check(draws.rows == n * perSample && draws.cols == d, "Hutch++ draws " + draws.rows + "x" + draws.cols
+        Tensor.requireShape(draws.rows == n * perSample && draws.cols == d, "Hutch++ draws " + draws.rows + "x" + draws.cols
                 + " for " + n + " samples of " + perSample + " x " + d);
         double[] s = new double[n * sketch * d];
         for (int b = 0; b < n; b++) System.arraycopy(draws.value, b * perSample * d, s, b * sketch * d, sketch * d);

@@ -1,24 +1,21 @@
 package ebm.backend.cuda;
 
+import ebm.tape.Tensor;
+
 /**
  * A dense row-major [rows x cols] fp32 value in device memory on a {@link DeviceTape}, with its adjoint once the
  * tape has been run backwards: what the device's {@link ebm.tape.Ops} take and return.
  */
-public final class DeviceNode implements ebm.tape.Tensor {
+public final class DeviceNode extends Tensor {
     final long value;
-    final int rows;
-    final int cols;
-    final boolean requiresGrad;
     Runnable backward;
     /** Set on a node whose backward gathers the adjoints of others (the fused activation's three orders). */
     boolean backwardEvenWithoutAdjoint;
     long grad;
 
     DeviceNode(long value, int rows, int cols, boolean requiresGrad, long grad) {
+        super(rows, cols, requiresGrad);
         this.value = value;
-        this.rows = rows;
-        this.cols = cols;
-        this.requiresGrad = requiresGrad;
         this.grad = grad;
     }
 
@@ -27,16 +24,7 @@ public final class DeviceNode implements ebm.tape.Tensor {
         return value;
     }
 
-    @Override
-    public int rows() {
-        return rows;
-    }
-
-    @Override
-    public int cols() {
-        return cols;
-    }
-
+    /** Elements, as a long: device tensors may pass 2³¹. */
     public long size() {
         return (long) rows * cols;
     }

@@ -2,6 +2,7 @@ package ebm.backend.cuda;
 
 import ebm.model.Activation;
 import ebm.tape.Ops;
+import ebm.tape.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,15 +45,6 @@ public final class DeviceTape implements Ops<DeviceNode> {
         return n;
     }
 
-    private static boolean any(DeviceNode... inputs) {
-        for (DeviceNode n : inputs) if (n.requiresGrad) return true;
-        return false;
-    }
-
-    private static void check(boolean ok, String what) {
-        if (!ok) throw new IllegalArgumentException(what);
-    }
-
     /** The adjoint of n, allocated and zeroed when first reached. */
     private long grad(DeviceNode n) {
         if (n.grad == 0) {
@@ -82,7 +74,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
 
     @Override
     public void backward(DeviceNode loss) {
-        check(loss.size() == 1, "backward needs a scalar, got " + loss.rows + "x" + loss.cols);
+        Tensor.requireShape(loss.size() == 1, "backward needs a scalar, got " + loss.rows + "x" + loss.cols);
         long g = grad(loss);
         fill(g, 1, 1f);
         for (int i = nodes.size() - 1; i >= 0; i--) {
@@ -93,7 +85,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
 
     @Override
     public DeviceNode rows(DeviceNode t, int from, int count) {
-        check(from >= 0 && count >= 0 && from + count <= t.rows, "rows [" + from + ", " + (from + count) + ") of " + t.rows);
+        Tensor.requireShape(from >= 0 && count >= 0 && from + count <= t.rows, "rows [" + from + ", " + (from + count) + ") of " + t.rows);
         return constant(t.value + 4L * from * t.cols, count, t.cols);
     }
 
@@ -118,7 +110,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
 
     @Override
     public DeviceNode adjoint(DeviceNode leaf) {
-        check(leaf.grad != 0, "no adjoint on this tensor");
+        Tensor.requireShape(leaf.grad != 0, "no adjoint on this tensor");
         return constant(leaf.grad, leaf.rows, leaf.cols);
     }
 
@@ -165,9 +157,9 @@ public final class DeviceTape implements Ops<DeviceNode> {
     /** A [n x k] times B[m x k] transposed: [n x m]. */
     @Override
     public DeviceNode matmulNT(DeviceNode a, DeviceNode b) {
-        check(a.cols == b.cols, "matmulNT inner sizes " + a.cols + " vs " + b.cols);
+        Tensor.requireShape(a.cols == b.cols, "matmulNT inner sizes " + a.cols + " vs " + b.cols);
         int n = a.rows, k = a.cols, m = b.rows;
-        DeviceNode out = record(n, m, any(a, b), "matmul output");
+        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, b), "matmul output");
         gemm(false, true, n, m, k, a.value, k, b.value, k, 0f, out.value, m);
         out.backward = () -> {
             if (a.requiresGrad) gemm(false, false, n, k, m, out.grad, m, b.value, k, 1f, grad(a), k);
@@ -179,9 +171,9 @@ public final class DeviceTape implements Ops<DeviceNode> {
     /** A [n x k] times B [k x m]: [n x m]. */
     @Override
     public DeviceNode matmulNN(DeviceNode a, DeviceNode b) {
-        check(a.cols == b.rows, "matmulNN inner sizes " + a.cols + " vs " + b.rows);
+        Tensor.requireShape(a.cols == b.rows, "matmulNN inner sizes " + a.cols + " vs " + b.rows);
         int n = a.rows, k = a.cols, m = b.cols;
-        DeviceNode out = record(n, m, any(a, b), "matmul output");
+        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, b), "matmul output");
         gemm(false, false, n, m, k, a.value, k, b.value, m, 0f, out.value, m);
         out.backward = () -> {
             if (a.requiresGrad) gemm(false, true, n, k, m, out.grad, m, b.value, m, 1f, grad(a), k);
@@ -193,7 +185,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
     @Override
     public DeviceNode transpose(DeviceNode a) {
         int n = a.rows, m = a.cols;
-        DeviceNode out = record(m, n, any(a), "transpose");
+        DeviceNode out = record(m, n, Tensor.anyRequiresGrad(a), "transpose");
         kernels.launch("ebm_transpose_f32", a.size(), k -> k.i64(a.value).i64(n).i64(m).i32(0).i64(out.value));
         out.backward = () -> kernels.launch("ebm_transpose_f32", a.size(),
                 k -> k.i64(out.grad).i64(m).i64(n).i32(1).i64(grad(a)));
@@ -208,13 +200,13 @@ public final class DeviceTape implements Ops<DeviceNode> {
      */
     @Override
     public Activations<DeviceNode> biasActivations(Activation act, DeviceNode pre, DeviceNode bias) {
-        check(bias.rows == 1 && bias.cols == pre.cols, "bias must be [1 x " + pre.cols + "], got " + bias.rows + "x" + bias.cols);
+        Tensor.requireShape(bias.rows == 1 && bias.cols == pre.cols, "bias must be [1 x " + pre.cols + "], got " + bias.rows + "x" + bias.cols);
         int n = pre.rows, m = pre.cols;
         long size = pre.size();
         DeviceBuffer planes = arena.allocate(4L * 4 * size, "activations");
         kernels.launch("ebm_bias_activation_f32", size,
                 k -> k.i64(pre.value).i64(bias.value).i64(n).i64(m).i32(act.ordinal()).i64(planes.address()));
-        boolean requiresGrad = any(pre, bias);
+        boolean requiresGrad = Tensor.anyRequiresGrad(pre, bias);
         DeviceNode[] out = new DeviceNode[3];
         for (int order = 0; order < 3; order++) {
             out[order] = new DeviceNode(planes.address() + 4L * order * size, n, m, requiresGrad, 0);
@@ -244,9 +236,9 @@ public final class DeviceTape implements Ops<DeviceNode> {
     /** alpha*A + beta*B for same-shaped A, B. */
     @Override
     public DeviceNode combine(DeviceNode a, DeviceNode b, double alpha, double beta) {
-        check(a.rows == b.rows && a.cols == b.cols, "combine shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
+        Tensor.requireShape(a.rows == b.rows && a.cols == b.cols, "combine shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
         long size = a.size();
-        DeviceNode out = record(a.rows, a.cols, any(a, b), "combine");
+        DeviceNode out = record(a.rows, a.cols, Tensor.anyRequiresGrad(a, b), "combine");
         kernels.launch("ebm_combine_f32", size,
                 k -> k.i64(a.value).i64(b.value).i64(size).f32((float) alpha).f32((float) beta).i32(0).i64(out.value));
         out.backward = () -> {
@@ -264,7 +256,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
     @Override
     public DeviceNode scale(DeviceNode a, double s) {
         long size = a.size();
-        DeviceNode out = record(a.rows, a.cols, any(a), "scale");
+        DeviceNode out = record(a.rows, a.cols, Tensor.anyRequiresGrad(a), "scale");
         kernels.launch("ebm_combine_f32", size, k -> k.i64(a.value).i64(0).i64(size).f32((float) s).f32(0f).i32(0).i64(out.value));
         out.backward = () -> axpy((float) s, out.grad, size, grad(a));
         return out;
@@ -273,9 +265,9 @@ public final class DeviceTape implements Ops<DeviceNode> {
     /** Elementwise product of same-shaped A and B. */
     @Override
     public DeviceNode mul(DeviceNode a, DeviceNode b) {
-        check(a.rows == b.rows && a.cols == b.cols, "mul shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
+        Tensor.requireShape(a.rows == b.rows && a.cols == b.cols, "mul shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
         long size = a.size();
-        DeviceNode out = record(a.rows, a.cols, any(a, b), "mul");
+        DeviceNode out = record(a.rows, a.cols, Tensor.anyRequiresGrad(a, b), "mul");
         kernels.launch("ebm_mul_f32", size, k -> k.i64(a.value).i64(b.value).i64(size).i32(0).i64(out.value));
         out.backward = () -> {
             if (a.requiresGrad) kernels.launch("ebm_mul_f32", size, k -> k.i64(out.grad).i64(b.value).i64(size).i32(1).i64(grad(a)));
@@ -289,9 +281,9 @@ public final class DeviceTape implements Ops<DeviceNode> {
     /** A [n x m] plus the row vector b [1 x m] on every row. */
     @Override
     public DeviceNode addRow(DeviceNode a, DeviceNode b) {
-        check(b.rows == 1 && b.cols == a.cols, "addRow needs a [1 x " + a.cols + "] row, got " + b.rows + "x" + b.cols);
+        Tensor.requireShape(b.rows == 1 && b.cols == a.cols, "addRow needs a [1 x " + a.cols + "] row, got " + b.rows + "x" + b.cols);
         int n = a.rows, m = a.cols;
-        DeviceNode out = record(n, m, any(a, b), "addRow");
+        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, b), "addRow");
         kernels.launch("ebm_add_row_f32", a.size(), k -> k.i64(a.value).i64(b.value).i64(n).i64(m).i64(out.value));
         out.backward = () -> {
             if (a.requiresGrad) axpy(1f, out.grad, a.size(), grad(a));
@@ -303,9 +295,9 @@ public final class DeviceTape implements Ops<DeviceNode> {
     /** A [n x m] times the row vector v [1 x m], elementwise on every row. */
     @Override
     public DeviceNode mulRow(DeviceNode a, DeviceNode v) {
-        check(v.rows == 1 && v.cols == a.cols, "mulRow needs a [1 x " + a.cols + "] row, got " + v.rows + "x" + v.cols);
+        Tensor.requireShape(v.rows == 1 && v.cols == a.cols, "mulRow needs a [1 x " + a.cols + "] row, got " + v.rows + "x" + v.cols);
         int n = a.rows, m = a.cols;
-        DeviceNode out = record(n, m, any(a, v), "mulRow");
+        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, v), "mulRow");
         kernels.launch("ebm_mul_row_f32", a.size(), k -> k.i64(a.value).i64(v.value).i64(n).i64(m).i32(0).i64(out.value));
         out.backward = () -> {
             if (a.requiresGrad) kernels.launch("ebm_mul_row_f32", a.size(),
@@ -321,7 +313,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
     // ---------------------------------------------------------------- grouped (per-direction) ops
 
     private static int groups(DeviceNode t, int n) {
-        check(n > 0 && t.rows % n == 0, "grouped tensor of " + t.rows + " rows does not split into " + n + " samples");
+        Tensor.requireShape(n > 0 && t.rows % n == 0, "grouped tensor of " + t.rows + " rows does not split into " + n + " samples");
         return t.rows / n;
     }
 
@@ -340,9 +332,9 @@ public final class DeviceTape implements Ops<DeviceNode> {
     /** Row b*r+k of the result is a[b] ⊙ t[b*r+k]: a per-sample factor applied to each of its directions. */
     @Override
     public DeviceNode groupMul(DeviceNode a, DeviceNode t) {
-        check(a.cols == t.cols, "groupMul widths " + a.cols + " vs " + t.cols);
+        Tensor.requireShape(a.cols == t.cols, "groupMul widths " + a.cols + " vs " + t.cols);
         int n = a.rows, m = a.cols, r = groups(t, n);
-        DeviceNode out = record(t.rows, m, any(a, t), "groupMul");
+        DeviceNode out = record(t.rows, m, Tensor.anyRequiresGrad(a, t), "groupMul");
         groupedBroadcast(a.value, t.value, n, r, m, 1f, false, out.value);
         out.backward = () -> {
             if (a.requiresGrad) groupedReduce(out.grad, t.value, n, r, m, 1f, true, grad(a));
@@ -354,9 +346,9 @@ public final class DeviceTape implements Ops<DeviceNode> {
     /** Row b*r+k of the result is a[b] ⊙ c[k]: per-sample factors times directions shared by all samples. */
     @Override
     public DeviceNode sharedMul(DeviceNode a, DeviceNode c) {
-        check(a.cols == c.cols, "sharedMul widths " + a.cols + " vs " + c.cols);
+        Tensor.requireShape(a.cols == c.cols, "sharedMul widths " + a.cols + " vs " + c.cols);
         int n = a.rows, m = a.cols, r = c.rows;
-        DeviceNode out = record(n * r, m, any(a, c), "sharedMul");
+        DeviceNode out = record(n * r, m, Tensor.anyRequiresGrad(a, c), "sharedMul");
         kernels.launch("ebm_shared_mul_f32", out.size(), k -> k.i64(a.value).i64(c.value).i64(n).i64(r).i64(m).i64(out.value));
         out.backward = () -> {
             if (a.requiresGrad) kernels.launch("ebm_shared_mul_adjoint_a_f32", a.size(),
@@ -371,7 +363,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
     @Override
     public DeviceNode groupSum(DeviceNode t, int n) {
         int m = t.cols, r = groups(t, n);
-        DeviceNode out = record(n, m, any(t), "groupSum");
+        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(t), "groupSum");
         groupedReduce(t.value, 0, n, r, m, 1f, false, out.value);
         out.backward = () -> groupedBroadcast(out.grad, 0, n, r, m, 1f, true, grad(t));
         return out;
@@ -381,7 +373,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
     @Override
     public DeviceNode groupSumSquares(DeviceNode t, int n) {
         int m = t.cols, r = groups(t, n);
-        DeviceNode out = record(n, m, any(t), "groupSumSquares");
+        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(t), "groupSumSquares");
         groupedReduce(t.value, t.value, n, r, m, 1f, false, out.value);
         out.backward = () -> groupedBroadcast(out.grad, t.value, n, r, m, 2f, true, grad(t));
         return out;
@@ -391,7 +383,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
     @Override
     public DeviceNode repeatRows(DeviceNode a, int r) {
         int n = a.rows, m = a.cols;
-        DeviceNode out = record(n * r, m, any(a), "repeatRows");
+        DeviceNode out = record(n * r, m, Tensor.anyRequiresGrad(a), "repeatRows");
         groupedBroadcast(a.value, 0, n, r, m, 1f, false, out.value);
         out.backward = () -> groupedReduce(out.grad, 0, n, r, m, 1f, true, grad(a));
         return out;
@@ -403,7 +395,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
     @Override
     public DeviceNode rowSumSquares(DeviceNode a) {
         int n = a.rows, m = a.cols;
-        DeviceNode out = record(n, 1, any(a), "rowSumSquares");
+        DeviceNode out = record(n, 1, Tensor.anyRequiresGrad(a), "rowSumSquares");
         groupedReduce(a.value, a.value, n, m, 1, 1f, false, out.value);
         out.backward = () -> groupedBroadcast(out.grad, a.value, n, m, 1, 2f, true, grad(a));
         return out;
@@ -413,7 +405,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
     @Override
     public DeviceNode rowSum(DeviceNode a) {
         int n = a.rows, m = a.cols;
-        DeviceNode out = record(n, 1, any(a), "rowSum");
+        DeviceNode out = record(n, 1, Tensor.anyRequiresGrad(a), "rowSum");
         groupedReduce(a.value, 0, n, m, 1, 1f, false, out.value);
         out.backward = () -> groupedBroadcast(out.grad, 0, n, m, 1, 1f, true, grad(a));
         return out;
@@ -423,7 +415,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
     @Override
     public DeviceNode colSumSquares(DeviceNode c) {
         int r = c.rows, m = c.cols;
-        DeviceNode out = record(1, m, any(c), "colSumSquares");
+        DeviceNode out = record(1, m, Tensor.anyRequiresGrad(c), "colSumSquares");
         groupedReduce(c.value, c.value, 1, r, m, 1f, false, out.value);
         out.backward = () -> groupedBroadcast(out.grad, c.value, 1, r, m, 2f, true, grad(c));
         return out;
@@ -433,8 +425,8 @@ public final class DeviceTape implements Ops<DeviceNode> {
     @Override
     public DeviceNode sum(DeviceNode a) {
         long size = a.size();
-        check(size <= Integer.MAX_VALUE, "sum of more than 2^31 elements");
-        DeviceNode out = record(1, 1, any(a), "sum");
+        Tensor.requireShape(size <= Integer.MAX_VALUE, "sum of more than 2^31 elements");
+        DeviceNode out = record(1, 1, Tensor.anyRequiresGrad(a), "sum");
         groupedReduce(a.value, 0, 1, size, 1, 1f, false, out.value);
         out.backward = () -> groupedBroadcast(out.grad, 0, 1, size, 1, 1f, true, grad(a));
         return out;
@@ -445,7 +437,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
     @Override
     public SketchInputs<DeviceNode> hutchPlusPlusSketch(DeviceNode x, DeviceNode draws, int sketch, int perSample) {
         int n = x.rows, d = x.cols;
-        check(draws.rows == n * perSample && draws.cols == d, "Hutch++ draws " + draws.rows + "x" + draws.cols
+        Tensor.requireShape(draws.rows == n * perSample && draws.cols == d, "Hutch++ draws " + draws.rows + "x" + draws.cols
                 + " for " + n + " samples of " + perSample + " x " + d);
         DeviceNode xRep = record(n * sketch, d, false, "Hutch++ repeated batch");
         DeviceNode s = record(n * sketch, d, false, "Hutch++ sketch");
