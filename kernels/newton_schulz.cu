@@ -1,5 +1,5 @@
 // newton_schulz.cu — the elementwise pieces of the GEMM-only matrix iterations (the row-space trace's coupled
-// Newton–Schulz square root, DESIGN §3): the GEMMs run on cuBLAS with the polynomial's coefficients folded into α/β,
+// Newton–Schulz square root, ARCHITECTURE.md §3): the GEMMs run on cuBLAS with the polynomial's coefficients folded into α/β,
 // and these kernels set the identity terms and apply a scale that lives in device memory (a norm computed on the
 // device, so a captured graph needs no host round trip).
 //   version 1: grid-stride over n² (identity) or n (scale), fp32.

@@ -1,7 +1,7 @@
 // probes.cu — fill a buffer with draws of the (seed, step, stream) Philox stream: raw words, Rademacher signs or
 // Gaussians (elements first .. first+n-1 of the stream, RandomStream's numbering). The seed and step are read from
 // device memory (a PhiloxKeyInDevice) rather than passed as arguments, so a captured CUDA graph replays with the
-// step the host (or a step-advance kernel) wrote there last (DESIGN §4).
+// step the host (or a step-advance kernel) wrote there last (ARCHITECTURE.md §4).
 //   version 1: one thread per Philox block (4 elements, each Box-Muller pair's log and sqrt computed once),
 //              grid-stride, fp32 and fp64 Gaussians, fp32 Rademacher, uint32 words.
 #include "philox.cuh"

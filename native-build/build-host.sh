@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles every kernels/*.cu, unchanged, for the host with g++ (DESIGN §4) into target/native/libebm_kernels_host.so,
+# Compiles every kernels/*.cu, unchanged, for the host with g++ (ARCHITECTURE.md §4) into target/native/libebm_kernels_host.so,
 # which the parity tests and `ebm validate --emulated` load through the same Java launch path as the GPU module.
 # Run by Maven (generate-resources) on every build; does nothing when the library is newer than its sources.
 # Also compiles native-build/host/test_kernels.cu (kernels that test the emulator itself) into the same library.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent reference for `ebm eval`: E, ΔE, ∇E and the Hessian diagonal of an ebm-mlp-v1 checkpoint.
 
-Written from DESIGN §3 with numpy only and a different algorithm from the engine's: it carries the full Jacobian
+Written from ARCHITECTURE.md §3 with numpy only and a different algorithm from the engine's: it carries the full Jacobian
 ∂h/∂x and the full second-derivative tensor ∂²h/∂x∂x through the net (fine for small D), then contracts with the
 output weights. Output: float64 .npy of shape (N, 2+2D) laid out as `ebm eval` writes it:
 [E, ΔE, ∂E/∂x_1..∂E/∂x_D, ∂²E/∂x_1²..∂²E/∂x_D²].

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import ebm.model.TraceAlgorithm;
 import ebm.objective.ProbeDistribution;
 
-/** objective.*: which score-matching loss and its knobs (DESIGN §3). */
+/** objective.*: which score-matching loss and its knobs (ARCHITECTURE.md §3). */
 @JsonPropertyOrder({"name", "trace", "probes", "probe_dist", "sigma", "sigma_max", "sigma_min", "levels"})
 public record ObjectiveConfig(String name, String trace, Integer probes, String probeDist, Double sigma,
                               Double sigmaMax, Double sigmaMin, Integer levels) {

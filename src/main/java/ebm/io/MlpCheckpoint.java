@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * Energy-MLP checkpoints in format ebm-mlp-v1 (DESIGN.md §3): safetensors with tensors hidden.{l}.weight
+ * Energy-MLP checkpoints in format ebm-mlp-v1 (ARCHITECTURE.md §3): safetensors with tensors hidden.{l}.weight
  * [H_{l+1}, H_l], hidden.{l}.bias [H_{l+1}], out.weight [1, H_L], out.bias [1]; metadata {@code format} and
  * {@code activation} required, {@code input_dim} and {@code hidden} optional. The architecture is read from the
  * tensor shapes, so files written by other tools load as long as they follow those names and shapes.

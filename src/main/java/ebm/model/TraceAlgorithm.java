@@ -2,7 +2,7 @@ package ebm.model;
 
 import ebm.EbmException;
 
-/** How the exact Hessian trace ΔE is computed (DESIGN §3); both algorithms agree to rounding. */
+/** How the exact Hessian trace ΔE is computed (ARCHITECTURE.md §3); both algorithms agree to rounding. */
 public enum TraceAlgorithm {
     /** Row-space when D > H_1 (fewer directions), per-dimension otherwise. */
     AUTO("auto"),

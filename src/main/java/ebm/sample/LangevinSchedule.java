@@ -1,7 +1,7 @@
 package ebm.sample;
 
 /**
- * The step sizes of a Langevin chain (DESIGN §3), shared by the CPU sampler and the device one so both take the same
+ * The step sizes of a Langevin chain (ARCHITECTURE.md §3), shared by the CPU sampler and the device one so both take the same
  * steps: the plain form is one level with x ← x + (ε/2)·s(x) + √ε ξ, s = −∇ₓE; the annealed form runs the levels
  * σ_1 > … > σ_N in turn, an equal share of the steps each (the first steps % N levels one more), with the level's
  * score s(x, σ_i) = −∇ₓE(x)/σ_i and step ε_i = ε·σ_i²/σ_N². A step is x ← x + drift(i)·∇ₓE(x) + noise(i)·ξ.

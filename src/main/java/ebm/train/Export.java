@@ -8,7 +8,7 @@ import ebm.model.ParamView;
 /**
  * The energy as users see it: in the data's original coordinates, at the lowest noise level. A standardisation
  * x ↦ (x − m)/s is folded into hidden.0 (W₁' = W₁ diag(1/s), b₁' = b₁ − W₁' m), and an annealed-denoising model is
- * exported as E_θ/σ_min (out.weight and out.bias divided by σ_min), as DESIGN §3 requires of checkpoints.
+ * exported as E_θ/σ_min (out.weight and out.bias divided by σ_min), as ARCHITECTURE.md §3 requires of checkpoints.
  */
 public final class Export {
     private Export() {}

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The step sizes both samplers share (DESIGN §3), and the CPU sampler's step numbering. */
+/** The step sizes both samplers share (ARCHITECTURE.md §3), and the CPU sampler's step numbering. */
 class LangevinScheduleTest {
 
     @Test
