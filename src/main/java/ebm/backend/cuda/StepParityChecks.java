@@ -15,7 +15,7 @@ import ebm.objective.ProbeDistribution;
 import ebm.objective.SlicedObjective;
 import ebm.optim.Optimizer;
 import ebm.tape.Node;
-import ebm.tape.Ops;
+import ebm.tape.OpTable;
 import ebm.tape.Tape;
 import ebm.tape.Tensor;
 import java.util.ArrayList;
@@ -81,63 +81,24 @@ public final class StepParityChecks {
 
     // ---- tape ops -------------------------------------------------------------------------------------------------
 
-    /** An op under test, written once: builds its output from the inputs on any backend's {@link Ops}. */
-    @FunctionalInterface
-    private interface Recipe {
-        Tensor apply(Ops<Tensor> ops, Tensor[] x);
-    }
-
-    private record Op(String name, int[][] inputShapes, Recipe recipe) {}
-
-    /** One tape seen through the op interface with its tensor type erased, so that one recipe runs on every tape. */
-    @SuppressWarnings("unchecked")
-    private static <T extends Tensor> Ops<Tensor> erased(Ops<T> ops) {
-        return (Ops<Tensor>) (Ops<?>) ops;
-    }
-
+    /** Every op of {@link OpTable}, its recipe run on this device tape and on the CPU tape. */
     public List<ParityResult> tapeOps() {
-        int n = 5, r = 3, m = 7, k = 6;
-        List<Op> ops = new ArrayList<>();
-        ops.add(new Op("matmulNT", new int[][] {{n, k}, {m, k}}, (t, x) -> t.matmulNT(x[0], x[1])));
-        ops.add(new Op("matmulNN", new int[][] {{n, k}, {k, m}}, (t, x) -> t.matmulNN(x[0], x[1])));
-        ops.add(new Op("transpose", new int[][] {{n, m}}, (t, x) -> t.transpose(x[0])));
-        ops.add(new Op("combine", new int[][] {{n, m}, {n, m}}, (t, x) -> t.combine(x[0], x[1], 0.7, -1.3)));
-        ops.add(new Op("scale", new int[][] {{n, m}}, (t, x) -> t.scale(x[0], -2.5)));
-        ops.add(new Op("mul", new int[][] {{n, m}, {n, m}}, (t, x) -> t.mul(x[0], x[1])));
-        ops.add(new Op("addRow", new int[][] {{n, m}, {1, m}}, (t, x) -> t.addRow(x[0], x[1])));
-        ops.add(new Op("mulRow", new int[][] {{n, m}, {1, m}}, (t, x) -> t.mulRow(x[0], x[1])));
-        ops.add(new Op("groupMul", new int[][] {{n, m}, {n * r, m}}, (t, x) -> t.groupMul(x[0], x[1])));
-        ops.add(new Op("sharedMul", new int[][] {{n, m}, {r, m}}, (t, x) -> t.sharedMul(x[0], x[1])));
-        ops.add(new Op("groupSum", new int[][] {{n * r, m}}, (t, x) -> t.groupSum(x[0], n)));
-        ops.add(new Op("groupSumSquares", new int[][] {{n * r, m}}, (t, x) -> t.groupSumSquares(x[0], n)));
-        ops.add(new Op("repeatRows", new int[][] {{n, m}}, (t, x) -> t.repeatRows(x[0], r)));
-        ops.add(new Op("rowSumSquares", new int[][] {{n, m}}, (t, x) -> t.rowSumSquares(x[0])));
-        ops.add(new Op("rowSum", new int[][] {{n, m}}, (t, x) -> t.rowSum(x[0])));
-        ops.add(new Op("colSumSquares", new int[][] {{r, m}}, (t, x) -> t.colSumSquares(x[0])));
-        ops.add(new Op("sum", new int[][] {{n, m}}, (t, x) -> t.sum(x[0])));
-        for (Activation a : Activation.values()) {
-            // the three orders are summed under their own random weights by stacking them into one output
-            ops.add(new Op("biasActivations " + a.configName(), new int[][] {{n, m}, {1, m}}, (t, x) -> {
-                Ops.Activations<Tensor> s = t.biasActivations(a, x[0], x[1]);
-                return t.add(t.add(s.value(), t.scale(s.first(), 0.5)), t.scale(s.second(), 0.25));
-            }));
-        }
         List<ParityResult> results = new ArrayList<>();
-        for (Op op : ops) results.add(tapeOp(op));
+        for (OpTable.Op op : OpTable.all()) results.add(tapeOp(op));
         return results;
     }
 
-    private ParityResult tapeOp(Op op) {
-        int inputs = op.inputShapes.length;
+    private ParityResult tapeOp(OpTable.Op op) {
+        int inputs = op.inputShapes().length;
         float[][] values = new float[inputs][];
         Tape tape = new Tape();
         Node[] cpuInputs = new Node[inputs];
         for (int i = 0; i < inputs; i++) {
-            int[] shape = op.inputShapes[i];
+            int[] shape = op.inputShapes()[i];
             values[i] = gaussianFloats(shape[0] * shape[1]);
             cpuInputs[i] = tape.variable(Fp32.toDoubles(values[i]), shape[0], shape[1]);
         }
-        Node cpuOut = (Node) op.recipe.apply(erased(tape), cpuInputs);
+        Node cpuOut = (Node) op.recipe().apply(OpTable.erased(tape), cpuInputs);
         float[] weights = gaussianFloats(cpuOut.size());
         tape.backward(tape.sum(tape.mul(cpuOut, tape.constant(Fp32.toDoubles(weights), cpuOut.rows, cpuOut.cols))));
 
@@ -147,14 +108,14 @@ public final class StepParityChecks {
         DeviceNode[] deviceInputs = new DeviceNode[inputs];
         DeviceBuffer[] grads = new DeviceBuffer[inputs];
         for (int i = 0; i < inputs; i++) {
-            int[] shape = op.inputShapes[i];
+            int[] shape = op.inputShapes()[i];
             DeviceBuffer value = arena.allocate(4L * values[i].length, "input");
             launcher.write(value, values[i]);
             grads[i] = arena.allocate(4L * values[i].length, "input adjoint");
             tapeOnDevice.fill(grads[i].address(), values[i].length, 0f);
             deviceInputs[i] = tapeOnDevice.variable(value.address(), grads[i].address(), shape[0], shape[1]);
         }
-        DeviceNode deviceOut = (DeviceNode) op.recipe.apply(erased(tapeOnDevice), deviceInputs);
+        DeviceNode deviceOut = (DeviceNode) op.recipe().apply(OpTable.erased(tapeOnDevice), deviceInputs);
         DeviceBuffer weightBuffer = arena.allocate(4L * weights.length, "weights");
         launcher.write(weightBuffer, weights);
         tapeOnDevice.backward(tapeOnDevice.sum(tapeOnDevice.mul(deviceOut, tapeOnDevice.constant(weightBuffer.address(), deviceOut.rows, deviceOut.cols))));
@@ -175,8 +136,8 @@ public final class StepParityChecks {
                     j -> got[j], j -> want[j]).getFirst());
         }
         StringBuilder shapes = new StringBuilder();
-        for (int[] s : op.inputShapes) shapes.append(shapes.isEmpty() ? "" : ", ").append(s[0]).append('x').append(s[1]);
-        return new ParityResult("tape " + op.name, shapes.toString(), "fp32", worst, OP_TOLERANCE,
+        for (int[] s : op.inputShapes()) shapes.append(shapes.isEmpty() ? "" : ", ").append(s[0]).append('x').append(s[1]);
+        return new ParityResult("tape " + op.name(), shapes.toString(), "fp32", worst, OP_TOLERANCE,
                 "‖Δ‖/‖ref‖ of value, adjoints", problem, pairs);
     }
 
