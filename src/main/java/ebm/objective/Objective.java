@@ -6,7 +6,8 @@ import ebm.model.EnergyModel;
  * A score-matching loss J(θ) on a batch, with its parameter gradient. Random draws (probes, noise) are keyed by
  * (seed, step), so the same step always sees the same draws, on every backend and after a resume.
  */
-public interface Objective {
+public sealed interface Objective permits ExactObjective, HutchinsonObjective, SlicedObjective, HutchPlusPlusObjective,
+        DenoisingObjective, AnnealedDenoisingObjective {
     /**
      * @param x     the batch, row-major [batch x D]
      * @param grad  when not null, receives dJ/dθ (overwritten), laid out as params

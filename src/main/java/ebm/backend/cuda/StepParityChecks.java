@@ -233,7 +233,7 @@ public final class StepParityChecks {
             case HutchPlusPlusObjective h -> "-" + h.probes() + " " + h.distribution().configName();
             case SlicedObjective s -> "-" + s.probes();
             case AnnealedDenoisingObjective a -> " " + a.sigmas().length + " levels";
-            default -> "";
+            case DenoisingObjective d -> "";
         };
         return new ParityResult("objective " + name, "B=" + batch + " D=" + spec.inputDim() + " H=" + spec.width(1) + ","
                 + spec.width(2) + " " + spec.activation().configName(), blas.precision().name().toLowerCase(java.util.Locale.ROOT),
