@@ -1,7 +1,6 @@
 package ebm.backend.cuda;
 
 import ebm.EbmException;
-import ebm.config.OptimizerConfig;
 import ebm.model.MlpSpec;
 import ebm.model.TraceAlgorithm;
 import ebm.objective.AnnealedDenoisingObjective;
@@ -12,6 +11,7 @@ import ebm.objective.HutchinsonObjective;
 import ebm.objective.Objective;
 import ebm.objective.ProbeDistribution;
 import ebm.objective.SlicedObjective;
+import ebm.optim.OptimizerSpec;
 import ebm.rng.Streams;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
@@ -37,7 +37,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     private final Blas blas;
     private final DeviceMlp mlp;
     private final Objective objective;
-    private final OptimizerConfig optimizer;
+    private final OptimizerSpec optimizer;
     private final int batch;
     private final int dim;
     private final int size;
@@ -61,7 +61,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     private long gemmsPerStep;
     private long flopsPerStep;
 
-    public CudaTrainingStep(KernelLauncher launcher, Blas blas, MlpSpec spec, Objective objective, OptimizerConfig optimizer,
+    public CudaTrainingStep(KernelLauncher launcher, Blas blas, MlpSpec spec, Objective objective, OptimizerSpec optimizer,
                             int batch, Double clip, double[] initialParams) {
         this.launcher = launcher;
         this.kernels = new DeviceKernels(launcher);
