@@ -4,6 +4,7 @@ import ebm.backend.cuda.Blas;
 import ebm.backend.cuda.CudaBackends;
 import ebm.backend.cuda.DeviceBuffer;
 import ebm.backend.cuda.KernelLauncher;
+import ebm.config.BackendKind;
 import java.util.Arrays;
 
 /**
@@ -18,8 +19,8 @@ public final class DeviceGemmRate {
 
     private DeviceGemmRate() {}
 
-    /** GFLOP/s of an n×n×n GEMM on the backend ("cuda" or "cuda-emulated") in precision ("fp32", "tf32", "bf16"). */
-    public static double measure(String backend, String precision, int n) {
+    /** GFLOP/s of an n×n×n GEMM on the backend (cuda or cuda-emulated) in precision ("fp32", "tf32", "bf16"). */
+    public static double measure(BackendKind backend, String precision, int n) {
         try (CudaBackends.Runtime runtime = CudaBackends.open(backend, CudaBackends.precision(precision))) {
             KernelLauncher launcher = runtime.launcher();
             Blas blas = runtime.blas();

@@ -17,7 +17,7 @@ import ebm.backend.cuda.DeviceTape;
 import ebm.backend.cuda.DriverLauncher;
 import ebm.backend.cuda.HostBlas;
 import ebm.backend.cuda.KernelLauncher;
-import ebm.config.OptimizerConfig;
+import ebm.config.BackendKind;
 import ebm.model.Activation;
 import ebm.model.BoundEnergy;
 import ebm.model.Mlp;
@@ -65,13 +65,11 @@ public final class KernelBench {
      * n whose device result is compared with the fp64 CPU Muon on a dense input (above it, a known-answer input);
      * fault: a family whose device/CPU result is corrupted before validation (tests: a failure must be reported).
      */
-    public record Settings(String backend, List<Long> sizes, List<Integer> nsSizes, List<Integer> dims, int hidden,
+    public record Settings(BackendKind backend, List<Long> sizes, List<Integer> nsSizes, List<Integer> dims, int hidden,
                            int layers, int batch, List<String> precisions, List<String> families, int warmup,
                            int repeats, int nsDenseMax, long copyElements, int gemmSize, boolean quick, String fault) {
         public Settings {
-            if (!List.of("cpu", "cuda", "cuda-emulated").contains(backend)) {
-                throw new EbmException("unknown --backend '" + backend + "'; allowed: cpu, cuda, cuda-emulated");
-            }
+            java.util.Objects.requireNonNull(backend, "backend");
             for (long n : sizes) if (n < 1 || n > Integer.MAX_VALUE - 16) throw new EbmException("--sizes entry " + n + " must be in [1, 2^31 - 17]");
             for (int n : nsSizes) if (n < 2 || (long) n * n > Integer.MAX_VALUE - 16) throw new EbmException("--ns-sizes entry " + n + " must be in [2, 46340]");
             for (int d : dims) if (d < 1) throw new EbmException("--dims entry " + d + " must be positive");
@@ -82,7 +80,7 @@ public final class KernelBench {
                 if (!FAMILIES.contains(f)) throw new EbmException("unknown --families entry '" + f + "'; allowed: " + String.join(", ", FAMILIES));
             }
             for (String p : precisions) {
-                List<String> allowed = backend.equals("cpu") ? List.of("fp64") : List.of("fp32", "tf32", "bf16");
+                List<String> allowed = backend == BackendKind.CPU ? List.of("fp64") : List.of("fp32", "tf32", "bf16");
                 if (!allowed.contains(p)) {
                     throw new EbmException("--precisions " + p + ": backend " + backend + " offers " + String.join(", ", allowed));
                 }
@@ -96,25 +94,24 @@ public final class KernelBench {
         }
 
         /** The sizes on a GPU; sizes that finish in a couple of minutes on the CPU; small ones for --quick. */
-        public static Settings defaults(String backend, boolean quick) {
+        public static Settings defaults(BackendKind backend, boolean quick) {
             return switch (backend) {
-                case "cpu" -> quick
+                case CPU -> quick
                         ? new Settings(backend, List.of(1L << 16, 1L << 20), List.of(64, 128), List.of(4, 96), 64, 3, 64,
                                 List.of("fp64"), FAMILIES, 1, 3, 0, 1L << 20, 256, true, null)
                         : new Settings(backend, List.of(1L << 20, 1L << 22, 1L << 24), List.of(256, 512, 1024),
                                 List.of(16, 64, 256), 512, 3, 256, List.of("fp64"), FAMILIES, 3, 7, 0, 1L << 25, 1024, false, null);
-                case "cuda" -> quick
+                case CUDA -> quick
                         ? new Settings(backend, List.of(1L << 16, 1L << 20), List.of(256, 1024), List.of(16, 256), 128, 3, 256,
                                 List.of("fp32", "tf32", "bf16"), FAMILIES, 3, 10, 1024, 1L << 24, 4096, true, null)
                         : new Settings(backend, List.of(1L << 20, 1L << 24, 1L << 28), List.of(1024, 4096, 8192),
                                 List.of(16, 64, 256, 1024), 512, 3, 256, List.of("fp32", "tf32", "bf16"), FAMILIES, 5, 20,
                                 4096, 1L << 26, 8192, false, null);
-                case "cuda-emulated" -> quick
+                case CUDA_EMULATED -> quick
                         ? new Settings(backend, List.of(4096L, 1L << 16), List.of(32, 64), List.of(3, 24), 16, 3, 16,
                                 List.of("fp32", "bf16"), FAMILIES, 1, 2, 64, 1L << 14, 64, true, null)
                         : new Settings(backend, List.of(1L << 16, 1L << 20), List.of(64, 128), List.of(4, 48), 32, 3, 32,
                                 List.of("fp32", "tf32", "bf16"), FAMILIES, 1, 3, 128, 1L << 18, 128, false, null);
-                default -> throw new EbmException("unknown --backend '" + backend + "'; allowed: cpu, cuda, cuda-emulated");
             };
         }
 
@@ -134,7 +131,7 @@ public final class KernelBench {
         }
 
         boolean cpu() {
-            return backend.equals("cpu");
+            return backend == BackendKind.CPU;
         }
     }
 
@@ -142,7 +139,7 @@ public final class KernelBench {
      * One measured row. bytes (bandwidth rows) or flops (GEMM rows) per operation; limit in the same unit as the
      * achieved rate (GB/s or GFLOP/s); ms is NaN for a row that failed validation.
      */
-    public record Row(String family, String shape, String backend, String precision, double ms, int reps, long bytes,
+    public record Row(String family, String shape, BackendKind backend, String precision, double ms, int reps, long bytes,
                       long flops, double limit, String limitName, double validationError, double tolerance,
                       String status, String validatedAgainst) {
         public boolean bandwidth() {
@@ -405,11 +402,11 @@ public final class KernelBench {
             try {
                 check = c.validate();
             } catch (RuntimeException e) {
-                return new Row(family, shape, "cpu", "fp64", Double.NaN, 0, bytes, flops, limit, limitName, Double.NaN,
+                return new Row(family, shape, BackendKind.CPU, "fp64", Double.NaN, 0, bytes, flops, limit, limitName, Double.NaN,
                         Double.NaN, "error: " + e.getMessage(), "");
             }
             if (!check.passed()) {
-                return new Row(family, shape, "cpu", "fp64", Double.NaN, 0, bytes, flops, limit, limitName, check.error(),
+                return new Row(family, shape, BackendKind.CPU, "fp64", Double.NaN, 0, bytes, flops, limit, limitName, check.error(),
                         check.tolerance(), "failed", check.against());
             }
             for (int w = 0; w < s.warmup(); w++) c.run();
@@ -419,7 +416,7 @@ public final class KernelBench {
                 c.run();
                 times.add((System.nanoTime() - t0) / 1e6);
             }
-            return new Row(family, shape, "cpu", "fp64", median(times), times.size(), bytes, flops, limit, limitName,
+            return new Row(family, shape, BackendKind.CPU, "fp64", median(times), times.size(), bytes, flops, limit, limitName,
                     check.error(), check.tolerance(), "ok", check.against());
         }
 
@@ -901,9 +898,7 @@ public final class KernelBench {
          */
         private Case adamw(int n) {
             ParamLayout layout = new ParamLayout.Builder().add("flat", 1, n, ParamView.Role.BIAS).build();
-            OptimizerConfig config = new OptimizerConfig("adamw", ADAMW.lr(), ADAMW.weightDecay(), null, null, null,
-                    ADAMW.beta1(), ADAMW.beta2(), ADAMW.eps(), null, null, null, null, null, null, null);
-            DeviceOptimizers.Handle adam = DeviceOptimizers.open(config, layout, launcher, blas("fp32"));
+            DeviceOptimizers.Handle adam = DeviceOptimizers.open(ADAMW, layout, launcher, blas("fp32"));
             DeviceBuffer params = launcher.allocate(4L * n, "AdamW parameters"), grad = launcher.allocate(4L * n, "AdamW gradient");
             return new Case() {
                 @Override

@@ -3,6 +3,7 @@ package ebm.bench;
 import ebm.EbmException;
 import ebm.bench.KernelBench.Row;
 import ebm.bench.KernelBench.Settings;
+import ebm.config.BackendKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,7 +90,7 @@ public final class KernelBenchReport {
         sb.append('\n');
         for (Row r : rows) {
             boolean ok = r.ok();
-            sb.append(String.join(",", r.family(), text(r.shape()), r.backend(), r.precision(), num(r.ms(), "%.6f"),
+            sb.append(String.join(",", r.family(), text(r.shape()), r.backend().configName(), r.precision(), num(r.ms(), "%.6f"),
                     Integer.toString(r.reps()), Long.toString(r.bytes()), Long.toString(r.flops()),
                     ok ? num(r.achieved(), "%.3f") : "", r.unit(), num(r.limit(), "%.3f"), text(r.limitName()),
                     ok ? num(r.share(), "%.4f") : "", num(r.validationError(), "%.3e"), num(r.tolerance(), "%.1e"),
@@ -150,7 +151,7 @@ public final class KernelBenchReport {
 
     /** The targets, each met / missed (with the limit hit, in numbers) / not measured, then the GEMM families. */
     public static String verdict(List<Row> rows, Map<String, Peer> peer, boolean tera) {
-        boolean cpu = rows.stream().anyMatch(r -> r.backend().equals("cpu"));
+        boolean cpu = rows.stream().anyMatch(r -> r.backend() == BackendKind.CPU);
         StringBuilder sb = new StringBuilder();
         List<Row> failed = rows.stream().filter(r -> !r.ok()).toList();
         if (!failed.isEmpty()) {
@@ -244,7 +245,7 @@ public final class KernelBenchReport {
 
     /** Writes results.csv and report.md into out. */
     public static void write(Path out, Settings s, KernelBench.Result result, Map<String, Peer> peer, List<Path> peerFiles) {
-        boolean tera = s.backend().equals("cuda");
+        boolean tera = s.backend() == BackendKind.CUDA;
         List<Row> rows = result.rows();
         StringBuilder md = new StringBuilder();
         md.append("# Kernel benchmark (").append(s.backend()).append(")\n\n");
@@ -257,7 +258,7 @@ public final class KernelBenchReport {
                 s.dims().stream().map(String::valueOf).collect(Collectors.joining(", ")), String.join(", ", s.precisions()),
                 s.repeats(), s.warmup(),
                 s.cpu() ? "host clock around each run"
-                        : s.backend().equals("cuda") ? "each repeat replays a CUDA graph of k copies of the operation (k for about 1 ms) between two CUDA events, ms = elapsed / k"
+                        : s.backend() == BackendKind.CUDA ? "each repeat replays a CUDA graph of k copies of the operation (k for about 1 ms) between two CUDA events, ms = elapsed / k"
                         : "host clock around each run and a synchronisation (the host build of the kernels: these timings say nothing about a GPU)"));
         md.append("Counting: AdamW moves 7 values per parameter (reads g, θ, m, v; writes θ, m, v): 28 bytes in fp32, 56 in fp64. "
                 + "Muon NS counts the GEMM FLOPs of 5 quintic steps on an n × n matrix, 3 GEMMs of 2n³ each per step (30n³); its time "

@@ -4,15 +4,9 @@ import ebm.backend.cpu.Gemm;
 import ebm.backend.cuda.CudaBackends;
 import ebm.backend.cuda.CudaTrainingStep;
 import ebm.backend.cuda.StepParityChecks;
-import ebm.config.OptimizerConfig;
+import ebm.config.BackendKind;
 import ebm.model.Mlp;
-import ebm.objective.AnnealedDenoisingObjective;
-import ebm.objective.DenoisingObjective;
-import ebm.objective.ExactObjective;
-import ebm.objective.HutchPlusPlusObjective;
-import ebm.objective.HutchinsonObjective;
 import ebm.objective.Objective;
-import ebm.objective.SlicedObjective;
 import ebm.optim.AdamWOptions;
 import ebm.optim.Optimizer;
 import ebm.optim.Optimizers;
@@ -24,20 +18,19 @@ import ebm.tape.Tape;
  */
 abstract class MethodRunner implements AutoCloseable {
 
+    /** The AdamW of both runners: lr from the settings, β = (0.9, 0.999), eps = 1e-8, no weight decay. */
+    static AdamWOptions adam(TraceBench.Settings s) {
+        return new AdamWOptions(s.lr(), 0.9, 0.999, 1e-8, 0);
+    }
+
     /** One step's cost: wall seconds, bytes of working memory (tape on the CPU, device memory on the GPU), GFLOP. */
     record Cost(double seconds, long peakBytes, double gflop) {}
 
-    /** Null when the method runs on the settings' backend, else why not (the row is skipped with it). */
-    static String unavailableReason(TraceBench.Settings s, Objective objective) {
-        if (s.backend().equals("cpu")) return null;
-        boolean onDevice = objective instanceof ExactObjective || objective instanceof HutchinsonObjective
-                || objective instanceof SlicedObjective || objective instanceof DenoisingObjective
-                || objective instanceof HutchPlusPlusObjective || objective instanceof AnnealedDenoisingObjective;
-        return onDevice ? null : objective.name() + " is not available on backend " + s.backend() + " yet";
-    }
-
     static MethodRunner open(TraceBench.Settings s, Objective objective, Mlp mlp, double[] init) {
-        return s.backend().equals("cpu") ? new Cpu(s, objective, mlp, init) : new Cuda(s, objective, mlp, init);
+        return switch (s.backend()) {
+            case CPU -> new Cpu(s, objective, mlp, init);
+            case CUDA, CUDA_EMULATED -> new Cuda(s, objective, mlp, init);
+        };
     }
 
     /** Loss and gradient at the current parameters (no update); step keys the probes or noise. */
@@ -79,7 +72,7 @@ abstract class MethodRunner implements AutoCloseable {
             this.batch = s.batch();
             this.params = init.clone();
             this.grad = new double[init.length];
-            this.adam = Optimizers.adamw(new AdamWOptions(s.lr(), 0.9, 0.999, 1e-8, 0), mlp.layout());
+            this.adam = Optimizers.adamw(adam(s), mlp.layout());
         }
 
         @Override
@@ -121,10 +114,8 @@ abstract class MethodRunner implements AutoCloseable {
 
         Cuda(TraceBench.Settings s, Objective objective, Mlp mlp, double[] init) {
             runtime = CudaBackends.open(s.backend(), CudaBackends.precision(s.precision()));
-            OptimizerConfig adam = new OptimizerConfig("adamw", s.lr(), 0.0, null, null, null, 0.9, 0.999, 1e-8, null, null,
-                    null, null, null, null, null);
             try {
-                step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, adam, s.batch(), null, init);
+                step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, adam(s), s.batch(), null, init);
             } catch (RuntimeException e) {
                 runtime.close();
                 throw e;

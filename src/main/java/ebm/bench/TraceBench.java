@@ -3,6 +3,7 @@ package ebm.bench;
 import ebm.EbmException;
 import ebm.backend.cpu.Gemm;
 import ebm.backend.cuda.CudaBackends;
+import ebm.config.BackendKind;
 import ebm.data.DataSources;
 import ebm.data.Density;
 import ebm.data.SyntheticOptions;
@@ -76,7 +77,7 @@ public final class TraceBench {
     public record Settings(List<Integer> dims, int hidden, int layers, int batch, List<String> methods,
                            double budgetSeconds, int errorDraws, double warmupSeconds, double timingSeconds,
                            double maxStepSeconds, double sigma, double lr, int trainPoints, int heldOutPoints,
-                           int curvePoints, String backend, String precision) {
+                           int curvePoints, BackendKind backend, String precision) {
         public Settings {
             if (dims.isEmpty()) throw new EbmException("--dims needs at least one dimension");
             for (int d : dims) if (d < 1) throw new EbmException("--dims entries must be >= 1, got " + d);
@@ -91,13 +92,10 @@ public final class TraceBench {
             if (!(lr > 0)) throw new EbmException("--lr must be > 0, got " + lr);
             dims = List.copyOf(dims);
             methods = List.copyOf(methods);
-            backend = backend == null ? "cpu" : backend;
-            if (!List.of("cpu", "cuda", "cuda-emulated").contains(backend)) {
-                throw new EbmException("unknown --backend '" + backend + "'; allowed: cpu, cuda, cuda-emulated");
-            }
+            backend = backend == null ? BackendKind.CPU : backend;
             // the CPU is fp64 only; the CUDA backends take the GEMM modes of the config's `precision`
-            precision = precision == null ? (backend.equals("cpu") ? "fp64" : "fp32") : precision;
-            List<String> allowed = backend.equals("cpu") ? List.of("fp64") : List.of("fp32", "tf32", "bf16");
+            precision = precision == null ? (backend == BackendKind.CPU ? "fp64" : "fp32") : precision;
+            List<String> allowed = backend == BackendKind.CPU ? List.of("fp64") : List.of("fp32", "tf32", "bf16");
             if (!allowed.contains(precision)) {
                 throw new EbmException("--precision " + precision + ": backend " + backend + " takes " + String.join(", ", allowed));
             }
@@ -105,11 +103,11 @@ public final class TraceBench {
 
         /** The CSV's backend column: where the step ran and in what precision. */
         public String backendLabel() {
-            return backend + "-" + precision;
+            return backend.configName() + "-" + precision;
         }
 
         /** Another backend and precision (null: the backend's own, fp64 on the CPU and fp32 on the CUDA backends). */
-        public Settings withBackend(String backend, String precision) {
+        public Settings withBackend(BackendKind backend, String precision) {
             return new Settings(dims, hidden, layers, batch, methods, budgetSeconds, errorDraws, warmupSeconds,
                     timingSeconds, maxStepSeconds, sigma, lr, trainPoints, heldOutPoints, curvePoints, backend, precision);
         }
@@ -117,8 +115,8 @@ public final class TraceBench {
         /** The full grid, or with quick a small one that finishes in about a minute on 2 cores. */
         public static Settings defaults(boolean quick) {
             return quick
-                    ? new Settings(List.of(2, 16), 32, 2, 64, DEFAULT_METHODS, 1.0, 10, 0.3, 0.3, 2.0, 0.1, 2e-3, 2048, 256, 8, "cpu", null)
-                    : new Settings(DEFAULT_DIMS, 128, 3, 256, DEFAULT_METHODS, 5.0, 30, 1.0, 1.5, 2.0, 0.1, 2e-3, 4096, 1000, 12, "cpu", null);
+                    ? new Settings(List.of(2, 16), 32, 2, 64, DEFAULT_METHODS, 1.0, 10, 0.3, 0.3, 2.0, 0.1, 2e-3, 2048, 256, 8, BackendKind.CPU, null)
+                    : new Settings(DEFAULT_DIMS, 128, 3, 256, DEFAULT_METHODS, 5.0, 30, 1.0, 1.5, 2.0, 0.1, 2e-3, 4096, 1000, 12, BackendKind.CPU, null);
         }
 
         public Settings with(List<Integer> dims, Integer hidden, Integer layers, Integer batch, List<String> methods,
@@ -278,7 +276,7 @@ public final class TraceBench {
 
     /** Runs the whole grid; progress lines go to log. */
     public static List<Row> run(Settings s, Consumer<String> log) {
-        if (s.backend().equals("cpu")) {
+        if (s.backend() == BackendKind.CPU) {
             warmUpEveryMethod(s);
         } else {
             // Fails here, once, with the backend's own message (no GPU, no kernels) rather than skipping every row.
@@ -355,8 +353,6 @@ public final class TraceBench {
                               double[] train, int nTrain, Npy.Matrix heldOut, double[] trueScores) {
         double lossExact = exact == null ? Double.NaN : exact.loss();
         Objective objective = objective(method, s.sigma());
-        String unavailable = MethodRunner.unavailableReason(s, objective);
-        if (unavailable != null) return skipped(s, method, mlp.dim(), -1, Double.NaN, lossExact, unavailable);
         try {
             return measure(s, method, objective, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
         } catch (EbmException e) {

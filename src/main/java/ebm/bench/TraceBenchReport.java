@@ -4,6 +4,7 @@ import ebm.EbmException;
 import ebm.bench.TraceBench.CurvePoint;
 import ebm.bench.TraceBench.Row;
 import ebm.bench.TraceBench.Settings;
+import ebm.config.BackendKind;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -234,7 +235,7 @@ public final class TraceBenchReport {
                 s.hidden(), s.layers(), s.batch(), s.lr(), machine, gemmRate));
         sb.append(String.format(Locale.ROOT, "- **Cost**: one step = loss + parameter gradient + AdamW; median of up to 30 "
                 + "repetitions after %.1f s of warm-up. %s `share` = the step's GEMM FLOPs per second over the GEMM rate "
-                + "above.%n", s.warmupSeconds(), s.backend().equals("cpu")
+                + "above.%n", s.warmupSeconds(), s.backend() == BackendKind.CPU
                         ? "`memory MB` (`peak_bytes`) = tape bytes per step on the CPU (values and adjoints the step "
                                 + "allocates, from Tape.bytesAllocated() deltas)."
                         : "`memory MB` (`peak_bytes`) = device memory the step holds (parameters, gradients, optimizer "

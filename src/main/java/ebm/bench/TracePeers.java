@@ -3,6 +3,7 @@ package ebm.bench;
 import ebm.EbmException;
 import ebm.bench.TraceBench.Row;
 import ebm.bench.TraceBench.Settings;
+import ebm.config.BackendKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,7 +102,7 @@ public final class TracePeers {
 
     /** The device a peer must have run on to be compared with this backend. */
     static String device(Settings s) {
-        return s.backend().equals("cpu") ? "cpu" : "cuda";
+        return s.backend() == BackendKind.CPU ? "cpu" : "cuda";
     }
 
     /** The fastest peer row for an ebm row: same method, shape, batch, precision and device. */

@@ -9,6 +9,7 @@ import ebm.bench.StepBench;
 import ebm.bench.TraceBench;
 import ebm.bench.TraceBenchReport;
 import ebm.bench.TracePeers;
+import ebm.config.BackendKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,12 @@ final class BenchCommand implements Runnable {
     @Override
     public void run() {
         new picocli.CommandLine(this).usage(System.out);
+    }
+
+    /** A bench's --backend: cpu, cuda or cuda-emulated, else the benches' one-line error. */
+    static BackendKind backendOption(String value) {
+        return BackendKind.byName(value).orElseThrow(() -> new EbmException("unknown --backend '" + value + "'; allowed: "
+                + BackendKind.allowed()));
     }
 
     @Command(name = "step", mixinStandardHelpOptions = true,
@@ -158,7 +165,8 @@ final class BenchCommand implements Runnable {
         public Integer call() {
             // read before the run: a bad peer file fails in a second, not after the grid
             List<TracePeers.Peer> peers = peer.isEmpty() ? List.of() : TracePeers.read(peer);
-            TraceBench.Settings base = TraceBench.Settings.defaults(quick).withBackend(backend, precision);
+            BackendKind on = backendOption(backend);
+            TraceBench.Settings base = TraceBench.Settings.defaults(quick).withBackend(on, precision);
             List<Integer> widths = hidden == null || hidden.isEmpty() ? List.of(base.hidden()) : List.copyOf(hidden);
             List<TraceBench.Settings> grids = new ArrayList<>();
             for (int width : widths) {
@@ -167,16 +175,16 @@ final class BenchCommand implements Runnable {
             }
             double rate;
             String machine;
-            if (backend.equals("cpu")) {
+            if (on == BackendKind.CPU) {
                 rate = StepBench.gemmRate(quick ? 512 : 1024);
                 System.out.printf(Locale.ROOT, "GEMM rate (%d threads): %.1f GFLOP/s%n", Gemm.threads(), rate);
                 machine = String.format(Locale.ROOT, "CPU, %d threads, JDK %s; fp64", Gemm.threads(), Runtime.version().feature());
             } else {
                 String gemmPrecision = grids.getFirst().precision();
-                int n = backend.equals("cuda") ? 8192 : 256; // the host build's GEMM is the CPU's: keep it short
-                rate = DeviceGemmRate.measure(backend, gemmPrecision, n);
+                int n = on == BackendKind.CUDA ? 8192 : 256; // the host build's GEMM is the CPU's: keep it short
+                rate = DeviceGemmRate.measure(on, gemmPrecision, n);
                 System.out.printf(Locale.ROOT, "device %s GEMM rate (%d³): %.1f GFLOP/s%n", gemmPrecision, n, rate);
-                machine = String.format(Locale.ROOT, "%s; %s GEMM (%d³)", backend, gemmPrecision, n);
+                machine = String.format(Locale.ROOT, "%s; %s GEMM (%d³)", on, gemmPrecision, n);
             }
             List<TraceBench.Row> all = new ArrayList<>();
             for (TraceBench.Settings settings : grids) {
@@ -256,7 +264,8 @@ final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() {
-            KernelBench.Settings settings = KernelBench.Settings.defaults(backend, quick);
+            BackendKind on = backendOption(backend);
+            KernelBench.Settings settings = KernelBench.Settings.defaults(on, quick);
             List<Long> parsedSizes = null;
             if (sizes != null) {
                 parsedSizes = new ArrayList<>();
@@ -266,7 +275,7 @@ final class BenchCommand implements Runnable {
             Map<String, KernelBenchReport.Peer> peerRows = peer.isEmpty() ? null : KernelBenchReport.readPeer(peer);
             KernelBench.Result result = KernelBench.run(settings, System.out::println);
             System.out.println();
-            System.out.print(KernelBenchReport.verdict(result.rows(), peerRows, backend.equals("cuda")));
+            System.out.print(KernelBenchReport.verdict(result.rows(), peerRows, on == BackendKind.CUDA));
             if (out != null) {
                 KernelBenchReport.write(out, settings, result, peerRows, peer);
                 System.out.println("wrote " + out.resolve("report.md"));

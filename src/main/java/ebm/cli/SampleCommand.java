@@ -4,6 +4,7 @@ import ebm.EbmException;
 import ebm.backend.cuda.CudaBackends;
 import ebm.backend.cuda.DeviceLangevin;
 import ebm.backend.cuda.GpuRuntime;
+import ebm.config.BackendKind;
 import ebm.config.ConfigLoader;
 import ebm.config.RunConfig;
 import ebm.eval.SampleMetrics;
@@ -64,15 +65,12 @@ final class SampleCommand implements Callable<Integer> {
             throw new EbmException("need --n >= 2, --steps >= 1 and --step-size > 0 (got " + n + ", " + steps + ", " + stepSize + ")");
         }
         RunConfig config = ConfigLoader.load(dir.resolve(Trainer.CONFIG), List.of());
-        String on = backend != null ? backend : config.backend();
-        if (!List.of("cpu", "cuda", "cuda-emulated").contains(on)) {
-            throw new EbmException("--backend: '" + on + "' is not allowed; allowed: cpu, cuda, cuda-emulated");
-        }
-        if (!on.equals("cpu") && !config.model().kind().equals("mlp")) {
+        BackendKind on = backend != null ? BackendKind.parse("--backend", backend) : config.backend();
+        if (on.cuda() && !config.model().kind().equals("mlp")) {
             throw new EbmException("--backend " + on + " samples the energy MLP only; " + dir + " has model.kind: "
                     + config.model().kind() + " (use --backend cpu)");
         }
-        if (on.equals("cuda")) {
+        if (on == BackendKind.CUDA) {
             String from = backend != null ? "--backend cuda" : "--backend cuda (the run's backend)";
             GpuRuntime.unavailableReason().ifPresent(reason -> {
                 throw new EbmException(from + ": " + reason + "; --backend cpu samples in fp64 on the CPU, --backend "
@@ -107,7 +105,7 @@ final class SampleCommand implements Callable<Integer> {
         for (int i = 0; i < x.length; i++) x[i] = mean[i % d] + Math.sqrt(sd[i % d]) * init.gaussian(i);
         long t0 = System.nanoTime();
         LangevinSchedule schedule = new LangevinSchedule(steps, stepSize, sigmas);
-        if (on.equals("cpu")) {
+        if (on == BackendKind.CPU) {
             Langevin.run(model, modelParams, x, n, schedule, config.seed(), null);
         } else {
             try (CudaBackends.Runtime runtime = CudaBackends.open(on)) {

@@ -12,6 +12,7 @@ import ebm.backend.cuda.KernelParityChecks;
 import ebm.backend.cuda.ParityResult;
 import ebm.backend.cuda.SamplerParityChecks;
 import ebm.backend.cuda.StepParityChecks;
+import ebm.config.BackendKind;
 import ebm.rng.CheckSeed;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,7 +82,7 @@ final class ValidateCommand implements Callable<Integer> {
             }
         } else {
             announce(checkSeed);
-            try (CudaBackends.Runtime runtime = CudaBackends.open("cuda-emulated")) {
+            try (CudaBackends.Runtime runtime = CudaBackends.open(BackendKind.CUDA_EMULATED)) {
                 description = runtime.description();
                 results = new ArrayList<>(new KernelParityChecks(runtime.launcher(), inputSeed).all());
                 results.addAll(new StepParityChecks(runtime.launcher(), runtime.blas(), inputSeed).all());

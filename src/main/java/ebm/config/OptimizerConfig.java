@@ -1,11 +1,17 @@
 package ebm.config;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import ebm.optim.AdamWOptions;
+import ebm.optim.MuonOptions;
+import ebm.optim.OptimizerSpec;
+import ebm.optim.SgdOptions;
+import ebm.optim.ShampooOptions;
 
 /**
  * optimizer.*: one flat set of keys for every optimizer (DESIGN §3). Keys an optimizer does not use are kept at
  * their defaults; those whose default depends on the optimizer (momentum, nesterov) resolve by `name`.
- * adam_lr is the learning rate of Muon's inner AdamW (first layer, vectors, output layer).
+ * adam_lr is the learning rate of Muon's inner AdamW (first layer, vectors, output layer). {@link #spec()} is the
+ * section parsed into the typed options of the optimizer it names, which is what both backends build from.
  */
 @JsonPropertyOrder({"name", "lr", "weight_decay", "momentum", "dampening", "nesterov", "beta1", "beta2", "eps",
         "adam_lr", "ns_steps", "muon_first_layer", "root_every", "start_step", "max_precond_dim", "precond_eps"})
@@ -50,6 +56,23 @@ public record OptimizerConfig(String name, Double lr, Double weightDecay, Double
         Check.atLeast("optimizer.max_precond_dim", maxPrecondDim, 1);
         precondEps = precondEps == null ? 1e-12 : precondEps;
         Check.positive("optimizer.precond_eps", precondEps);
+    }
+
+    /**
+     * The named optimizer's options from these keys (the only place a name becomes an optimizer): Muon's inner AdamW
+     * takes adam_lr with the shared beta1, beta2, eps and weight_decay; Shampoo's graft takes beta1, beta2 and eps,
+     * its statistics precond_eps.
+     */
+    public OptimizerSpec spec() {
+        return switch (name) {
+            case "sgd" -> new SgdOptions(lr, momentum, dampening, nesterov, weightDecay);
+            case "adamw" -> new AdamWOptions(lr, beta1, beta2, eps, weightDecay);
+            case "muon" -> new MuonOptions(lr, momentum, nesterov, nsSteps, weightDecay, muonFirstLayer,
+                    new AdamWOptions(adamLr, beta1, beta2, eps, weightDecay));
+            case "shampoo" -> new ShampooOptions(lr, precondEps, rootEvery, startStep, maxPrecondDim, weightDecay, beta1,
+                    beta2, eps);
+            default -> throw new IllegalStateException("optimizer.name " + name + " passed the check of NAMES"); // unreachable
+        };
     }
 
     static OptimizerConfig defaults() {

@@ -1,24 +1,26 @@
 package ebm.config;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /**
  * One training run, as read from a YAML file plus --set overrides. Every section fills its defaults and checks its
  * ranges in its constructor, so a RunConfig that exists is valid; the resolved form is saved beside the results.
+ * The backend is parsed here, once, into a {@link BackendKind}; the file keeps its name (cpu, cuda, cuda-emulated).
  */
 @JsonPropertyOrder({"seed", "backend", "precision", "data", "model", "objective", "optimizer", "train"})
-public record RunConfig(Long seed, String backend, String precision, DataConfig data, ModelConfig model, ObjectiveConfig objective,
+public record RunConfig(Long seed, BackendKind backend, String precision, DataConfig data, ModelConfig model, ObjectiveConfig objective,
                         OptimizerConfig optimizer, TrainConfig train) {
 
     public RunConfig {
         seed = seed == null ? 0L : seed;
-        backend = backend == null ? "cpu" : backend;
-        Check.oneOf("backend", backend, "cpu", "cuda", "cuda-emulated");
+        backend = backend == null ? BackendKind.CPU : backend;
         // the CUDA backends' GEMM mode; the CPU computes in fp64 and takes only the default, so that no run on it
         // claims a precision it did not use
         precision = precision == null ? "fp32" : precision;
         Check.oneOf("precision", precision, "fp32", "tf32", "bf16");
-        if (backend.equals("cpu") && !precision.equals("fp32")) {
+        if (backend == BackendKind.CPU && !precision.equals("fp32")) {
             throw new ebm.EbmException("precision: " + precision + " selects the GEMM mode of backend cuda or cuda-emulated; "
                     + "backend cpu computes in fp64 (leave precision at fp32 there)");
         }
@@ -27,5 +29,18 @@ public record RunConfig(Long seed, String backend, String precision, DataConfig 
         objective = objective == null ? new ObjectiveConfig(null, null, null, null, null, null, null, null) : objective;
         optimizer = optimizer == null ? OptimizerConfig.defaults() : optimizer;
         train = train == null ? new TrainConfig(null, null, null, null, null, null, null, null) : train;
+    }
+
+    /**
+     * How the YAML is read: as the canonical constructor, with `backend` taken as its text and parsed after every
+     * section (so a bad backend is reported where, and with the message, it always was).
+     */
+    @JsonCreator
+    static RunConfig fromYaml(@JsonProperty("seed") Long seed, @JsonProperty("backend") String backend,
+                              @JsonProperty("precision") String precision, @JsonProperty("data") DataConfig data,
+                              @JsonProperty("model") ModelConfig model, @JsonProperty("objective") ObjectiveConfig objective,
+                              @JsonProperty("optimizer") OptimizerConfig optimizer, @JsonProperty("train") TrainConfig train) {
+        return new RunConfig(seed, backend == null ? null : BackendKind.parse("backend", backend), precision, data, model,
+                objective, optimizer, train);
     }
 }

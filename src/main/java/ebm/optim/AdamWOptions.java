@@ -10,7 +10,7 @@ package ebm.optim;
  * @param eps         > 0 (optimizer.eps)
  * @param weightDecay decoupled λ ≥ 0 (optimizer.weight_decay)
  */
-public record AdamWOptions(double lr, double beta1, double beta2, double eps, double weightDecay) {
+public record AdamWOptions(double lr, double beta1, double beta2, double eps, double weightDecay) implements OptimizerSpec {
 
     public AdamWOptions {
         check("optimizer.", lr, beta1, beta2, eps, weightDecay);

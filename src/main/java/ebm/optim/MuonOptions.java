@@ -16,7 +16,7 @@ import ebm.EbmException;
  * @param inner          the AdamW for everything else, with its own lr and weight decay (optimizer.adamw.*)
  */
 public record MuonOptions(double lr, double momentum, boolean nesterov, int nsSteps, double weightDecay,
-                          boolean muonFirstLayer, AdamWOptions inner) {
+                          boolean muonFirstLayer, AdamWOptions inner) implements OptimizerSpec {
 
     public static final int DEFAULT_NS_STEPS = 5;
 

@@ -6,6 +6,16 @@ import ebm.model.ParamLayout;
 public final class Optimizers {
     private Optimizers() {}
 
+    /** The CPU optimizer of a spec (as parsed from optimizer.* by the config), over layout. */
+    public static Optimizer create(OptimizerSpec spec, ParamLayout layout) {
+        return switch (spec) {
+            case SgdOptions o -> sgd(o, layout);
+            case AdamWOptions o -> adamw(o, layout);
+            case MuonOptions o -> muon(o, layout);
+            case ShampooOptions o -> shampoo(o, layout);
+        };
+    }
+
     public static Sgd sgd(SgdOptions options, ParamLayout layout) {
         return new Sgd(options, layout.size());
     }

@@ -12,7 +12,8 @@ import ebm.EbmException;
  * @param nesterov    Nesterov momentum (optimizer.nesterov)
  * @param weightDecay λ ≥ 0, L2 added to the gradient, not decoupled (optimizer.weight_decay)
  */
-public record SgdOptions(double lr, double momentum, double dampening, boolean nesterov, double weightDecay) {
+public record SgdOptions(double lr, double momentum, double dampening, boolean nesterov, double weightDecay)
+        implements OptimizerSpec {
 
     public SgdOptions {
         OptionChecks.positive("optimizer.lr", lr);

@@ -15,7 +15,7 @@ package ebm.optim;
  * @param graftEps      graft AdamW eps, > 0 (optimizer.eps, shared with AdamW)
  */
 public record ShampooOptions(double lr, double eps, int rootEvery, int startStep, int maxPrecondDim,
-                             double weightDecay, double beta1, double beta2, double graftEps) {
+                             double weightDecay, double beta1, double beta2, double graftEps) implements OptimizerSpec {
 
     public static final int DEFAULT_MAX_PRECOND_DIM = 1024;
 

@@ -48,8 +48,6 @@ public final class OpTable {
         ops.add(new Op("rowSum", new int[][] {{n, m}}, (t, x) -> t.rowSum(x[0])));
         ops.add(new Op("colSumSquares", new int[][] {{r, m}}, (t, x) -> t.colSumSquares(x[0])));
         ops.add(new Op("sum", new int[][] {{n, m}}, (t, x) -> t.sum(x[0])));
-        // a leaf copy and its adjoint: the Hessian-vector products' x, differentiated through a product
-        ops.add(new Op("inputVariable", new int[][] {{n, m}}, (t, x) -> t.mul(x[0], t.inputVariable(x[0]))));
         for (Activation a : Activation.values()) {
             // the three orders are summed under their own random weights by stacking them into one output
             ops.add(new Op("biasActivations " + a.configName(), new int[][] {{n, m}, {1, m}}, (t, x) -> {

@@ -7,6 +7,7 @@ import ebm.config.RunConfig;
 import ebm.model.EnergyModel;
 import ebm.model.Mlp;
 import ebm.objective.Objective;
+import ebm.optim.OptimizerSpec;
 import java.util.Map;
 
 /** The training step on the CUDA backend (fp32 on a GPU, or through the host build of its kernels). */
@@ -15,14 +16,14 @@ final class CudaStepBackend implements StepBackend {
     private final CudaBackends.Runtime runtime;
     private final CudaTrainingStep step;
 
-    CudaStepBackend(RunConfig config, EnergyModel model, Objective objective, double[] params) {
+    CudaStepBackend(RunConfig config, OptimizerSpec optimizer, EnergyModel model, Objective objective, double[] params) {
         if (!(model instanceof Mlp mlp)) {
             throw new EbmException("model.kind: " + config.model().kind() + " runs only on backend cpu; backend "
                     + config.backend() + " trains the energy MLP");
         }
         this.runtime = CudaBackends.open(config.backend(), CudaBackends.precision(config.precision()));
         try {
-            this.step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, config.optimizer(),
+            this.step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, optimizer,
                     config.train().batchSize(), config.train().clip(), params);
         } catch (RuntimeException e) {
             runtime.close();

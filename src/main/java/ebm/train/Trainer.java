@@ -8,6 +8,8 @@ import ebm.io.MlpCheckpoint;
 import ebm.model.EnergyModel;
 import ebm.model.Mlp;
 import ebm.objective.Objective;
+import ebm.optim.OptimizerSpec;
+import ebm.optim.Optimizers;
 import ebm.plot.Plots;
 import ebm.rng.RandomStream;
 import ebm.rng.Streams;
@@ -103,10 +105,12 @@ public final class Trainer {
 
     /** The step on the configured backend, starting from params. */
     private StepBackend backend(double[] params) {
-        StepBackend backend = config.backend().equals("cpu")
-                ? new CpuStepBackend(model, objective, OptimizerFactory.create(config.optimizer(), model.layout()),
-                        config.train().clip(), config.train().batchSize(), params)
-                : new CudaStepBackend(config, model, objective, params);
+        OptimizerSpec optimizer = config.optimizer().spec();
+        StepBackend backend = switch (config.backend()) {
+            case CPU -> new CpuStepBackend(model, objective, Optimizers.create(optimizer, model.layout()),
+                    config.train().clip(), config.train().batchSize(), params);
+            case CUDA, CUDA_EMULATED -> new CudaStepBackend(config, optimizer, model, objective, params);
+        };
         LOG.debug("training step on {}", backend.description());
         return backend;
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ebm.EbmException;
 import ebm.backend.cuda.HostKernelLibrary;
 import ebm.cli.Cli;
+import ebm.config.BackendKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,8 +100,9 @@ class KernelBenchTest {
     /** A wrong result (injected through the test seam) is reported failed and not timed, on both backends. */
     @Test
     void aFailedValidationIsReportedFailedAndNotTimed() throws IOException {
-        List<String> backends = HostKernelLibrary.skippedForMissingCompiler() ? List.of("cpu") : List.of("cpu", "cuda-emulated");
-        for (String backend : backends) {
+        List<BackendKind> backends = HostKernelLibrary.skippedForMissingCompiler() ? List.of(BackendKind.CPU)
+                : List.of(BackendKind.CPU, BackendKind.CUDA_EMULATED);
+        for (BackendKind backend : backends) {
             for (String family : List.of("adamw", "muon-ns5", "forward", "exact-trace", KernelBench.GEMM, KernelBench.COPY)) {
                 KernelBench.Settings settings = KernelBench.Settings.defaults(backend, true)
                         .with(List.of(4096L), List.of(16), List.of(3), 8, 2, 8, null, List.of(family.startsWith("limit") ? "adamw" : family), 0, 1)

@@ -10,6 +10,7 @@ import ebm.bench.TraceBench.Settings;
 import ebm.bench.TracePeers.Line;
 import ebm.bench.TracePeers.Status;
 import ebm.cli.Cli;
+import ebm.config.BackendKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,7 @@ class TracePeersTest {
     }
 
     private static Settings cudaFp32() {
-        return Settings.defaults(true).withBackend("cuda", "fp32").with(List.of(16), H, 3, 256, null, null, null);
+        return Settings.defaults(true).withBackend(BackendKind.CUDA, "fp32").with(List.of(16), H, 3, 256, null, null, null);
     }
 
     private static Line lineFor(List<Line> lines, String method, int dim) {
@@ -128,7 +129,7 @@ class TracePeersTest {
                 + "2.000 ms = 2.50× (target 3×); ebm's step reaches 1.5% of the GEMM rate, far from GEMM-bound"), md);
 
         // the same peers against a tf32 run: only the tf32 row matches
-        Settings tf32 = s.withBackend("cuda", "tf32");
+        Settings tf32 = s.withBackend(BackendKind.CUDA, "tf32");
         Line tf = lineFor(TracePeers.lines(tf32, rows, peers, GEMM_RATE), "exact-per-dimension", 16);
         assertEquals(0.1 / 0.8, tf.speedup(), 1e-12);
         // and against the CPU backend none match (the peer ran on cuda)

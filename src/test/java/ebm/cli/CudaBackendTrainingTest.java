@@ -195,9 +195,9 @@ class CudaBackendTrainingTest {
     void aCpuShampooStateLoadsOnTheCudaPathAndComesBackUnderTheSameNames() {
         ebm.model.MlpSpec spec = new ebm.model.MlpSpec(3, new int[] {7, 5}, ebm.model.Activation.TANH);
         ebm.model.Mlp model = new ebm.model.Mlp(spec);
-        ebm.config.OptimizerConfig config = new ebm.config.OptimizerConfig("shampoo", 0.01, null, null, null, null, null, null,
-                null, null, null, null, 2, 2, 6, null); // max_precond_dim 6: hidden.0 (7x3) keeps only R
-        ebm.optim.Optimizer cpu = ebm.train.OptimizerFactory.create(config, model.layout());
+        ebm.optim.OptimizerSpec config = new ebm.config.OptimizerConfig("shampoo", 0.01, null, null, null, null, null, null,
+                null, null, null, null, 2, 2, 6, null).spec(); // max_precond_dim 6: hidden.0 (7x3) keeps only R
+        ebm.optim.Optimizer cpu = ebm.optim.Optimizers.create(config, model.layout());
         double[] params = model.initialParams(TestSeeds.fixed("shampoo state: parameters", 4));
         java.util.SplittableRandom random = new java.util.SplittableRandom(TestSeeds.fixed("shampoo state: gradients", 5));
         for (int step = 0; step < 5; step++) {
@@ -206,7 +206,7 @@ class CudaBackendTrainingTest {
             cpu.step(params, grad, 1.0);
         }
         Map<String, double[]> saved = cpu.state();
-        try (ebm.backend.cuda.CudaBackends.Runtime runtime = ebm.backend.cuda.CudaBackends.open("cuda-emulated");
+        try (ebm.backend.cuda.CudaBackends.Runtime runtime = ebm.backend.cuda.CudaBackends.open(ebm.config.BackendKind.CUDA_EMULATED);
              ebm.backend.cuda.CudaTrainingStep device = new ebm.backend.cuda.CudaTrainingStep(runtime.launcher(), runtime.blas(),
                      spec, new ebm.objective.ExactObjective(ebm.model.TraceAlgorithm.AUTO), config, 4, null, params)) {
             device.loadOptimizerState(saved);

@@ -75,7 +75,7 @@ class SampleCommandTest {
         LangevinSchedule schedule = new LangevinSchedule(steps, 0.01, null);
         double[][] want = new double[steps][], got = new double[steps][];
         Langevin.run(model, params, start.clone(), n, schedule, 4, (t, x) -> want[(int) t - 1] = x.clone());
-        try (CudaBackends.Runtime runtime = CudaBackends.open("cuda-emulated")) {
+        try (CudaBackends.Runtime runtime = CudaBackends.open(ebm.config.BackendKind.CUDA_EMULATED)) {
             DeviceLangevin.run(runtime.launcher(), runtime.blas(), model.spec(), params, start.clone(), n, schedule, 4,
                     (t, x) -> got[(int) t - 1] = x.clone());
         }

@@ -13,6 +13,7 @@ import ebm.objective.DenoisingObjective;
 import ebm.objective.ExactObjective;
 import ebm.objective.Objective;
 import ebm.optim.Optimizer;
+import ebm.optim.Optimizers;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -51,7 +52,7 @@ class QuadraticOptimumTest {
 
     private static double[] train(Objective objective, String optimizerYaml, int steps, Quadratic q, double[] x) throws Exception {
         RunConfig rc = config(optimizerYaml);
-        Optimizer opt = OptimizerFactory.create(rc.optimizer(), q.layout());
+        Optimizer opt = Optimizers.create(rc.optimizer().spec(), q.layout());
         double[] p = q.initialParams(0);
         double[] g = new double[p.length];
         for (int step = 1; step <= steps; step++) {

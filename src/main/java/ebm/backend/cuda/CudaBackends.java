@@ -1,6 +1,7 @@
 package ebm.backend.cuda;
 
 import ebm.EbmException;
+import ebm.config.BackendKind;
 
 /**
  * Opens what `backend: cuda` and `backend: cuda-emulated` run on: a kernel launcher and a {@link Blas}.
@@ -20,7 +21,7 @@ public final class CudaBackends {
         }
     }
 
-    public static Runtime open(String backend) {
+    public static Runtime open(BackendKind backend) {
         return open(backend, Blas.GemmPrecision.FP32);
     }
 
@@ -32,15 +33,15 @@ public final class CudaBackends {
         throw new EbmException("precision: '" + name + "' is not allowed; allowed: fp32, tf32, bf16");
     }
 
-    /** As {@link #open(String)}, with the GEMMs in the given mode (elementwise kernels stay fp32). */
-    public static Runtime open(String backend, Blas.GemmPrecision precision) {
+    /** As {@link #open(BackendKind)}, with the GEMMs in the given mode (elementwise kernels stay fp32). */
+    public static Runtime open(BackendKind backend, Blas.GemmPrecision precision) {
         return switch (backend) {
-            case "cuda-emulated" -> {
+            case CUDA_EMULATED -> {
                 HostEmulationLauncher launcher = new HostEmulationLauncher();
                 HostBlas blas = new HostBlas(precision);
                 yield new Runtime(launcher, blas, "cuda-emulated: " + launcher.description() + ", " + blas.description());
             }
-            case "cuda" -> {
+            case CUDA -> {
                 GpuRuntime.unavailableReason().ifPresent(reason -> {
                     throw new EbmException("backend cuda: " + reason + "; backend: cuda-emulated runs the CUDA code "
                             + "path through its host build");
@@ -48,7 +49,7 @@ public final class CudaBackends {
                 GpuRuntime gpu = GpuRuntime.open(precision);
                 yield new Runtime(gpu.launcher(), gpu.blas(), gpu.launcher().description() + ", " + gpu.blas().description());
             }
-            default -> throw new IllegalArgumentException("not a CUDA backend: " + backend);
+            case CPU -> throw new IllegalArgumentException("not a CUDA backend: " + backend);
         };
     }
 }

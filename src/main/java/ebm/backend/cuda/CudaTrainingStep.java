@@ -1,11 +1,11 @@
 package ebm.backend.cuda;
 
-import ebm.config.OptimizerConfig;
 import ebm.model.BoundEnergy;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
 import ebm.objective.LossInputs;
 import ebm.objective.Objective;
+import ebm.optim.OptimizerSpec;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,7 +31,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     private final Blas blas;
     private final Mlp mlp;
     private final Objective objective;
-    private final OptimizerConfig optimizer;
+    private final OptimizerSpec optimizer;
     private final int batch;
     private final int dim;
     private final int size;
@@ -53,7 +53,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     private long gemmsPerStep;
     private long flopsPerStep;
 
-    public CudaTrainingStep(KernelLauncher launcher, Blas blas, MlpSpec spec, Objective objective, OptimizerConfig optimizer,
+    public CudaTrainingStep(KernelLauncher launcher, Blas blas, MlpSpec spec, Objective objective, OptimizerSpec optimizer,
                             int batch, Double clip, double[] initialParams) {
         this.launcher = launcher;
         this.kernels = new DeviceKernels(launcher);

@@ -1,9 +1,13 @@
 package ebm.backend.cuda;
 
 import ebm.EbmException;
-import ebm.config.OptimizerConfig;
 import ebm.model.ParamLayout;
 import ebm.model.ParamView;
+import ebm.optim.AdamWOptions;
+import ebm.optim.MuonOptions;
+import ebm.optim.OptimizerSpec;
+import ebm.optim.SgdOptions;
+import ebm.optim.ShampooOptions;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -25,16 +29,15 @@ abstract class DeviceOptimizer {
         this.kernels = kernels;
     }
 
-    static DeviceOptimizer create(OptimizerConfig c, ParamLayout layout, KernelLauncher launcher, DeviceKernels kernels,
+    /** The device twin of the optimizer a spec names (every optimizer has one: the switch has no default). */
+    static DeviceOptimizer create(OptimizerSpec spec, ParamLayout layout, KernelLauncher launcher, DeviceKernels kernels,
                                   Blas blas) {
         int size = layout.size();
-        return switch (c.name()) {
-            case "adamw" -> new AdamW(launcher, kernels, c.lr(), c, new int[] {0}, new int[] {size});
-            case "sgd" -> new Sgd(launcher, kernels, c, size);
-            case "muon" -> new Muon(launcher, kernels, blas, c, layout);
-            case "shampoo" -> new DeviceShampoo(launcher, kernels, blas, c, layout);
-            default -> throw new EbmException("optimizer.name: " + c.name() + " is not available on backend cuda yet "
-                    + "(available there: adamw, sgd, muon, shampoo); use backend: cpu");
+        return switch (spec) {
+            case AdamWOptions o -> new AdamW(launcher, kernels, o, new int[] {0}, new int[] {size});
+            case SgdOptions o -> new Sgd(launcher, kernels, o, size);
+            case MuonOptions o -> new Muon(launcher, kernels, blas, o, layout);
+            case ShampooOptions o -> new DeviceShampoo(launcher, kernels, blas, o, layout);
         };
     }
 
@@ -101,14 +104,14 @@ abstract class DeviceOptimizer {
     /** kernels/adamw.cu over ranges of the flat buffer, moments stored compactly over them (as ebm.optim.AdamW). */
     static final class AdamW extends DeviceOptimizer {
         private final double baseLr;
-        private final OptimizerConfig c;
+        private final AdamWOptions c;
         private final int[] starts, lengths, compact;
         private final int owned;
         private final DeviceBuffer expAvg, expAvgSq, scalars, rangePartials, range;
 
-        AdamW(KernelLauncher launcher, DeviceKernels kernels, double baseLr, OptimizerConfig c, int[] starts, int[] lengths) {
+        AdamW(KernelLauncher launcher, DeviceKernels kernels, AdamWOptions c, int[] starts, int[] lengths) {
             super(launcher, kernels);
-            this.baseLr = baseLr;
+            this.baseLr = c.lr();
             this.c = c;
             this.starts = starts.clone();
             this.lengths = lengths.clone();
@@ -211,11 +214,11 @@ abstract class DeviceOptimizer {
 
     /** kernels/sgd.cu over the whole flat buffer (as ebm.optim.Sgd). */
     static final class Sgd extends DeviceOptimizer {
-        private final OptimizerConfig c;
+        private final SgdOptions c;
         private final long size;
         private final DeviceBuffer momentumBuffer, scalars;
 
-        Sgd(KernelLauncher launcher, DeviceKernels kernels, OptimizerConfig c, int size) {
+        Sgd(KernelLauncher launcher, DeviceKernels kernels, SgdOptions c, int size) {
             super(launcher, kernels);
             this.c = c;
             this.size = size;
@@ -283,7 +286,7 @@ abstract class DeviceOptimizer {
      * optimizer.adam_lr.
      */
     static final class Muon extends DeviceOptimizer {
-        private final OptimizerConfig c;
+        private final MuonOptions c;
         private final List<ParamView> views;
         private final int[] momentumOffsets;
         private final int buffered;
@@ -291,7 +294,7 @@ abstract class DeviceOptimizer {
         private final DeviceNewtonSchulz newtonSchulz;
         private final AdamW inner;
 
-        Muon(KernelLauncher launcher, DeviceKernels kernels, Blas blas, OptimizerConfig c, ParamLayout layout) {
+        Muon(KernelLauncher launcher, DeviceKernels kernels, Blas blas, MuonOptions c, ParamLayout layout) {
             super(launcher, kernels);
             this.c = c;
             List<ParamView> toMuon = new ArrayList<>();
@@ -325,7 +328,7 @@ abstract class DeviceOptimizer {
                 starts[k] = toAdam.get(k).offset();
                 lengths[k] = toAdam.get(k).size();
             }
-            inner = new AdamW(launcher, kernels, c.adamLr(), c, starts, lengths);
+            inner = new AdamW(launcher, kernels, c.inner(), starts, lengths);
             setLearningRate(1.0);
         }
 
@@ -337,7 +340,7 @@ abstract class DeviceOptimizer {
 
         @Override
         void step(long params, long grad) {
-            float mu = c.momentum().floatValue();
+            float mu = (float) c.momentum();
             int nesterov = c.nesterov() ? 1 : 0;
             for (int v = 0; v < views.size(); v++) {
                 ParamView view = views.get(v);

@@ -1,7 +1,7 @@
 package ebm.backend.cuda;
 
-import ebm.config.OptimizerConfig;
 import ebm.model.ParamLayout;
+import ebm.optim.OptimizerSpec;
 
 /**
  * The device optimizers of the training step ({@link DeviceOptimizer}: kernels/adamw.cu, the Muon pieces of
@@ -35,8 +35,8 @@ public final class DeviceOptimizers {
         }
     }
 
-    /** adamw, sgd or muon as the CUDA training step builds it (its state allocated on the launcher). */
-    public static Handle open(OptimizerConfig config, ParamLayout layout, KernelLauncher launcher, Blas blas) {
-        return new Handle(DeviceOptimizer.create(config, layout, launcher, new DeviceKernels(launcher), blas));
+    /** The optimizer of spec as the CUDA training step builds it (its state allocated on the launcher). */
+    public static Handle open(OptimizerSpec spec, ParamLayout layout, KernelLauncher launcher, Blas blas) {
+        return new Handle(DeviceOptimizer.create(spec, layout, launcher, new DeviceKernels(launcher), blas));
     }
 }

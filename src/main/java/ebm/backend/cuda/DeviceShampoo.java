@@ -1,10 +1,10 @@
 package ebm.backend.cuda;
 
 import ebm.EbmException;
-import ebm.config.OptimizerConfig;
 import ebm.model.ParamLayout;
 import ebm.model.ParamView;
 import ebm.optim.Shampoo;
+import ebm.optim.ShampooOptions;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -43,7 +43,7 @@ final class DeviceShampoo extends DeviceOptimizer {
                          DeviceBuffer rightRoot) {}
 
     private final Blas blas;
-    private final OptimizerConfig c;
+    private final ShampooOptions c;
     private final int size;
     private final long firstPreconditioned;
     private final List<Block> blocks;
@@ -61,7 +61,7 @@ final class DeviceShampoo extends DeviceOptimizer {
     private double condLeftMax = Double.NaN;
     private double condRightMax = Double.NaN;
 
-    DeviceShampoo(KernelLauncher launcher, DeviceKernels kernels, Blas blas, OptimizerConfig c, ParamLayout layout) {
+    DeviceShampoo(KernelLauncher launcher, DeviceKernels kernels, Blas blas, ShampooOptions c, ParamLayout layout) {
         super(launcher, kernels);
         this.blas = blas;
         this.c = c;
@@ -101,8 +101,8 @@ final class DeviceShampoo extends DeviceOptimizer {
         for (Block block : blocks) {
             int rows = block.view.rows(), cols = block.view.cols();
             // statistics start at ε·I, roots at I (the direction is then G itself, still grafted)
-            if (block.leftStat != null) launcher.write(block.leftStat, scaledIdentity(rows, c.precondEps()));
-            if (block.rightStat != null) launcher.write(block.rightStat, scaledIdentity(cols, c.precondEps()));
+            if (block.leftStat != null) launcher.write(block.leftStat, scaledIdentity(rows, c.eps()));
+            if (block.rightStat != null) launcher.write(block.rightStat, scaledIdentity(cols, c.eps()));
             if (block.leftRoot != null) identity(block.leftRoot, rows, 1f);
             if (block.rightRoot != null) identity(block.rightRoot, cols, 1f);
         }
@@ -124,7 +124,7 @@ final class DeviceShampoo extends DeviceOptimizer {
     private void writeGraftScalars(long stepsTaken) {
         MemorySegment s = MemorySegment.ofArray(new long[9]);
         s.set(ValueLayout.JAVA_LONG, 0, stepsTaken);
-        double[] rest = {1.0, c.beta1(), c.beta2(), c.eps(), 0.0, Double.NaN, Double.NaN, Double.NaN};
+        double[] rest = {1.0, c.beta1(), c.beta2(), c.graftEps(), 0.0, Double.NaN, Double.NaN, Double.NaN};
         for (int i = 0; i < rest.length; i++) s.set(ValueLayout.JAVA_DOUBLE, 8 + 8L * i, rest[i]);
         launcher.copyToDevice(s, graftScalars);
     }

@@ -1,6 +1,5 @@
 package ebm.backend.cuda;
 
-import ebm.config.OptimizerConfig;
 import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
@@ -13,7 +12,13 @@ import ebm.objective.HutchinsonObjective;
 import ebm.objective.Objective;
 import ebm.objective.ProbeDistribution;
 import ebm.objective.SlicedObjective;
+import ebm.optim.AdamWOptions;
+import ebm.optim.MuonOptions;
 import ebm.optim.Optimizer;
+import ebm.optim.OptimizerSpec;
+import ebm.optim.Optimizers;
+import ebm.optim.SgdOptions;
+import ebm.optim.ShampooOptions;
 import ebm.tape.Node;
 import ebm.tape.OpTable;
 import ebm.tape.Tape;
@@ -183,7 +188,7 @@ public final class StepParityChecks {
         double wantLoss = objective.run(model, params, x, batch, step, want).loss();
         double[] got = new double[params.length];
         double gotLoss;
-        try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, optimizer("adamw", 1e-3), batch, null, params)) {
+        try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, adamw(1e-3), batch, null, params)) {
             gotLoss = device.lossAndGradient(x, step, got);
         }
         double lossScale = termScaled ? Math.max(Math.abs(wantLoss), termScale(model, params, x, batch)) : Math.abs(wantLoss);
@@ -200,7 +205,7 @@ public final class StepParityChecks {
             case HutchPlusPlusObjective h -> "-" + h.probes() + " " + h.distribution().configName();
             case SlicedObjective s -> "-" + s.probes();
             case AnnealedDenoisingObjective a -> " " + a.sigmas().length + " levels";
-            default -> "";
+            case DenoisingObjective d -> "";
         };
         return new ParityResult("objective " + name, "B=" + batch + " D=" + spec.inputDim() + " H=" + spec.width(1) + ","
                 + spec.width(2) + " " + spec.activation().configName(), blas.precision().name().toLowerCase(java.util.Locale.ROOT),
@@ -268,13 +273,13 @@ public final class StepParityChecks {
         List<ParityResult> results = new ArrayList<>();
         MlpSpec spec = new MlpSpec(2, new int[] {16, 16}, Activation.SOFTPLUS);
         long seed = random.nextLong();
-        results.addAll(trainingStep("exact, adamw, clip 0.05", spec, new ExactObjective(TraceAlgorithm.AUTO), optimizer("adamw", 3e-3), 0.05));
+        results.addAll(trainingStep("exact, adamw, clip 0.05", spec, new ExactObjective(TraceAlgorithm.AUTO), adamw(3e-3), 0.05));
         results.addAll(trainingStep("sliced-2, sgd momentum", spec, new SlicedObjective(2, ProbeDistribution.RADEMACHER, seed),
                 sgd(0.05, 0.9, false, 1e-3), null));
         results.addAll(trainingStep("denoising, sgd nesterov", spec, new DenoisingObjective(0.2, seed), sgd(0.02, 0.8, true, 0), null));
         MlpSpec threeLayers = new MlpSpec(3, new int[] {12, 10, 14}, Activation.SILU);
         results.addAll(trainingStep("exact, muon (3 layers)", threeLayers, new ExactObjective(TraceAlgorithm.AUTO),
-                new OptimizerConfig("muon", 0.02, 0.01, null, null, null, null, null, null, 2e-3, null, null, null, null, null, null), null));
+                muon(0.02, 0.01, 2e-3), null));
         results.addAll(trainingStep("hutchinson-1, sgd", spec, new HutchinsonObjective(1, ProbeDistribution.GAUSSIAN, seed), sgd(0.05, 0, false, 0), null));
         // Shampoo: graft alone at step 1, roots at steps 2 and 4 (preconditioned steps 2..5), weights 12x3, 10x12, 14x10;
         // the first layer's L (12x12) has rank ≤ 3 per step, so its first roots see a rank-deficient statistic
@@ -285,9 +290,9 @@ public final class StepParityChecks {
                 shampoo(0.01, 0.05, 1, 1, 10), 0.5));
         results.add(shampooStatistics(37, 21));
         results.addAll(trainingStep("hutch++-6, adamw", new MlpSpec(5, new int[] {12, 10}, Activation.TANH),
-                new HutchPlusPlusObjective(6, ProbeDistribution.GAUSSIAN, seed), optimizer("adamw", 3e-3), null));
+                new HutchPlusPlusObjective(6, ProbeDistribution.GAUSSIAN, seed), adamw(3e-3), null));
         results.addAll(trainingStep("annealed-denoising, adamw", spec, new AnnealedDenoisingObjective(
-                AnnealedDenoisingObjective.geometricLevels(1.0, 0.05, 5), seed), optimizer("adamw", 3e-3), null));
+                AnnealedDenoisingObjective.geometricLevels(1.0, 0.05, 5), seed), adamw(3e-3), null));
         return results;
     }
 
@@ -352,16 +357,16 @@ public final class StepParityChecks {
                 "‖Δ‖/‖ref‖ of L and R", problem, pairs);
     }
 
-    private List<ParityResult> trainingStep(String name, MlpSpec spec, Objective objective, OptimizerConfig config, Double clip) {
+    private List<ParityResult> trainingStep(String name, MlpSpec spec, Objective objective, OptimizerSpec options, Double clip) {
         int batch = 12, steps = 5;
         Mlp model = new Mlp(spec);
         double[] params = roundedToFloat(model.initialParams(random.nextLong()));
         double[] start = params.clone();
-        Optimizer optimizer = ebm.train.OptimizerFactory.create(config, model.layout());
+        Optimizer optimizer = Optimizers.create(options, model.layout());
         double worstLoss = 0;
         List<String> pairs = new ArrayList<>();
         double[] grad = new double[params.length];
-        try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, config, batch, clip, params)) {
+        try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, options, batch, clip, params)) {
             for (int step = 1; step <= steps; step++) {
                 double[] x = Fp32.toDoubles(gaussianFloats(batch * spec.inputDim()));
                 double lrScale = 1.0 - 0.1 * step;
@@ -431,17 +436,24 @@ public final class StepParityChecks {
         };
     }
 
-    static OptimizerConfig optimizer(String name, double lr) {
-        return new OptimizerConfig(name, lr, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    // The optimizers of the rows, with the config's defaults (optimizer.* unset) for every key not given.
+
+    private static AdamWOptions adamw(double lr) {
+        return new AdamWOptions(lr, 0.9, 0.999, 1e-8, 0);
     }
 
-    private static OptimizerConfig shampoo(double lr, double weightDecay, int rootEvery, int startStep, int maxPrecondDim) {
-        return new OptimizerConfig("shampoo", lr, weightDecay, null, null, null, null, null, null, null, null, null, rootEvery,
-                startStep, maxPrecondDim, null);
+    private static SgdOptions sgd(double lr, double momentum, boolean nesterov, double weightDecay) {
+        return new SgdOptions(lr, momentum, 0, nesterov, weightDecay);
     }
 
-    private static OptimizerConfig sgd(double lr, double momentum, boolean nesterov, double weightDecay) {
-        return new OptimizerConfig("sgd", lr, weightDecay, momentum, null, nesterov, null, null, null, null, null, null, null, null, null, null);
+    /** Muon and its inner AdamW (at adamLr) share the weight decay, as optimizer.weight_decay does. */
+    private static MuonOptions muon(double lr, double weightDecay, double adamLr) {
+        return new MuonOptions(lr, 0.95, true, MuonOptions.DEFAULT_NS_STEPS, weightDecay, false,
+                new AdamWOptions(adamLr, 0.9, 0.999, 1e-8, weightDecay));
+    }
+
+    private static ShampooOptions shampoo(double lr, double weightDecay, int rootEvery, int startStep, int maxPrecondDim) {
+        return new ShampooOptions(lr, 1e-12, rootEvery, startStep, maxPrecondDim, weightDecay, 0.9, 0.999, 1e-8);
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------------

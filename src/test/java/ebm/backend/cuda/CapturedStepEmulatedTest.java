@@ -17,6 +17,7 @@ import ebm.objective.HutchinsonObjective;
 import ebm.objective.Objective;
 import ebm.objective.ProbeDistribution;
 import ebm.objective.SlicedObjective;
+import ebm.optim.OptimizerSpec;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -31,15 +32,16 @@ class CapturedStepEmulatedTest {
     private static final int STEPS = 7;
     private static final int BATCH = 10;
 
-    private static OptimizerConfig config(String name, double lr, Double momentum, Boolean nesterov, Double adamLr,
+    /** The optimizer these keys of a config parse into (optimizer.weight_decay 0.01, the rest as given or default). */
+    private static OptimizerSpec config(String name, double lr, Double momentum, Boolean nesterov, Double adamLr,
                                           Integer rootEvery, Integer startStep) {
         return new OptimizerConfig(name, lr, 0.01, momentum, null, nesterov, null, null, null, adamLr, null, null, rootEvery,
-                startStep, null, null);
+                startStep, null, null).spec();
     }
 
     private record Run(double[] losses, double[] params, int captures, int replays) {}
 
-    private static Run run(KernelLauncher launcher, Blas blas, MlpSpec spec, Objective objective, OptimizerConfig optimizer,
+    private static Run run(KernelLauncher launcher, Blas blas, MlpSpec spec, Objective objective, OptimizerSpec optimizer,
                            double[] init, double[][] batches, double[] lrScales, RecordingGraphs graphs) {
         double[] losses = new double[STEPS];
         try (CudaTrainingStep step = new CudaTrainingStep(launcher, blas, spec, objective, optimizer, BATCH, 1.0, init)) {
@@ -48,7 +50,7 @@ class CapturedStepEmulatedTest {
         }
     }
 
-    private static void compare(String label, MlpSpec spec, Objective objective, OptimizerConfig optimizer) {
+    private static void compare(String label, MlpSpec spec, Objective objective, OptimizerSpec optimizer) {
         Random random = new Random(TestSeeds.fixed(label + ": parameters and batches", label.hashCode()));
         double[] init = Fp32.toDoubles(Fp32.toFloats(new Mlp(spec).initialParams(random.nextLong())));
         double[][] batches = new double[STEPS][BATCH * spec.inputDim()];

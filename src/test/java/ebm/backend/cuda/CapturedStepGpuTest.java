@@ -10,6 +10,7 @@ import ebm.model.Mlp;
 import ebm.model.MlpSpec;
 import ebm.objective.HutchinsonObjective;
 import ebm.objective.ProbeDistribution;
+import ebm.optim.SgdOptions;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -33,7 +34,7 @@ class CapturedStepGpuTest {
         for (int i = 0; i < x.length; i++) x[i] = random.nextGaussian();
         try (GpuRuntime gpu = GpuRuntime.open();
              CudaTrainingStep step = new CudaTrainingStep(gpu.launcher(), gpu.blas(), spec,
-                     new HutchinsonObjective(1, ProbeDistribution.GAUSSIAN, probes), StepParityChecks.optimizer("sgd", 1e-12), 64, null, params)) {
+                     new HutchinsonObjective(1, ProbeDistribution.GAUSSIAN, probes), SgdOptions.plain(1e-12), 64, null, params)) {
             step.step(x, 1, 1.0); // eager
             double second = step.step(x, 2, 1.0).loss(); // captured, then replayed
             assertTrue(step.captured(), "the second step is captured into a graph");

@@ -67,8 +67,7 @@ class DeviceObjectiveParityTest {
         double[] want = new double[p.length], got = new double[p.length];
         double wantLoss = exact.evaluate(mlp, p, x, batch, 0, want);
         double gotLoss;
-        ebm.config.OptimizerConfig adam = new ebm.config.OptimizerConfig("adamw", 1e-3, 0.0, null, null, null, 0.9, 0.999,
-                1e-8, null, null, null, null, null, null, null);
+        ebm.optim.AdamWOptions adam = new ebm.optim.AdamWOptions(1e-3, 0.9, 0.999, 1e-8, 0.0);
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32);
              CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, exact, adam, batch, null, p)) {
             gotLoss = device.lossAndGradient(x, 0, got);
