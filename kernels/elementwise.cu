@@ -1,5 +1,5 @@
 // elementwise.cu — the device tape's elementwise and row-broadcast ops and their adjoints (ebm.tape.Tape's
-// combine/scale/mul/addRow/mulRow/transpose, mirrored op for op by ebm.backend.cuda.DeviceTape), plus the fills and
+// combine/scale/mul/addRow/mulRow/transpose, mirrored op for op by ebm.backend.cuda.tape.DeviceTape), plus the fills and
 // the gradient-clipping scale of the training step, and the fp32 → fp64 widening of Shampoo's dgemm operand. fp32,
 // row-major [rows x cols] like the CPU tape.
 // `accumulate` (0 or 1) chooses out = f or out += f: adjoints accumulate, forward ops overwrite.

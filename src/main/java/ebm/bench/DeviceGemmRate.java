@@ -1,9 +1,9 @@
 package ebm.bench;
 
-import ebm.backend.cuda.Blas;
-import ebm.backend.cuda.CudaBackends;
-import ebm.backend.cuda.DeviceBuffer;
-import ebm.backend.cuda.KernelLauncher;
+import ebm.backend.cuda.runtime.Blas;
+import ebm.backend.cuda.runtime.CudaBackends;
+import ebm.backend.cuda.runtime.DeviceBuffer;
+import ebm.backend.cuda.runtime.KernelLauncher;
 import ebm.config.BackendKind;
 import java.util.Arrays;
 

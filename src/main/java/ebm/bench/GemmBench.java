@@ -1,6 +1,6 @@
 package ebm.bench;
 
-import ebm.backend.cpu.Gemm;
+import ebm.linalg.Gemm;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 

@@ -1,10 +1,10 @@
 package ebm.bench;
 
-import ebm.backend.cpu.Gemm;
-import ebm.backend.cuda.CudaBackends;
-import ebm.backend.cuda.CudaTrainingStep;
-import ebm.backend.cuda.StepParityChecks;
+import ebm.backend.cuda.parity.StepParityChecks;
+import ebm.backend.cuda.runtime.CudaBackends;
+import ebm.backend.cuda.step.CudaTrainingStep;
 import ebm.config.BackendKind;
+import ebm.linalg.Gemm;
 import ebm.model.Mlp;
 import ebm.objective.Objective;
 import ebm.optim.AdamWOptions;

@@ -1,7 +1,7 @@
 package ebm.bench;
 
 import ebm.EbmException;
-import ebm.backend.cpu.Gemm;
+import ebm.linalg.Gemm;
 import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;

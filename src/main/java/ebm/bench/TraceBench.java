@@ -1,8 +1,7 @@
 package ebm.bench;
 
 import ebm.EbmException;
-import ebm.backend.cpu.Gemm;
-import ebm.backend.cuda.CudaBackends;
+import ebm.backend.cuda.runtime.CudaBackends;
 import ebm.config.BackendKind;
 import ebm.data.DataSources;
 import ebm.data.Density;

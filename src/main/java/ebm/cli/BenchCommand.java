@@ -1,7 +1,6 @@
 package ebm.cli;
 
 import ebm.EbmException;
-import ebm.backend.cpu.Gemm;
 import ebm.bench.DeviceGemmRate;
 import ebm.bench.KernelBench;
 import ebm.bench.KernelBenchReport;
@@ -10,6 +9,7 @@ import ebm.bench.TraceBench;
 import ebm.bench.TraceBenchReport;
 import ebm.bench.TracePeers;
 import ebm.config.BackendKind;
+import ebm.linalg.Gemm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,13 +1,13 @@
 package ebm.cli;
 
 import ebm.EbmException;
-import ebm.backend.cuda.Cublas;
-import ebm.backend.cuda.CudaDriver;
-import ebm.backend.cuda.CudaLibraries;
-import ebm.backend.cuda.DriverLauncher;
-import ebm.backend.cuda.GpuKernelModule;
-import ebm.backend.cuda.GpuRuntime;
-import ebm.backend.cuda.HostKernelLibrary;
+import ebm.backend.cuda.bindings.Cublas;
+import ebm.backend.cuda.bindings.CudaDriver;
+import ebm.backend.cuda.bindings.CudaLibraries;
+import ebm.backend.cuda.runtime.DriverLauncher;
+import ebm.backend.cuda.runtime.GpuKernelModule;
+import ebm.backend.cuda.runtime.GpuRuntime;
+import ebm.backend.cuda.runtime.HostKernelLibrary;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 

@@ -2,9 +2,9 @@ package ebm.cli;
 
 import ebm.EbmException;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** Entry point: `ebm COMMAND ...`. User errors print one line (`ebm: ...`) and exit 2; nothing else is hidden. */
 @Command(name = "ebm", mixinStandardHelpOptions = true, version = "ebm 0.1.0",

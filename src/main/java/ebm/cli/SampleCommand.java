@@ -1,9 +1,9 @@
 package ebm.cli;
 
 import ebm.EbmException;
-import ebm.backend.cuda.CudaBackends;
-import ebm.backend.cuda.DeviceLangevin;
-import ebm.backend.cuda.GpuRuntime;
+import ebm.backend.cuda.runtime.CudaBackends;
+import ebm.backend.cuda.runtime.GpuRuntime;
+import ebm.backend.cuda.step.DeviceLangevin;
 import ebm.config.BackendKind;
 import ebm.config.ConfigLoader;
 import ebm.config.RunConfig;

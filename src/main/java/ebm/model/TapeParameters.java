@@ -1,6 +1,6 @@
 package ebm.model;
 
-import ebm.backend.cpu.Gemm;
+import ebm.linalg.Gemm;
 import ebm.tape.Node;
 import ebm.tape.Tape;
 import java.util.ArrayList;

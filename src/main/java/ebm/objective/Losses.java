@@ -1,6 +1,6 @@
 package ebm.objective;
 
-import ebm.backend.cpu.CpuThreads;
+import ebm.linalg.CpuThreads;
 import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
 import ebm.model.TapeParameters;

@@ -1,7 +1,7 @@
 package ebm.objective;
 
 import ebm.EbmException;
-import ebm.backend.cpu.CpuThreads;
+import ebm.linalg.CpuThreads;
 import ebm.rng.RandomStream;
 
 /** Distribution of Hutchinson/sliced probe vectors: both have E[vvᵀ] = I. */

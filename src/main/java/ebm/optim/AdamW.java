@@ -1,6 +1,6 @@
 package ebm.optim;
 
-import ebm.backend.cpu.CpuThreads;
+import ebm.linalg.CpuThreads;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import jdk.incubator.vector.DoubleVector;

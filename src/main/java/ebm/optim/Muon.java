@@ -1,6 +1,6 @@
 package ebm.optim;
 
-import ebm.backend.cpu.Gemm;
+import ebm.linalg.Gemm;
 import ebm.model.ParamLayout;
 import ebm.model.ParamView;
 import java.util.ArrayList;

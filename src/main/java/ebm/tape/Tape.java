@@ -1,6 +1,6 @@
 package ebm.tape;
 
-import ebm.backend.cpu.Gemm;
+import ebm.linalg.Gemm;
 import ebm.model.Activation;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,6 +1,6 @@
 package ebm.train;
 
-import ebm.backend.cpu.CpuThreads;
+import ebm.linalg.CpuThreads;
 import ebm.model.EnergyModel;
 import ebm.objective.Objective;
 import ebm.optim.Optimizer;

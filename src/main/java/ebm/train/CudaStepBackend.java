@@ -1,8 +1,8 @@
 package ebm.train;
 
 import ebm.EbmException;
-import ebm.backend.cuda.CudaBackends;
-import ebm.backend.cuda.CudaTrainingStep;
+import ebm.backend.cuda.runtime.CudaBackends;
+import ebm.backend.cuda.step.CudaTrainingStep;
 import ebm.config.RunConfig;
 import ebm.model.EnergyModel;
 import ebm.model.Mlp;

@@ -62,7 +62,7 @@ public final class Trainer {
                 data.train().rows(), data.validation().rows(), data.dim(), data.standardized(),
                 data.density() != null && data.density().knownScore());
         LOG.debug("model {} with {} parameters; objective {}; optimizer {}; {} CPU threads", model.getClass().getSimpleName(),
-                model.layout().size(), objective, config.optimizer().name(), ebm.backend.cpu.CpuThreads.threads());
+                model.layout().size(), objective, config.optimizer().name(), ebm.linalg.CpuThreads.threads());
         if (model instanceof Mlp mlp && config.objective().name().equals("exact")) {
             LOG.debug("exact trace algorithm: {}", mlp.resolve(ebm.model.TraceAlgorithm.parse(config.objective().trace())).configName());
         }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.EbmException;
-import ebm.backend.cuda.HostKernelLibrary;
+import ebm.backend.cuda.runtime.HostKernelLibrary;
 import ebm.cli.Cli;
 import ebm.config.BackendKind;
 import java.io.IOException;

@@ -152,7 +152,7 @@ class TraceBenchTest {
 
     @Test
     void theCudaCodePathRunsTheSameRowsThroughItsHostBuild(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) throws java.io.IOException {
-        org.junit.jupiter.api.Assumptions.assumeFalse(ebm.backend.cuda.HostKernelLibrary.skippedForMissingCompiler(), "skipped: no host compiler");
+        org.junit.jupiter.api.Assumptions.assumeFalse(ebm.backend.cuda.runtime.HostKernelLibrary.skippedForMissingCompiler(), "skipped: no host compiler");
         // in TF32: the exact rows' loss check then holds the TF32 tolerance, and the label says which mode ran
         Cli r = Cli.run("bench", "trace", "--backend", "cuda-emulated", "--precision", "tf32", "--dims", "3,12", "--hidden", "8",
                 "--layers", "2", "--batch", "16", "--methods", "exact-per-dimension,exact-row-space,hutchinson-2,denoising,hutch++-3",
@@ -171,7 +171,7 @@ class TraceBenchTest {
 
     @Test
     void aboveTheReferenceDimensionRowsAreTimingOnly(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) throws java.io.IOException {
-        org.junit.jupiter.api.Assumptions.assumeFalse(ebm.backend.cuda.HostKernelLibrary.skippedForMissingCompiler(), "skipped: no host compiler");
+        org.junit.jupiter.api.Assumptions.assumeFalse(ebm.backend.cuda.runtime.HostKernelLibrary.skippedForMissingCompiler(), "skipped: no host compiler");
         int large = TraceBench.REFERENCE_MAX_DIM + 1;
         Cli r = Cli.run("bench", "trace", "--backend", "cuda-emulated", "--dims", "3," + large, "--hidden", "4", "--layers", "1",
                 "--batch", "4", "--methods", "exact-row-space,hutchinson-1", "--budget", "0.1", "--draws", "2",

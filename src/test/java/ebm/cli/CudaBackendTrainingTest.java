@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.TestSeeds;
-import ebm.backend.cuda.HostKernelLibrary;
+import ebm.backend.cuda.runtime.HostKernelLibrary;
 import ebm.io.Safetensors;
 import ebm.train.MetricsLog;
 import java.io.IOException;
@@ -76,7 +76,7 @@ class CudaBackendTrainingTest {
             List<Double> got = losses(dir);
             double worst = 0;
             for (int i = 0; i < want.size(); i++) worst = Math.max(worst, Math.abs(got.get(i) - want.get(i)) / Math.max(Math.abs(want.get(i)), scale));
-            double tolerance = ebm.backend.cuda.StepParityChecks.objectiveTolerance(ebm.backend.cuda.CudaBackends.precision(precision));
+            double tolerance = ebm.backend.cuda.parity.StepParityChecks.objectiveTolerance(ebm.backend.cuda.runtime.CudaBackends.precision(precision));
             System.out.printf("quickstart, 30 steps, cuda-emulated %s vs cpu fp64: worst per-step loss difference %.2e "
                     + "(tolerance %.0e); step 30: %.9g vs %.9g%n", precision, worst, tolerance, got.getLast(), want.getLast());
             assertTrue(worst <= tolerance, precision + ": per-step loss differs by " + worst);
@@ -206,8 +206,8 @@ class CudaBackendTrainingTest {
             cpu.step(params, grad, 1.0);
         }
         Map<String, double[]> saved = cpu.state();
-        try (ebm.backend.cuda.CudaBackends.Runtime runtime = ebm.backend.cuda.CudaBackends.open(ebm.config.BackendKind.CUDA_EMULATED);
-             ebm.backend.cuda.CudaTrainingStep device = new ebm.backend.cuda.CudaTrainingStep(runtime.launcher(), runtime.blas(),
+        try (ebm.backend.cuda.runtime.CudaBackends.Runtime runtime = ebm.backend.cuda.runtime.CudaBackends.open(ebm.config.BackendKind.CUDA_EMULATED);
+             ebm.backend.cuda.step.CudaTrainingStep device = new ebm.backend.cuda.step.CudaTrainingStep(runtime.launcher(), runtime.blas(),
                      spec, new ebm.objective.ExactObjective(ebm.model.TraceAlgorithm.AUTO), config, 4, null, params)) {
             device.loadOptimizerState(saved);
             Map<String, double[]> back = device.optimizerState();

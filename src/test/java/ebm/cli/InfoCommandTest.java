@@ -3,7 +3,7 @@ package ebm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ebm.backend.cuda.CudaLibraries;
+import ebm.backend.cuda.bindings.CudaLibraries;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 

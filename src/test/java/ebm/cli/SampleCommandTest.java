@@ -3,10 +3,10 @@ package ebm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ebm.backend.cuda.CudaBackends;
-import ebm.backend.cuda.DeviceLangevin;
-import ebm.backend.cuda.GpuRuntime;
-import ebm.backend.cuda.HostKernelLibrary;
+import ebm.backend.cuda.runtime.CudaBackends;
+import ebm.backend.cuda.runtime.GpuRuntime;
+import ebm.backend.cuda.runtime.HostKernelLibrary;
+import ebm.backend.cuda.step.DeviceLangevin;
 import ebm.config.ConfigLoader;
 import ebm.config.RunConfig;
 import ebm.io.Npy;
@@ -67,7 +67,7 @@ class SampleCommandTest {
         RunConfig config = ConfigLoader.load(trained.resolve(Trainer.CONFIG), List.of());
         Mlp model = (Mlp) Components.model(config.model(), 2);
         double[] params = Export.params(model, RunState.load(trained).params(), null, null, 1.0);
-        params = ebm.backend.cuda.Fp32.toDoubles(ebm.backend.cuda.Fp32.toFloats(params)); // same inputs on both sides
+        params = ebm.backend.cuda.runtime.Fp32.toDoubles(ebm.backend.cuda.runtime.Fp32.toFloats(params)); // same inputs on both sides
         int n = 256, steps = 200;
         double[] start = new double[n * 2];
         RandomStream draws = new RandomStream(17, 0, Streams.EVAL);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ebm.TestSeeds;
-import ebm.backend.cpu.CpuThreads;
+import ebm.linalg.CpuThreads;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

@@ -1,0 +1,385 @@
+package ebm.backend.cuda.parity;
+
+import ebm.backend.cuda.runtime.DeviceBuffer;
+import ebm.backend.cuda.runtime.Dim3;
+import ebm.backend.cuda.runtime.Fp32;
+import ebm.backend.cuda.runtime.KernelArgs;
+import ebm.backend.cuda.runtime.KernelFunction;
+import ebm.backend.cuda.runtime.KernelLauncher;
+import ebm.model.Activation;
+import ebm.model.ParamLayout;
+import ebm.model.ParamView;
+import ebm.optim.AdamW;
+import ebm.optim.AdamWOptions;
+import ebm.optim.Optimizers;
+import ebm.rng.RandomStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.IntToDoubleFunction;
+
+/**
+ * Every kernel of kernels/ against the fp64 CPU reference on fresh random inputs, through any {@link KernelLauncher}
+ * (the host build in CI, a GPU later). Outputs are poisoned with NaN before each launch, so an untouched output
+ * fails; an all-zero output fails. Used by the *ParityTest classes and by `ebm validate`.
+ *
+ * Tolerances and why:
+ * <ul>
+ *   <li>Philox words and Rademacher signs: 0 mismatches (integer arithmetic, DESIGN §2 requires identical bits).</li>
+ *   <li>Gaussians, fp64: 1e-13 of the Box-Muller radius r of each pair; log/sqrt/cos/sin differ between libms by a
+ *       few ulp (about 1e-15 of r).</li>
+ *   <li>Gaussians, fp32: 2e-6 of r. u is only known to an fp32 ulp (2^-24) so the angle 2πu carries about
+ *       π·2^-24·2 ≈ 4e-7 absolute error, times r in the output, plus a few ulp (≈ 4e-7) of r from log, sqrt, sin.</li>
+ *   <li>Fused AdamW, fp32 against fp64, 5 steps: m and v within 1e-5 of their norms (a few fp32 roundings, 6e-8
+ *       each, per element and step). The parameters' total update θ₅ − θ₀ within 1e-4 of its norm: θ is stored in
+ *       fp32, so every step rounds |θ| ≈ 1 to 6e-8, which alone is about 2e-5 of the 3e-3-sized update over 5 steps
+ *       (measured 2e-5); ‖θ − θ_ref‖/‖θ_ref‖ itself is ~1e-7.</li>
+ *   <li>Activations, fp32: 1e-5 of ‖σ⁽ᵏ⁾‖ per order; z itself is rounded to fp32 and each formula is a dozen
+ *       operations with one transcendental (≤ 2 ulp on the GPU), so elementwise work sits far under 1e-4.</li>
+ *   <li>Tree reduction, fp32: 1e-5 relative; each term passes through ≤ n/(grid·block) serial additions plus
+ *       log2(block) tree levels (≈ 40 roundings at 6e-8 for these sizes), on inputs with mean 1 (no cancellation).</li>
+ * </ul>
+ */
+public final class KernelParityChecks {
+    private static final int THREADS = 256;
+    private static final int PAIRS_SHOWN = 3;
+
+    private final KernelLauncher launcher;
+    private final SplittableRandom random;
+
+    public KernelParityChecks(KernelLauncher launcher, long seed) {
+        this.launcher = launcher;
+        this.random = new SplittableRandom(seed);
+    }
+
+    public List<ParityResult> all() {
+        List<ParityResult> results = new ArrayList<>();
+        results.add(philoxWords());
+        results.add(rademacherF32());
+        results.add(gaussianF64());
+        results.add(gaussianF32());
+        results.addAll(adamwF32());
+        for (Activation a : Activation.values()) results.addAll(biasActivationF32(a));
+        results.add(reduceSumF32(100_003, 37, 256));
+        results.add(reduceSumF32(5_000, 3, 1024));
+        return results;
+    }
+
+    // ---- Philox streams -------------------------------------------------------------------------------------------
+
+    /** A (seed, step) pair in device memory, as PhiloxKeyInDevice {uint64 seed; uint64 step}. */
+    public DeviceBuffer philoxKey(long seed, long step) {
+        return launcher.upload(new long[] {seed, step});
+    }
+
+    /** Launches a probes kernel writing n elements from `first` of stream `stream`, keyed by the device-side key. */
+    public void launchProbes(String kernel, DeviceBuffer out, int n, long first, int stream, DeviceBuffer key) {
+        try (KernelArgs args = new KernelArgs().pointer(out).i64(n).i64(first).i32(stream).pointer(key)) {
+            launcher.launch(launcher.function(kernel), Dim3.of(gridFor((n + 7) / 4)), Dim3.of(THREADS), 0, args);
+        }
+    }
+
+    private static int gridFor(long work) {
+        return (int) Math.max(1, Math.min(64, (work + THREADS - 1) / THREADS)); // grid-stride loops cover the rest
+    }
+
+    private long nextStep() {
+        return random.nextLong() >>> 1 | (1L << 40); // high step bits set: the counter's upper word matters
+    }
+
+    public ParityResult philoxWords() {
+        int n = 10_007;
+        long first = 13; // not a multiple of 4: the first and last Philox blocks are partly outside the range
+        long seed = random.nextLong(), step = nextStep();
+        int stream = random.nextInt(1 << 20);
+        DeviceBuffer out = launcher.allocate(4L * n);
+        launcher.poison(out);
+        launchProbes("ebm_probes_words_u32", out, n, first, stream, philoxKey(seed, step));
+        int[] got = launcher.readInts(out, n);
+        RandomStream reference = new RandomStream(seed, step, stream);
+        int mismatches = 0, nonZero = 0;
+        List<String> pairs = new ArrayList<>();
+        for (int e = 0; e < n; e++) {
+            int want = reference.word(first + e);
+            if (got[e] != 0) nonZero++;
+            if (got[e] != want) {
+                if (mismatches < PAIRS_SHOWN) pairs.add(String.format("word %d: kernel %08x, reference %08x", first + e, got[e], want));
+                mismatches++;
+            }
+        }
+        if (pairs.isEmpty()) {
+            for (int e = 0; e < PAIRS_SHOWN; e++) pairs.add(String.format("word %d: kernel %08x, reference %08x", first + e, got[e], reference.word(first + e)));
+        }
+        return new ParityResult("philox words", "n=" + n + " from " + first, "uint32", mismatches, 0,
+                "mismatched words", nonZero == 0 ? "all words zero" : null, pairs);
+    }
+
+    public ParityResult rademacherF32() {
+        int n = 4_099;
+        long first = 2;
+        long seed = random.nextLong(), step = nextStep();
+        int stream = random.nextInt(1 << 20);
+        DeviceBuffer out = launcher.allocate(4L * n);
+        launcher.poison(out);
+        launchProbes("ebm_probes_rademacher_f32", out, n, first, stream, philoxKey(seed, step));
+        float[] got = launcher.readFloats(out, n);
+        RandomStream reference = new RandomStream(seed, step, stream);
+        double[] want = new double[n];
+        reference.fillRademacher(want, 0, n, first);
+        int mismatches = 0;
+        for (int e = 0; e < n; e++) if (got[e] != want[e]) mismatches++; // NaN never equals: counted
+        return new ParityResult("probes rademacher", "n=" + n + " from " + first, "fp32", mismatches, 0,
+                "mismatched signs", problems(got), worstPairs(n, e -> got[e] == want[e] ? 0 : 1, e -> got[e], e -> want[e]));
+    }
+
+    public ParityResult gaussianF64() {
+        int n = 8_191;
+        long first = 5;
+        long seed = random.nextLong(), step = nextStep();
+        int stream = random.nextInt(1 << 20);
+        DeviceBuffer out = launcher.allocate(8L * n);
+        launcher.poison(out);
+        launchProbes("ebm_probes_gaussian_f64", out, n, first, stream, philoxKey(seed, step));
+        double[] got = launcher.readDoubles(out, n);
+        return gaussianResult("probes gaussian", n, first, "fp64", 1e-13, seed, step, stream, e -> got[e], problems(got));
+    }
+
+    public ParityResult gaussianF32() {
+        int n = 8_191;
+        long first = 7;
+        long seed = random.nextLong(), step = nextStep();
+        int stream = random.nextInt(1 << 20);
+        DeviceBuffer out = launcher.allocate(4L * n);
+        launcher.poison(out);
+        launchProbes("ebm_probes_gaussian_f32", out, n, first, stream, philoxKey(seed, step));
+        float[] got = launcher.readFloats(out, n);
+        return gaussianResult("probes gaussian", n, first, "fp32", 2e-6, seed, step, stream, e -> got[e], problems(got));
+    }
+
+    /** Error of each element relative to its Box-Muller pair's radius r (both of a pair share r's rounding). */
+    private ParityResult gaussianResult(String op, int n, long first, String precision, double tolerance, long seed,
+                                        long step, int stream, IntToDoubleFunction got, String problem) {
+        RandomStream reference = new RandomStream(seed, step, stream);
+        double[] want = new double[n];
+        reference.fillGaussian(want, 0, n, first);
+        IntToDoubleFunction error = e -> {
+            long i = first + e;
+            long pairStart = i & ~1L;
+            double a = reference.gaussian(pairStart), b = reference.gaussian(pairStart + 1);
+            double r = Math.hypot(a, b);
+            double d = Math.abs(got.applyAsDouble(e) - want[e]);
+            return Double.isNaN(d) ? Double.NaN : d / Math.max(r, Double.MIN_NORMAL);
+        };
+        double worst = worst(n, error);
+        return new ParityResult(op, "n=" + n + " from " + first, precision, worst, tolerance, "|Δ|/r",
+                problem, worstPairs(n, error, got, e -> want[e]));
+    }
+
+    // ---- AdamW ----------------------------------------------------------------------------------------------------
+
+    /** Two results: the parameter update and the moments m, v (see the class comment for why they differ). */
+    public List<ParityResult> adamwF32() {
+        int n = 4_099, steps = 5;
+        AdamWOptions options = new AdamWOptions(3e-3, 0.9, 0.999, 1e-8, 0.05);
+        ParamLayout layout = new ParamLayout.Builder().add("flat", 1, n, ParamView.Role.BIAS).build();
+        AdamW reference = Optimizers.adamw(options, layout);
+
+        float[] params = gaussianFloats(n, 1.0);
+        double[] referenceParams = Fp32.toDoubles(params);
+        double[] initialParams = referenceParams.clone();
+        DeviceBuffer paramsDevice = launcher.upload(params);
+        DeviceBuffer gradDevice = launcher.allocate(4L * n);
+        DeviceBuffer expAvg = launcher.upload(new float[n]);
+        DeviceBuffer expAvgSq = launcher.upload(new float[n]);
+        // AdamWScalarsInDevice: step (int64), then lr, beta1, beta2, eps, weight_decay, decay_factor, step_size,
+        // bias_correction2_sqrt (fp64); the last three are the advance kernel's to fill, so they start as NaN.
+        DeviceBuffer scalars = launcher.allocate(8L * 9);
+        launcher.poison(scalars);
+        launcher.write(scalars, new long[] {0});
+        KernelFunction advance = launcher.function("ebm_adamw_advance");
+        KernelFunction update = launcher.function("ebm_adamw_step_f32");
+        // One set of arguments for every step, as a captured graph would have: only device memory changes.
+        try (KernelArgs advanceArgs = new KernelArgs().pointer(scalars);
+             KernelArgs updateArgs = new KernelArgs().pointer(paramsDevice).pointer(gradDevice).pointer(expAvg)
+                     .pointer(expAvgSq).i64(n).pointer(scalars)) {
+            for (int t = 1; t <= steps; t++) {
+                double lrScale = 1.0 / t; // a schedule: the lr in device memory changes every step
+                float[] grad = gaussianFloats(n, 0.1 * t);
+                launcher.write(gradDevice, grad);
+                writeScalarsAfterStep(scalars, options, lrScale);
+                launcher.launch(advance, Dim3.of(1), Dim3.of(1), 0, advanceArgs);
+                launcher.launch(update, Dim3.of(gridFor(n) / 2 + 1), Dim3.of(THREADS), 0, updateArgs);
+                reference.step(referenceParams, Fp32.toDoubles(grad), lrScale);
+            }
+        }
+        float[] got = launcher.readFloats(paramsDevice, n);
+        long deviceStep = launcher.readLongs(scalars, 1)[0];
+        double[] gotUpdate = new double[n], wantUpdate = new double[n];
+        for (int i = 0; i < n; i++) {
+            gotUpdate[i] = got[i] - initialParams[i];
+            wantUpdate[i] = referenceParams[i] - initialParams[i];
+        }
+        double[] wantM = reference.state().get("exp_avg"), wantV = reference.state().get("exp_avg_sq");
+        double[] gotM = launcher.readFloatsAsDoubles(expAvg, n), gotV = launcher.readFloatsAsDoubles(expAvgSq, n);
+        String problem = problems(got);
+        if (problem == null && deviceStep != steps) problem = "device step counter is " + deviceStep + " after " + steps + " steps";
+        IntToDoubleFunction elementError = i -> Math.abs(gotUpdate[i] - wantUpdate[i]) / Math.max(Math.abs(wantUpdate[i]), 1e-30);
+        ParityResult updateResult = new ParityResult("adamw θ (fused, " + steps + " steps)", "n=" + n, "fp32",
+                normRelative(gotUpdate, wantUpdate), 1e-4, "‖Δ‖/‖update‖", problem,
+                worstPairs(n, elementError, i -> gotUpdate[i], i -> wantUpdate[i]));
+        String momentProblem = problems(gotM) != null ? problems(gotM) : problems(gotV);
+        IntToDoubleFunction vError = i -> Math.abs(gotV[i] - wantV[i]) / Math.max(Math.abs(wantV[i]), 1e-30);
+        ParityResult moments = new ParityResult("adamw m, v (fused, " + steps + " steps)", "n=" + n, "fp32",
+                Math.max(normRelative(gotM, wantM), normRelative(gotV, wantV)), 1e-5, "max ‖Δ‖/‖ref‖ of m, v",
+                momentProblem, worstPairs(n, vError, i -> gotV[i], i -> wantV[i]));
+        return List.of(updateResult, moments);
+    }
+
+    /** Writes lr, betas, eps and λ (not the step, which the device advances) into AdamWScalarsInDevice. */
+    private void writeScalarsAfterStep(DeviceBuffer scalars, AdamWOptions options, double lrScale) {
+        double[] hyper = {options.lr() * lrScale, options.beta1(), options.beta2(), options.eps(), options.weightDecay()};
+        launcher.write(new DeviceBuffer(scalars.address() + 8, 8L * hyper.length), hyper);
+    }
+
+    // ---- activations ----------------------------------------------------------------------------------------------
+
+    public List<ParityResult> biasActivationF32(Activation activation) {
+        int rows = 37, cols = 53, n = rows * cols;
+        float[] pre = gaussianFloats(n, 2.5);
+        float[] bias = gaussianFloats(cols, 1.0);
+        float[] extremes = {-80f, -30f, -12f, 12f, 30f, 80f}; // saturated tails: no overflow, no 0·∞
+        System.arraycopy(extremes, 0, pre, 0, extremes.length);
+        DeviceBuffer preDevice = launcher.upload(pre);
+        DeviceBuffer biasDevice = launcher.upload(bias);
+        DeviceBuffer out = launcher.allocate(4L * 4 * n);
+        launcher.poison(out);
+        try (KernelArgs args = new KernelArgs().pointer(preDevice).pointer(biasDevice).i64(rows).i64(cols)
+                .i32(activation.ordinal()).pointer(out)) {
+            launcher.launch(launcher.function("ebm_bias_activation_f32"), Dim3.of(gridFor(n)), Dim3.of(THREADS), 0, args);
+        }
+        float[] got = launcher.readFloats(out, 4 * n);
+        List<ParityResult> results = new ArrayList<>();
+        for (int order = 0; order <= 3; order++) {
+            double[] want = new double[n], plane = new double[n];
+            for (int i = 0; i < n; i++) {
+                float z = pre[i] + bias[i % cols]; // the kernel's fp32 sum, so the reference sees the same z
+                want[i] = activation.derivative(order, z);
+                plane[i] = got[order * n + i];
+            }
+            double norm = Math.sqrt(Arrays.stream(want).map(x -> x * x).sum());
+            IntToDoubleFunction elementError = i -> Math.abs(plane[i] - want[i]) / Math.max(norm / Math.sqrt(n), 1e-30);
+            results.add(new ParityResult("bias+" + activation.configName() + " σ" + "′".repeat(order), rows + "x" + cols,
+                    "fp32", normRelative(plane, want), 1e-5, "‖Δ‖/‖ref‖", problems(plane),
+                    worstPairs(n, elementError, i -> plane[i], i -> want[i])));
+        }
+        return results;
+    }
+
+    // ---- reduction ------------------------------------------------------------------------------------------------
+
+    /** Batch mean in two launches (grid blocks into partials, then one block); checks the partials too. */
+    public ParityResult reduceSumF32(int n, int grid, int threads) {
+        float[] x = gaussianFloats(n, 1.0);
+        for (int i = 0; i < n; i++) x[i] += 1.0f;
+        DeviceBuffer input = launcher.upload(x);
+        DeviceBuffer partials = launcher.allocate(4L * grid);
+        DeviceBuffer mean = launcher.allocate(4);
+        launcher.poison(partials);
+        launcher.poison(mean);
+        KernelFunction reduce = launcher.function("ebm_reduce_sum_f32");
+        try (KernelArgs first = new KernelArgs().pointer(input).i64(n).f32(1f).pointer(partials);
+             KernelArgs second = new KernelArgs().pointer(partials).i64(grid).f32(1f / n).pointer(mean)) {
+            launcher.launch(reduce, Dim3.of(grid), Dim3.of(threads), 0, first);
+            launcher.launch(reduce, Dim3.of(1), Dim3.of(64), 0, second);
+        }
+        double[] wantPartials = new double[grid];
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            wantPartials[(i / threads) % grid] += x[i]; // the grid-stride slice of block b
+            total += x[i];
+        }
+        double wantMean = total / n;
+        float[] gotPartials = launcher.readFloats(partials, grid);
+        double gotMean = launcher.readFloats(mean, 1)[0];
+        double worst = Math.abs(gotMean - wantMean) / Math.abs(wantMean);
+        for (int b = 0; b < grid; b++) {
+            worst = Math.max(worst, Math.abs(gotPartials[b] - wantPartials[b]) / Math.abs(wantPartials[b]));
+        }
+        if (Double.isNaN(gotMean)) worst = Double.NaN;
+        String problem = problems(gotPartials);
+        if (problem == null && (Double.isNaN(gotMean) || gotMean == 0)) problem = "mean is " + gotMean;
+        List<String> pairs = new ArrayList<>();
+        pairs.add(String.format("mean: kernel %.9g, reference %.9g", gotMean, wantMean));
+        pairs.addAll(worstPairs(grid, b -> Math.abs(gotPartials[b] - wantPartials[b]) / Math.abs(wantPartials[b]),
+                b -> gotPartials[b], b -> wantPartials[b]));
+        return new ParityResult("reduce sum (batch mean)", "n=" + n + ", " + grid + "x" + threads + " then 1x64", "fp32",
+                worst, 1e-5, "|Δ|/|ref| of mean and partials", problem, pairs);
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------------------
+
+    private float[] gaussianFloats(int n, double scale) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            // Box-Muller from SplittableRandom: fresh inputs each run, independent of the Philox under test.
+            double u = 1.0 - random.nextDouble(), v = random.nextDouble();
+            out[i] = (float) (scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+        }
+        return out;
+    }
+
+
+    /** ‖got − want‖ / ‖want‖; NaN when got holds a NaN (so it can never pass). */
+    static double normRelative(double[] got, double[] want) {
+        double diff = 0, ref = 0;
+        for (int i = 0; i < want.length; i++) {
+            double d = got[i] - want[i];
+            diff += d * d;
+            ref += want[i] * want[i];
+        }
+        return Math.sqrt(diff) / Math.sqrt(ref);
+    }
+
+    private static double worst(int n, IntToDoubleFunction error) {
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            double e = error.applyAsDouble(i);
+            if (Double.isNaN(e)) return Double.NaN;
+            worst = Math.max(worst, e);
+        }
+        return worst;
+    }
+
+    private static String problems(float[] got) {
+        return problems(Fp32.toDoubles(got));
+    }
+
+    /** Null when the output is usable; otherwise what is wrong with it (an untouched poisoned output is NaN). */
+    static String problems(double[] got) {
+        boolean anyNonZero = false;
+        for (int i = 0; i < got.length; i++) {
+            if (Double.isNaN(got[i])) return "NaN at index " + i + " (never written, or computed as NaN)";
+            if (got[i] != 0) anyNonZero = true;
+        }
+        return anyNonZero ? null : "output is all zeros";
+    }
+
+    static List<String> worstPairs(int n, IntToDoubleFunction error, IntToDoubleFunction got, IntToDoubleFunction want) {
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Comparator<Integer> byError = Comparator.comparingDouble(i -> {
+            double e = error.applyAsDouble(i);
+            return Double.isNaN(e) ? Double.POSITIVE_INFINITY : e;
+        });
+        Arrays.sort(order, byError.reversed());
+        List<String> lines = new ArrayList<>();
+        for (int k = 0; k < Math.min(PAIRS_SHOWN, n); k++) {
+            int i = order[k];
+            lines.add(String.format("[%d] kernel %.9g, reference %.9g (error %.2e)", i, got.applyAsDouble(i),
+                    want.applyAsDouble(i), error.applyAsDouble(i)));
+        }
+        return lines;
+    }
+}

@@ -1,0 +1,55 @@
+package ebm.backend.cuda.runtime;
+
+import ebm.EbmException;
+import ebm.config.BackendKind;
+
+/**
+ * Opens what `backend: cuda` and `backend: cuda-emulated` run on: a kernel launcher and a {@link Blas}.
+ * `cuda` is a GPU through the driver API and cuBLAS, and is an error naming the reason when there is none (never a
+ * silent fallback); `cuda-emulated` runs the same kernels through their host build and the GEMMs through a host
+ * GEMM with cuBLAS's semantics — slow, but it checks the GPU code path on any machine.
+ */
+public final class CudaBackends {
+    private CudaBackends() {}
+
+    /** A launcher and BLAS that belong together; closing it closes both. */
+    public record Runtime(KernelLauncher launcher, Blas blas, String description) implements AutoCloseable {
+        @Override
+        public void close() {
+            blas.close();
+            launcher.close();
+        }
+    }
+
+    public static Runtime open(BackendKind backend) {
+        return open(backend, Blas.GemmPrecision.FP32);
+    }
+
+    /** The config's `precision` (fp32, tf32, bf16) as a GEMM mode; an error naming the key otherwise. */
+    public static Blas.GemmPrecision precision(String name) {
+        for (Blas.GemmPrecision p : Blas.GemmPrecision.values()) {
+            if (p.name().equalsIgnoreCase(name)) return p;
+        }
+        throw new EbmException("precision: '" + name + "' is not allowed; allowed: fp32, tf32, bf16");
+    }
+
+    /** As {@link #open(BackendKind)}, with the GEMMs in the given mode (elementwise kernels stay fp32). */
+    public static Runtime open(BackendKind backend, Blas.GemmPrecision precision) {
+        return switch (backend) {
+            case CUDA_EMULATED -> {
+                HostEmulationLauncher launcher = new HostEmulationLauncher();
+                HostBlas blas = new HostBlas(precision);
+                yield new Runtime(launcher, blas, "cuda-emulated: " + launcher.description() + ", " + blas.description());
+            }
+            case CUDA -> {
+                GpuRuntime.unavailableReason().ifPresent(reason -> {
+                    throw new EbmException("backend cuda: " + reason + "; backend: cuda-emulated runs the CUDA code "
+                            + "path through its host build");
+                });
+                GpuRuntime gpu = GpuRuntime.open(precision);
+                yield new Runtime(gpu.launcher(), gpu.blas(), gpu.launcher().description() + ", " + gpu.blas().description());
+            }
+            case CPU -> throw new IllegalArgumentException("not a CUDA backend: " + backend);
+        };
+    }
+}

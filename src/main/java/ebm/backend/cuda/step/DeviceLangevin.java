@@ -1,0 +1,185 @@
+package ebm.backend.cuda.step;
+
+import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.runtime.Blas;
+import ebm.backend.cuda.runtime.DeviceArena;
+import ebm.backend.cuda.runtime.DeviceBuffer;
+import ebm.backend.cuda.runtime.KernelLauncher;
+import ebm.backend.cuda.tape.DeviceParameters;
+import ebm.backend.cuda.tape.DeviceTape;
+import ebm.model.Mlp;
+import ebm.model.MlpSpec;
+import ebm.rng.Streams;
+import ebm.sample.Langevin;
+import ebm.sample.LangevinSchedule;
+
+/**
+ * {@link Langevin} on the GPU backend: {@link Langevin#step} with the energy MLP on a {@link DeviceTape} and the
+ * update x ← x + drift·∇ₓE + noise·ξ in kernels/langevin.cu, with ξ the CPU chain's Philox draws (seed, t, LANGEVIN),
+ * so a device chain follows the fp64 one to fp32 rounding. The step t, the key and the level's coefficients live in
+ * device memory and one step's launches repeat exactly (its tape comes from an arena rewound every step), so a whole
+ * chain is queued without a host round trip: on a GPU the second step is captured into a CUDA graph and replayed for
+ * every later one; the host build (whose capture returns null) runs the same launches eagerly.
+ */
+public final class DeviceLangevin implements AutoCloseable {
+    /** Bytes of kernels/langevin.cu's LangevinChainState and LangevinLevel. */
+    private static final int STATE_BYTES = 24, LEVEL_BYTES = 24;
+
+    private final KernelLauncher launcher;
+    private final DeviceKernels kernels;
+    private final Blas blas;
+    private final Mlp mlp;
+    private final LangevinSchedule schedule;
+    private final int chains;
+    private final int dim;
+    private final long seed;
+    private final DeviceArena arena;
+    private final DeviceBuffer params, x, state, levels;
+
+    private KernelLauncher.Graph graph;
+    private long stepsTaken;
+    private long bodiesRun;
+    private long launchesPerStep;
+
+    /**
+     * @param params the energy's parameters (flat, {@link MlpSpec#layout()} order), rounded to fp32 on the device
+     * @param seed   the key of the noise: the CPU chain's seed
+     */
+    public DeviceLangevin(KernelLauncher launcher, Blas blas, MlpSpec spec, double[] params, int chains,
+                          LangevinSchedule schedule, long seed) {
+        if (chains < 1) throw new IllegalArgumentException("need at least one chain, got " + chains);
+        this.launcher = launcher;
+        this.kernels = new DeviceKernels(launcher);
+        this.blas = blas;
+        this.mlp = new Mlp(spec);
+        this.schedule = schedule;
+        this.chains = chains;
+        this.dim = spec.inputDim();
+        this.seed = seed;
+        this.arena = new DeviceArena(launcher);
+        int size = mlp.layout().size();
+        if (params.length != size) throw new IllegalArgumentException(params.length + " parameters for a model of " + size);
+        this.params = launcher.allocate(4L * size, "Langevin energy parameters");
+        this.x = launcher.allocate(4L * chains * dim, "Langevin chains");
+        this.state = launcher.allocate(STATE_BYTES, "Langevin chain state");
+        this.levels = launcher.allocate((long) LEVEL_BYTES * schedule.levels(), "Langevin schedule");
+        launcher.writeAsFloats(this.params, params);
+        launcher.write(levels, levelTable(schedule));
+        launcher.synchronize();
+    }
+
+    /** LangevinLevel[]: the last step of each level (cumulative) and its fp64 drift and noise factors. */
+    private static long[] levelTable(LangevinSchedule schedule) {
+        long[] table = new long[3 * schedule.levels()];
+        long last = 0;
+        for (int level = 0; level < schedule.levels(); level++) {
+            last += schedule.levelSteps(level);
+            table[3 * level] = last;
+            table[3 * level + 1] = Double.doubleToRawLongBits(schedule.drift(level));
+            table[3 * level + 2] = Double.doubleToRawLongBits(schedule.noise(level));
+        }
+        return table;
+    }
+
+    /** Puts the chains at these points ([chains x D], row-major) and rewinds to step 0. */
+    public void start(double[] points) {
+        if (points.length != (long) chains * dim) {
+            throw new IllegalArgumentException(points.length + " values for " + chains + " chains of " + dim);
+        }
+        launcher.writeAsFloats(x, points);
+        launcher.write(state, new long[] {seed, 0, 0}); // the drift and noise are written by the first advance
+        stepsTaken = 0;
+    }
+
+    /**
+     * Queues the next `count` steps without waiting and without reading anything back; a chain may not run past the
+     * schedule's steps (its level table ends there).
+     */
+    public void advance(int count) {
+        if (count < 0 || stepsTaken + count > schedule.steps()) {
+            throw new IllegalArgumentException("cannot take " + count + " more steps after " + stepsTaken + " of a "
+                    + schedule.steps() + "-step schedule");
+        }
+        for (int s = 0; s < count; s++) {
+            if (graph != null) {
+                graph.replay();
+            } else if (bodiesRun >= 1 && (graph = launcher.capture(this::body)) != null) {
+                arena.freeze();
+                graph.replay();
+            } else {
+                long before = kernels.launches();
+                body();
+                launchesPerStep = kernels.launches() - before;
+                bodiesRun++;
+            }
+            stepsTaken++;
+        }
+    }
+
+    /** One step, identical launches every time: the counter and coefficients are read from device memory. */
+    private void body() {
+        arena.reset();
+        kernels.launch("ebm_langevin_advance", 1, a -> a.pointer(state).pointer(levels).i32(schedule.levels()));
+        DeviceTape tape = new DeviceTape(kernels, blas, arena);
+        long n = (long) chains * dim;
+        Langevin.step(mlp.bind(tape, new DeviceParameters(tape, params.address(), 0)), tape.constant(x.address(), chains, dim),
+                (points, gradEnergy) -> kernels.launch("ebm_langevin_step_f32", (n + 3) / 4,
+                        a -> a.i64(points.address()).i64(gradEnergy.address()).i64(n).i32(Streams.LANGEVIN).pointer(state)));
+    }
+
+    /** Waits for the queued steps and returns the chains' points as fp64. */
+    public double[] points() {
+        launcher.synchronize();
+        return launcher.readFloatsAsDoubles(x, chains * dim);
+    }
+
+    /** The Philox step of the last step taken, as the device holds it (equals {@link #stepsTaken()}). */
+    public long deviceStep() {
+        launcher.synchronize();
+        return launcher.readLongs(state, 2)[1];
+    }
+
+    public long stepsTaken() {
+        return stepsTaken;
+    }
+
+    /** Kernel launches of one eager step (GEMMs aside); a captured step replays as one graph launch. */
+    public long launchesPerStep() {
+        return launchesPerStep;
+    }
+
+    public boolean captured() {
+        return graph != null;
+    }
+
+    /** Device bytes in use at the peak: the chains, parameters, state and the tape's busiest step. */
+    public long peakDeviceBytes() {
+        return arena.peakBytes() + x.bytes() + params.bytes() + state.bytes() + levels.bytes();
+    }
+
+    /**
+     * The whole chain, as {@link Langevin#run(ebm.model.EnergyModel, double[], double[], int, LangevinSchedule, long,
+     * Langevin.StepObserver)} runs it on the CPU: init is overwritten with the samples. With an observer, each step's
+     * points are read back for it (a round trip per step, for comparisons); without one the chain is queued whole.
+     */
+    public static void run(KernelLauncher launcher, Blas blas, MlpSpec spec, double[] params, double[] init, int n,
+                           LangevinSchedule schedule, long seed, Langevin.StepObserver observer) {
+        try (DeviceLangevin chain = new DeviceLangevin(launcher, blas, spec, params, n, schedule, seed)) {
+            chain.start(init);
+            if (observer == null) {
+                chain.advance(schedule.steps());
+            } else {
+                for (int t = 1; t <= schedule.steps(); t++) {
+                    chain.advance(1);
+                    observer.afterStep(t, chain.points());
+                }
+            }
+            System.arraycopy(chain.points(), 0, init, 0, init.length);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (graph != null) graph.close();
+    }
+}
