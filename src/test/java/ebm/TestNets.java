@@ -1,9 +1,9 @@
 package ebm;
 
-import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
 import ebm.rng.RandomStream;
+import ebm.tape.Activation;
 
 /** Small random models and inputs for the reference tests. */
 public final class TestNets {

@@ -1,9 +1,9 @@
 package ebm.bench;
 
 import ebm.backend.cuda.runtime.Blas;
-import ebm.backend.cuda.runtime.CudaBackends;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.KernelLauncher;
+import ebm.backend.cuda.step.CudaBackends;
 import ebm.config.BackendKind;
 import java.util.Arrays;
 

@@ -1,7 +1,7 @@
 package ebm.bench;
 
 import ebm.backend.cuda.parity.StepParityChecks;
-import ebm.backend.cuda.runtime.CudaBackends;
+import ebm.backend.cuda.step.CudaBackends;
 import ebm.backend.cuda.step.CudaTrainingStep;
 import ebm.config.BackendKind;
 import ebm.linalg.Gemm;

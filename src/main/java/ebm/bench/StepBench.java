@@ -2,7 +2,6 @@ package ebm.bench;
 
 import ebm.EbmException;
 import ebm.linalg.Gemm;
-import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
 import ebm.model.TraceAlgorithm;
@@ -15,6 +14,7 @@ import ebm.optim.AdamWOptions;
 import ebm.optim.Optimizer;
 import ebm.optim.Optimizers;
 import ebm.rng.RandomStream;
+import ebm.tape.Activation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,13 +1,12 @@
 package ebm.bench;
 
 import ebm.EbmException;
-import ebm.backend.cuda.runtime.CudaBackends;
+import ebm.backend.cuda.step.CudaBackends;
 import ebm.config.BackendKind;
 import ebm.data.DataSources;
 import ebm.data.Density;
 import ebm.data.SyntheticOptions;
 import ebm.io.Npy;
-import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
 import ebm.model.TraceAlgorithm;
@@ -23,6 +22,7 @@ import ebm.optim.Optimizer;
 import ebm.optim.Optimizers;
 import ebm.rng.RandomStream;
 import ebm.rng.Streams;
+import ebm.tape.Activation;
 import ebm.tape.Tape;
 import ebm.train.Evaluation;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package ebm.cli;
 
 import ebm.EbmException;
-import ebm.backend.cuda.runtime.CudaBackends;
 import ebm.backend.cuda.runtime.GpuRuntime;
+import ebm.backend.cuda.step.CudaBackends;
 import ebm.backend.cuda.step.DeviceLangevin;
 import ebm.config.BackendKind;
 import ebm.config.ConfigLoader;

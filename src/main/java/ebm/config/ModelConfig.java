@@ -1,7 +1,7 @@
 package ebm.config;
 
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import ebm.model.Activation;
+import ebm.tape.Activation;
 import java.util.List;
 
 /** model.*: an energy MLP (hidden widths, activation) or the quadratic known-answer model. */

@@ -1,10 +1,10 @@
 package ebm.io;
 
 import ebm.EbmException;
-import ebm.model.Activation;
 import ebm.model.MlpSpec;
 import ebm.model.ParamLayout;
 import ebm.model.ParamView;
+import ebm.tape.Activation;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

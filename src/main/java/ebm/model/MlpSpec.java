@@ -1,6 +1,7 @@
 package ebm.model;
 
 import ebm.EbmException;
+import ebm.tape.Activation;
 import java.util.Arrays;
 
 /**

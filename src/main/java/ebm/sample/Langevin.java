@@ -11,7 +11,7 @@ import ebm.tape.Tensor;
 /**
  * Unadjusted Langevin dynamics x ← x + (ε/2) s(x) + √ε ξ with s = −∇ₓE, all chains at once. {@link #step} is the
  * algorithm, written once over the op interface; {@link #run} drives it on the CPU in fp64, the reference the device
- * sampler ({@code ebm.backend.cuda.step.DeviceLangevin}, the same step on the device tape) is checked against. Step sizes, and the
+ * sampler (DeviceLangevin in the CUDA backend, the same step on the device tape) is checked against. Step sizes, and the
  * annealed form's levels, come from {@link LangevinSchedule}. Noise for step t (1-based, counted across levels) is
  * the Gaussian stream (seed, t, LANGEVIN), element chain·D + coordinate.
  */

@@ -1,6 +1,5 @@
 package ebm.tape;
 
-import ebm.model.Activation;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,6 +1,5 @@
 package ebm.tape;
 
-import ebm.model.Activation;
 
 /**
  * The engine's op interface: the batched primitives every energy, objective and sampler is written with, once.

@@ -1,7 +1,6 @@
 package ebm.tape;
 
 import ebm.linalg.Gemm;
-import ebm.model.Activation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -2,7 +2,6 @@ package ebm.train;
 
 import ebm.config.ModelConfig;
 import ebm.config.ObjectiveConfig;
-import ebm.model.Activation;
 import ebm.model.EnergyModel;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
@@ -16,6 +15,7 @@ import ebm.objective.HutchinsonObjective;
 import ebm.objective.Objective;
 import ebm.objective.ProbeDistribution;
 import ebm.objective.SlicedObjective;
+import ebm.tape.Activation;
 
 /** Builds the model and objective a config names. */
 public final class Components {

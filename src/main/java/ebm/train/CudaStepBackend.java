@@ -1,7 +1,7 @@
 package ebm.train;
 
 import ebm.EbmException;
-import ebm.backend.cuda.runtime.CudaBackends;
+import ebm.backend.cuda.step.CudaBackends;
 import ebm.backend.cuda.step.CudaTrainingStep;
 import ebm.config.RunConfig;
 import ebm.model.EnergyModel;

@@ -76,7 +76,7 @@ class CudaBackendTrainingTest {
             List<Double> got = losses(dir);
             double worst = 0;
             for (int i = 0; i < want.size(); i++) worst = Math.max(worst, Math.abs(got.get(i) - want.get(i)) / Math.max(Math.abs(want.get(i)), scale));
-            double tolerance = ebm.backend.cuda.parity.StepParityChecks.objectiveTolerance(ebm.backend.cuda.runtime.CudaBackends.precision(precision));
+            double tolerance = ebm.backend.cuda.parity.StepParityChecks.objectiveTolerance(ebm.backend.cuda.step.CudaBackends.precision(precision));
             System.out.printf("quickstart, 30 steps, cuda-emulated %s vs cpu fp64: worst per-step loss difference %.2e "
                     + "(tolerance %.0e); step 30: %.9g vs %.9g%n", precision, worst, tolerance, got.getLast(), want.getLast());
             assertTrue(worst <= tolerance, precision + ": per-step loss differs by " + worst);
@@ -193,7 +193,7 @@ class CudaBackendTrainingTest {
 
     @Test
     void aCpuShampooStateLoadsOnTheCudaPathAndComesBackUnderTheSameNames() {
-        ebm.model.MlpSpec spec = new ebm.model.MlpSpec(3, new int[] {7, 5}, ebm.model.Activation.TANH);
+        ebm.model.MlpSpec spec = new ebm.model.MlpSpec(3, new int[] {7, 5}, ebm.tape.Activation.TANH);
         ebm.model.Mlp model = new ebm.model.Mlp(spec);
         ebm.optim.OptimizerSpec config = new ebm.config.OptimizerConfig("shampoo", 0.01, null, null, null, null, null, null,
                 null, null, null, null, 2, 2, 6, null).spec(); // max_precond_dim 6: hidden.0 (7x3) keeps only R
@@ -206,7 +206,7 @@ class CudaBackendTrainingTest {
             cpu.step(params, grad, 1.0);
         }
         Map<String, double[]> saved = cpu.state();
-        try (ebm.backend.cuda.runtime.CudaBackends.Runtime runtime = ebm.backend.cuda.runtime.CudaBackends.open(ebm.config.BackendKind.CUDA_EMULATED);
+        try (ebm.backend.cuda.step.CudaBackends.Runtime runtime = ebm.backend.cuda.step.CudaBackends.open(ebm.config.BackendKind.CUDA_EMULATED);
              ebm.backend.cuda.step.CudaTrainingStep device = new ebm.backend.cuda.step.CudaTrainingStep(runtime.launcher(), runtime.blas(),
                      spec, new ebm.objective.ExactObjective(ebm.model.TraceAlgorithm.AUTO), config, 4, null, params)) {
             device.loadOptimizerState(saved);

@@ -3,9 +3,9 @@ package ebm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ebm.backend.cuda.runtime.CudaBackends;
 import ebm.backend.cuda.runtime.GpuRuntime;
 import ebm.backend.cuda.runtime.HostKernelLibrary;
+import ebm.backend.cuda.step.CudaBackends;
 import ebm.backend.cuda.step.DeviceLangevin;
 import ebm.config.ConfigLoader;
 import ebm.config.RunConfig;

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.EbmException;
-import ebm.model.Activation;
 import ebm.model.MlpSpec;
 import ebm.model.ParamView;
+import ebm.tape.Activation;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

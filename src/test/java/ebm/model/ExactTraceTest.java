@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ebm.TestNets;
 import ebm.TestSeeds;
 import ebm.rng.RandomStream;
+import ebm.tape.Activation;
 import ebm.tape.Node;
 import ebm.tape.Tape;
 import org.junit.jupiter.api.Test;

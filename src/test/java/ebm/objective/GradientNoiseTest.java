@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ebm.TestNets;
 import ebm.TestSeeds;
-import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.TraceAlgorithm;
 import ebm.rng.RandomStream;
+import ebm.tape.Activation;
 import org.junit.jupiter.api.Test;
 
 /**

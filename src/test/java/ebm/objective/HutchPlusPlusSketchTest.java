@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.TestSeeds;
-import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
 import ebm.rng.Streams;
+import ebm.tape.Activation;
 import org.junit.jupiter.api.Test;
 
 /**

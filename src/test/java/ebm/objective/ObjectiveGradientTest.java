@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.TestNets;
 import ebm.TestSeeds;
-import ebm.model.Activation;
 import ebm.model.EnergyModel;
 import ebm.model.Mlp;
 import ebm.model.Quadratic;
 import ebm.model.TraceAlgorithm;
+import ebm.tape.Activation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

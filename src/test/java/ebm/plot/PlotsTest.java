@@ -3,8 +3,8 @@ package ebm.plot;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.TestNets;
-import ebm.model.Activation;
 import ebm.model.Mlp;
+import ebm.tape.Activation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

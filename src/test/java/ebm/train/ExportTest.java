@@ -3,8 +3,8 @@ package ebm.train;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.TestNets;
-import ebm.model.Activation;
 import ebm.model.Mlp;
+import ebm.tape.Activation;
 import ebm.tape.Tape;
 import org.junit.jupiter.api.Test;
 

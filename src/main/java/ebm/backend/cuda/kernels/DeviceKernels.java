@@ -1,8 +1,8 @@
 package ebm.backend.cuda.kernels;
 
-import ebm.backend.cuda.runtime.Dim3;
+import ebm.backend.cuda.bindings.Dim3;
+import ebm.backend.cuda.bindings.KernelFunction;
 import ebm.backend.cuda.runtime.KernelArgs;
-import ebm.backend.cuda.runtime.KernelFunction;
 import ebm.backend.cuda.runtime.KernelLauncher;
 import java.util.HashMap;
 import java.util.Map;

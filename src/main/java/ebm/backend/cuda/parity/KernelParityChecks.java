@@ -1,18 +1,18 @@
 package ebm.backend.cuda.parity;
 
+import ebm.backend.cuda.bindings.Dim3;
+import ebm.backend.cuda.bindings.KernelFunction;
 import ebm.backend.cuda.runtime.DeviceBuffer;
-import ebm.backend.cuda.runtime.Dim3;
 import ebm.backend.cuda.runtime.Fp32;
 import ebm.backend.cuda.runtime.KernelArgs;
-import ebm.backend.cuda.runtime.KernelFunction;
 import ebm.backend.cuda.runtime.KernelLauncher;
-import ebm.model.Activation;
 import ebm.model.ParamLayout;
 import ebm.model.ParamView;
 import ebm.optim.AdamW;
 import ebm.optim.AdamWOptions;
 import ebm.optim.Optimizers;
 import ebm.rng.RandomStream;
+import ebm.tape.Activation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;

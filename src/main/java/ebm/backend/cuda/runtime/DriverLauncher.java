@@ -3,6 +3,8 @@ package ebm.backend.cuda.runtime;
 import ebm.EbmException;
 import ebm.backend.cuda.bindings.CudaDriver;
 import ebm.backend.cuda.bindings.CudaException;
+import ebm.backend.cuda.bindings.Dim3;
+import ebm.backend.cuda.bindings.KernelFunction;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

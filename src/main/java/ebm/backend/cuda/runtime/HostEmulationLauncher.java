@@ -1,6 +1,8 @@
 package ebm.backend.cuda.runtime;
 
 import ebm.EbmException;
+import ebm.backend.cuda.bindings.Dim3;
+import ebm.backend.cuda.bindings.KernelFunction;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;

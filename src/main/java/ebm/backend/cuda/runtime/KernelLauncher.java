@@ -1,5 +1,7 @@
 package ebm.backend.cuda.runtime;
 
+import ebm.backend.cuda.bindings.Dim3;
+import ebm.backend.cuda.bindings.KernelFunction;
 import java.lang.foreign.MemorySegment;
 
 /**

@@ -5,7 +5,7 @@ import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DeviceArena;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.KernelArgs;
-import ebm.model.Activation;
+import ebm.tape.Activation;
 import ebm.tape.Ops;
 import ebm.tape.Tensor;
 import java.util.ArrayList;

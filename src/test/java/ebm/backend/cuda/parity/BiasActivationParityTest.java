@@ -3,7 +3,7 @@ package ebm.backend.cuda.parity;
 import ebm.TestSeeds;
 import ebm.backend.cuda.runtime.HostBuild;
 import ebm.backend.cuda.runtime.HostEmulationLauncher;
-import ebm.model.Activation;
+import ebm.tape.Activation;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 

@@ -59,7 +59,7 @@ class DeviceObjectiveParityTest {
      */
     @Test
     void rowSpaceOnTheDeviceHandlesARankDeficientFirstLayer() {
-        ebm.model.MlpSpec spec = new ebm.model.MlpSpec(24, new int[] {8, 6}, ebm.model.Activation.SOFTPLUS);
+        ebm.model.MlpSpec spec = new ebm.model.MlpSpec(24, new int[] {8, 6}, ebm.tape.Activation.SOFTPLUS);
         ebm.model.Mlp mlp = new ebm.model.Mlp(spec);
         double[] p = Fp32.toDoubles(Fp32.toFloats(mlp.initialParams(TestSeeds.fixed("rank-deficient W1: parameters", 3))));
         ebm.model.ParamView w1 = mlp.layout().view(ebm.model.MlpSpec.weightName(0));

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import ebm.TestSeeds;
+import ebm.backend.cuda.bindings.Dim3;
+import ebm.backend.cuda.bindings.KernelFunction;
 import ebm.backend.cuda.runtime.DeviceBuffer;
-import ebm.backend.cuda.runtime.Dim3;
 import ebm.backend.cuda.runtime.HostBuild;
 import ebm.backend.cuda.runtime.HostEmulationLauncher;
 import ebm.backend.cuda.runtime.KernelArgs;
-import ebm.backend.cuda.runtime.KernelFunction;
 import ebm.rng.RandomStream;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;

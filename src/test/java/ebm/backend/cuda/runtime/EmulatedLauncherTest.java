@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.EbmException;
 import ebm.TestSeeds;
+import ebm.backend.cuda.bindings.Dim3;
+import ebm.backend.cuda.bindings.KernelFunction;
 import ebm.backend.cuda.parity.KernelParityChecks;
 import ebm.backend.cuda.parity.ParityResult;
 import org.junit.jupiter.api.Test;

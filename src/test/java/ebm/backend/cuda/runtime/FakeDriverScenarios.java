@@ -8,6 +8,8 @@ import ebm.EbmException;
 import ebm.backend.cuda.bindings.CudaDriver;
 import ebm.backend.cuda.bindings.CudaException;
 import ebm.backend.cuda.bindings.CudaLibraries;
+import ebm.backend.cuda.bindings.Dim3;
+import ebm.backend.cuda.bindings.KernelFunction;
 import ebm.backend.cuda.parity.BlasParityChecks;
 import ebm.backend.cuda.parity.ParityResult;
 import ebm.cli.Cli;

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.TestSeeds;
+import ebm.backend.cuda.bindings.Dim3;
+import ebm.backend.cuda.bindings.KernelFunction;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;

@@ -2,6 +2,8 @@ package ebm.backend.cuda.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import ebm.backend.cuda.bindings.Dim3;
+import ebm.backend.cuda.bindings.KernelFunction;
 import org.junit.jupiter.api.Test;
 
 /**

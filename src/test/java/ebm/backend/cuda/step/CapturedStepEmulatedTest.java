@@ -12,7 +12,6 @@ import ebm.backend.cuda.runtime.HostEmulationLauncher;
 import ebm.backend.cuda.runtime.KernelLauncher;
 import ebm.backend.cuda.runtime.RecordingGraphs;
 import ebm.config.OptimizerConfig;
-import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
 import ebm.model.TraceAlgorithm;
@@ -25,6 +24,7 @@ import ebm.objective.Objective;
 import ebm.objective.ProbeDistribution;
 import ebm.objective.SlicedObjective;
 import ebm.optim.OptimizerSpec;
+import ebm.tape.Activation;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

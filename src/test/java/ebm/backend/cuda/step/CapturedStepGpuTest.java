@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.TestSeeds;
 import ebm.backend.cuda.runtime.GpuRuntime;
-import ebm.model.Activation;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
 import ebm.objective.HutchinsonObjective;
 import ebm.objective.ProbeDistribution;
 import ebm.optim.SgdOptions;
+import ebm.tape.Activation;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;

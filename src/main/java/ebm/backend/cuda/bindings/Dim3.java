@@ -1,4 +1,4 @@
-package ebm.backend.cuda.runtime;
+package ebm.backend.cuda.bindings;
 
 /** A grid or block shape, as cuLaunchKernel takes it. */
 public record Dim3(int x, int y, int z) {

@@ -1,4 +1,4 @@
-package ebm.model;
+package ebm.tape;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

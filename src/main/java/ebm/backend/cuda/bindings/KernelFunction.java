@@ -1,4 +1,4 @@
-package ebm.backend.cuda.runtime;
+package ebm.backend.cuda.bindings;
 
 import java.lang.foreign.MemorySegment;
 

@@ -1,4 +1,4 @@
-package ebm.model;
+package ebm.tape;
 
 import ebm.EbmException;
 import java.util.Arrays;

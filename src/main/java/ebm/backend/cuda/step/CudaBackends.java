@@ -1,6 +1,11 @@
-package ebm.backend.cuda.runtime;
+package ebm.backend.cuda.step;
 
 import ebm.EbmException;
+import ebm.backend.cuda.runtime.Blas;
+import ebm.backend.cuda.runtime.GpuRuntime;
+import ebm.backend.cuda.runtime.HostBlas;
+import ebm.backend.cuda.runtime.HostEmulationLauncher;
+import ebm.backend.cuda.runtime.KernelLauncher;
 import ebm.config.BackendKind;
 
 /**
