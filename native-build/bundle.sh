@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds a self-contained folder for a GPU machine with no JDK and no network (DESIGN §5): a jlink'd Java runtime,
+# Builds a self-contained folder for a GPU machine with no JDK and no network: a jlink'd Java runtime,
 # the application jars, the kernels, configs/, bench/gpu-check.sh and a launcher DIR/ebm. Copy DIR there and run
 #   DIR/ebm COMMAND ...            or            DIR/bench/gpu-check.sh OUTDIR [STAGE]
 #
@@ -8,7 +8,8 @@
 #   --no-kernels  bundle without target/native/ebm_kernels.fatbin (required when nvcc is missing)
 #
 # Layout of DIR (DIR plays the role of the project root for -Debm.home, so the kernels sit where a checkout has them):
-#   ebm                         the launcher: bundled java, the same JVM flags as ./ebm, -Djava.awt.headless=true
+#   ebm                         the launcher: bundled java, the same JVM flags as ./ebm, -Djava.awt.headless=true, and
+#                               -Xmx from EBM_HEAP (24g, 4096m, or a share of memory: 50%; default 75% of MemTotal)
 #   runtime.tar.gz, runtime.id  the Java runtime, unpacked on first use into a cache outside DIR (see below)
 #   target/ebm.jar, target/lib/ the application and its dependencies
 #   target/native/              ebm_kernels.fatbin + ptxas-v.txt (build-gpu.sh), libebm_kernels_host.so if built
@@ -114,9 +115,9 @@ fi
 # JVM flags: the list pom.xml gives the tests (./ebm passes the same ones).
 jvm_args="$(sed -n 's:.*<ebm.jvm.args>\(.*\)</ebm.jvm.args>.*:\1:p' "$root/pom.xml" | head -n 1)"
 [ -n "$jvm_args" ] || die "pom.xml has no <ebm.jvm.args> property"
-# A GPU machine runs one ebm at a time: let its heap grow to 3/4 of memory (the default quarter is too small for
-# bench trace at D = 10⁶, whose first layer alone is 10⁹ parameters held in fp64 on the host).
-jvm_args="$jvm_args -XX:MaxRAMPercentage=75"
+# The heap is not among them: the launcher sets -Xmx at every start (EBM_HEAP, default 75% of memory then; the JVM's
+# default quarter is too small for bench trace at D = 10⁶, whose first layer alone is 10⁹ fp64 parameters).
+case "$jvm_args" in *"|"*) die "pom.xml's <ebm.jvm.args> holds a '|'" ;; esac
 
 # --- the runtime ------------------------------------------------------------------------------------------------
 deps="$("$JDK/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release "$required_major" \
@@ -177,33 +178,76 @@ cp -r "$root/configs" "$dir/configs"
 cp "$root/bench/gpu-check.sh" "$dir/bench/"
 cp "$root"/bench/peers/*.py "$dir/bench/peers/" 2>/dev/null || true
 
-cat > "$dir/ebm" <<EOF
+# The launcher: written from a quoted here-document (no expansion), then the JVM flags put in for @JVM_ARGS@.
+cat > "$dir/ebm" <<'EOF'
 #!/usr/bin/env bash
 # ebm launcher of a bundle made by native-build/bundle.sh: the bundled Java runtime, no JDK or network needed.
 #   DIR/ebm COMMAND [ARGS...]     (DIR/ebm --help lists the commands)
-# The runtime (runtime.tar.gz) is unpacked on first use into \$EBM_RUNTIME_CACHE, else
-# \${XDG_CACHE_HOME:-~/.cache}/ebm-runtime, else \${TMPDIR:-/tmp}/ebm-runtime-UID; delete that folder to reclaim it.
+# The runtime (runtime.tar.gz) is unpacked on first use into $EBM_RUNTIME_CACHE, else
+# ${XDG_CACHE_HOME:-~/.cache}/ebm-runtime, else ${TMPDIR:-/tmp}/ebm-runtime-UID; delete that folder to reclaim it.
+# Java heap (-Xmx): EBM_HEAP, a size with a unit (24g, 4096m) or a share of memory (50%); default 75%. A share is
+# taken of /proc/meminfo's MemTotal when this script starts (or of the cgroup's memory limit when that is lower),
+# so a machine whose memory grows after boot gets the heap its memory has now. bench trace at D = 10^6, H = 1024
+# needs about 25 GB. `ebm info` prints the heap and how it was chosen.
 set -euo pipefail
-here="\$(cd "\$(dirname "\${BASH_SOURCE[0]}")" && pwd)"
-id="\$(cat "\$here/runtime.id")"
-cache="\${EBM_RUNTIME_CACHE:-}"
-if [ -z "\$cache" ]; then
-  cache="\${XDG_CACHE_HOME:-\${HOME:-/nonexistent}/.cache}/ebm-runtime"
-  { mkdir -p "\$cache" && [ -w "\$cache" ]; } 2>/dev/null || cache="\${TMPDIR:-/tmp}/ebm-runtime-\$(id -u)"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+heap="${EBM_HEAP:-75%}"
+case "$heap" in
+  *%)
+    share="${heap%\%}"
+    if ! [[ "$share" =~ ^[0-9]+$ ]] || [ "$share" -lt 1 ] || [ "$share" -gt 100 ]; then
+      echo "ebm: EBM_HEAP=$heap: a share of memory must be 1% to 100%" >&2; exit 2
+    fi
+    mem_kb="$(awk '/^MemTotal:/ { print $2; exit }' /proc/meminfo 2>/dev/null || true)"
+    mem_from="MemTotal"
+    for limit_file in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes; do
+      limit="$(cat "$limit_file" 2>/dev/null || true)"
+      if [[ "$limit" =~ ^[0-9]+$ ]] && [[ "$mem_kb" =~ ^[0-9]+$ ]] && [ $(( limit / 1024 )) -lt "$mem_kb" ]; then
+        mem_kb=$(( limit / 1024 )); mem_from="the cgroup memory limit ($limit_file)"
+      fi
+    done
+    if [[ "$mem_kb" =~ ^[0-9]+$ ]] && [ "$mem_kb" -gt 0 ]; then
+      heap_mb=$(( mem_kb * share / 100 / 1024 ))
+      [ "$heap_mb" -ge 64 ] || heap_mb=64
+      heap_flag="-Xmx${heap_mb}m"
+      heap_source="-Xmx${heap_mb}m: $share% of $mem_from ($(( mem_kb / 1024 )) MiB) at launch"
+    else
+      heap_flag="-XX:MaxRAMPercentage=$share"
+      heap_source="-XX:MaxRAMPercentage=$share (/proc/meminfo unreadable)"
+    fi
+    ;;
+  *)
+    if ! [[ "$heap" =~ ^[0-9]+[kKmMgGtT]$ ]]; then
+      echo "ebm: EBM_HEAP='$heap' is not a heap size: give a size with a unit (24g, 4096m) or a share of memory (75%)" >&2; exit 2
+    fi
+    heap_flag="-Xmx$heap"
+    heap_source="-Xmx$heap"
+    ;;
+esac
+if [ -n "${EBM_HEAP:-}" ]; then heap_source="$heap_source, from EBM_HEAP=$EBM_HEAP"; else heap_source="$heap_source, the default (EBM_HEAP unset)"; fi
+
+id="$(cat "$here/runtime.id")"
+cache="${EBM_RUNTIME_CACHE:-}"
+if [ -z "$cache" ]; then
+  cache="${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/ebm-runtime"
+  { mkdir -p "$cache" && [ -w "$cache" ]; } 2>/dev/null || cache="${TMPDIR:-/tmp}/ebm-runtime-$(id -u)"
 fi
-runtime="\$cache/\$id"
-if [ ! -x "\$runtime/bin/java" ]; then
-  echo "ebm: unpacking the bundled Java runtime into \$runtime (once per runtime)..." >&2
-  mkdir -p "\$cache" || { echo "ebm: cannot create \$cache; set EBM_RUNTIME_CACHE to a writable folder" >&2; exit 2; }
-  tmp="\$(mktemp -d "\$cache/.unpack-\$id.XXXXXX")"
-  if ! tar -xzf "\$here/runtime.tar.gz" -C "\$tmp"; then
-    rm -rf "\$tmp"; echo "ebm: unpacking \$here/runtime.tar.gz failed" >&2; exit 2
+runtime="$cache/$id"
+if [ ! -x "$runtime/bin/java" ]; then
+  echo "ebm: unpacking the bundled Java runtime into $runtime (once per runtime)..." >&2
+  mkdir -p "$cache" || { echo "ebm: cannot create $cache; set EBM_RUNTIME_CACHE to a writable folder" >&2; exit 2; }
+  tmp="$(mktemp -d "$cache/.unpack-$id.XXXXXX")"
+  if ! tar -xzf "$here/runtime.tar.gz" -C "$tmp"; then
+    rm -rf "$tmp"; echo "ebm: unpacking $here/runtime.tar.gz failed" >&2; exit 2
   fi
-  mv -T "\$tmp" "\$runtime" 2>/dev/null || rm -rf "\$tmp" # another process unpacked it first
+  mv -T "$tmp" "$runtime" 2>/dev/null || rm -rf "$tmp" # another process unpacked it first
 fi
-exec "\$runtime/bin/java" $jvm_args -Djava.awt.headless=true \\
-  -Debm.home="\$here" -cp "\$here/target/ebm.jar:\$here/target/lib/*" ebm.cli.Main "\$@"
+exec "$runtime/bin/java" @JVM_ARGS@ "$heap_flag" "-Debm.heap=$heap_source" -Djava.awt.headless=true \
+  -Debm.home="$here" -cp "$here/target/ebm.jar:$here/target/lib/*" ebm.cli.Main "$@"
 EOF
+grep -q '@JVM_ARGS@' "$dir/ebm" || die "the launcher template lost its @JVM_ARGS@"
+sed -i "s|@JVM_ARGS@|$jvm_args|" "$dir/ebm"
 chmod +x "$dir/ebm" "$dir/bench/gpu-check.sh"
 
 commit="unknown"
@@ -218,7 +262,8 @@ Made by native-build/bundle.sh on $(date -u '+%Y-%m-%d %H:%M UTC') from commit $
 
 - runtime: $java_version, jlink'd from $JDK; $(awk -v b="$runtime_bytes" 'BEGIN{printf "%.1f MB", b/1e6}') unpacked, in runtime.tar.gz
 - modules: $modules
-- JVM flags: $jvm_args -Djava.awt.headless=true -Debm.home=DIR
+- JVM flags: $jvm_args -Xmx from EBM_HEAP at every launch (a size such as 24g, or a share such as 50%; default 75% of
+  /proc/meminfo's MemTotal, or of the cgroup's memory limit when lower) -Djava.awt.headless=true -Debm.home=DIR
 - kernels: $kernel_note
 - fonts: $fonts
 

@@ -8,6 +8,7 @@ import ebm.backend.cuda.runtime.DriverLauncher;
 import ebm.backend.cuda.runtime.GpuKernelModule;
 import ebm.backend.cuda.runtime.GpuRuntime;
 import ebm.backend.cuda.runtime.HostKernelLibrary;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -30,15 +31,27 @@ final class InfoCommand implements Callable<Integer> {
         return problem.startsWith(location.library() + " ") ? problem.substring(location.library().length() + 1) : problem;
     }
 
+    /** Where a library was found, and the file it is when that differs (a symbolic link such as libcuda.so.1). */
+    static String found(CudaLibraries.Location location) {
+        String where = location.where();
+        if (location.file() == null) return where;
+        String file = location.file().toString();
+        return where.equals(file) || where.startsWith(file + " ") ? where : where + "; file " + file;
+    }
+
     @Override
     public Integer call() {
         line("java", Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
+        long heap = Runtime.getRuntime().maxMemory();
+        String heapSource = System.getProperty("ebm.heap"); // the bundle's launcher says how it chose -Xmx
+        line("java heap", String.format(Locale.ROOT, "max %.1f GiB (%d MiB; %s)", heap / (double) (1L << 30), heap >> 20,
+                heapSource == null || heapSource.isBlank() ? "the JVM's default" : heapSource));
         line("cpu threads", String.valueOf(Runtime.getRuntime().availableProcessors()));
         line("host kernels", HostKernelLibrary.missingReason().orElse(HostKernelLibrary.location() + " (built)"));
         line("gpu kernels", GpuKernelModule.missingReason().orElse(GpuKernelModule.location() + " (built)"));
 
         CudaLibraries.Location cuda = CudaLibraries.system().cuda();
-        line(CudaLibraries.LIBCUDA, cuda.found() ? cuda.where() : withoutName(cuda));
+        line(CudaLibraries.LIBCUDA, cuda.found() ? found(cuda) : withoutName(cuda));
         if (cuda.found()) {
             try {
                 CudaDriver.init();
@@ -74,7 +87,7 @@ final class InfoCommand implements Callable<Integer> {
             } catch (EbmException e) {
                 version = "version unknown: " + e.getMessage();
             }
-            line(CudaLibraries.LIBCUBLAS, cublas.where() + ", " + version);
+            line(CudaLibraries.LIBCUBLAS, found(cublas) + ", " + version);
         } else {
             line(CudaLibraries.LIBCUBLAS, withoutName(cublas));
         }

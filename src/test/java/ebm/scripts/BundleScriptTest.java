@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.DisplayName;
@@ -90,6 +92,7 @@ class BundleScriptTest {
         assertFalse(version.output().contains("from PATH"), version.output());
         String id = Files.readString(dir.resolve("runtime.id")).strip();
         assertTrue(Files.isExecutable(tmp.resolve("runtime-cache").resolve(id).resolve("bin/java")), "runtime not unpacked");
+        checkHeap(dir, env);
 
         Path points = tmp.resolve("moons.npy");
         Script data = Script.run(tmp, env, 60, ebm, "data", "moons", "--n", "10", "--out", points.toString());
@@ -105,6 +108,71 @@ class BundleScriptTest {
             assertTrue(image != null && image.getWidth() == 800 && image.getHeight() == 600, png + " is not an 800x600 PNG");
         }
         assertEquals(bytes, treeBytes(dir), "running the bundle changed its folder");
+    }
+
+    /** The memory a share of EBM_HEAP is taken of: MemTotal, or the cgroup's limit when lower (KiB). */
+    private static long memoryKib() throws IOException {
+        Matcher m = Pattern.compile("(?m)^MemTotal:\\s+(\\d+) kB").matcher(Files.readString(Path.of("/proc/meminfo")));
+        assertTrue(m.find());
+        long kib = Long.parseLong(m.group(1));
+        for (String f : new String[] {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+            Path p = Path.of(f);
+            if (!Files.isReadable(p)) continue;
+            String v = Files.readString(p).strip();
+            if (v.matches("\\d+") && Long.parseLong(v) / 1024 < kib) kib = Long.parseLong(v) / 1024;
+        }
+        return kib;
+    }
+
+    /** The "java heap:" line of `ebm info`: the maximum heap in MiB and how the launcher chose it. */
+    private static Matcher heapLine(Script info) {
+        assertEquals(0, info.exitCode(), info.output());
+        Matcher m = Pattern.compile("(?m)^java heap: +max [0-9.]+ GiB \\((\\d+) MiB; (.+)\\)$").matcher(info.output());
+        assertTrue(m.find(), info.output());
+        return m;
+    }
+
+    private static void assertHeapNear(long mib, long expectedMib, String output) {
+        assertTrue(mib >= expectedMib * 85 / 100 && mib <= expectedMib + 64, "heap " + mib + " MiB, expected about " + expectedMib + ":\n" + output);
+    }
+
+    /** The launcher's -Xmx: 75% of memory by default, EBM_HEAP as a size or a share, one-line errors otherwise. */
+    private static void checkHeap(Path dir, Map<String, String> env) throws IOException {
+        String ebm = dir.resolve("ebm").toString();
+        String launcher = Files.readString(dir.resolve("ebm"));
+        assertFalse(launcher.contains("@JVM_ARGS@"), "the JVM flags were not put into the launcher");
+        assertTrue(launcher.contains("--enable-native-access=ALL-UNNAMED") && launcher.contains("EBM_HEAP"), launcher);
+        assertTrue(Files.readString(dir.resolve("BUNDLE.md")).contains("EBM_HEAP"));
+
+        long expected = memoryKib() * 75 / 100 / 1024;
+        Map<String, String> plain = new HashMap<>(env);
+        plain.put("EBM_HEAP", null);
+        Script info = Script.run(dir, plain, 60, ebm, "info");
+        Matcher m = heapLine(info);
+        assertTrue(m.group(2).startsWith("-Xmx" + expected + "m: 75% of ") && m.group(2).endsWith("the default (EBM_HEAP unset)"), info.output());
+        assertHeapNear(Long.parseLong(m.group(1)), expected, info.output());
+
+        Map<String, String> sized = new HashMap<>(env);
+        sized.put("EBM_HEAP", "300m");
+        info = Script.run(dir, sized, 60, ebm, "info");
+        m = heapLine(info);
+        assertEquals("-Xmx300m, from EBM_HEAP=300m", m.group(2), info.output());
+        assertHeapNear(Long.parseLong(m.group(1)), 300, info.output());
+
+        sized.put("EBM_HEAP", "10%");
+        info = Script.run(dir, sized, 60, ebm, "info");
+        m = heapLine(info);
+        long tenth = memoryKib() * 10 / 100 / 1024;
+        assertTrue(m.group(2).startsWith("-Xmx" + tenth + "m: 10% of ") && m.group(2).endsWith("from EBM_HEAP=10%"), info.output());
+        assertHeapNear(Long.parseLong(m.group(1)), tenth, info.output());
+
+        for (String[] bad : new String[][] {{"lots", "EBM_HEAP='lots' is not a heap size"}, {"300", "EBM_HEAP='300' is not a heap size"},
+                {"0%", "EBM_HEAP=0%: a share of memory must be 1% to 100%"}}) {
+            sized.put("EBM_HEAP", bad[0]);
+            Script r = Script.run(dir, sized, 60, ebm, "info");
+            assertEquals(2, r.exitCode(), r.output());
+            assertTrue(r.output().strip().startsWith("ebm: " + bad[1]) && r.output().strip().lines().count() == 1, r.output());
+        }
     }
 
     @Test

@@ -8,10 +8,13 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Finds the CUDA driver (libcuda.so.1) and cuBLAS (libcublas.so.13). For each, in order:
@@ -20,12 +23,18 @@ import java.util.Optional;
  *       place tried (a wrong override is an error, never a silent fallback);</li>
  *   <li>the dynamic loader's own search by name (LD_LIBRARY_PATH, /etc/ld.so.cache), which is where a driver
  *       install puts libcuda.so.1;</li>
+ *   <li>for libcuda.so.1 first the folders a container runtime mounts the host's driver into: /usr/local/nvidia/lib64
+ *       and /usr/local/nvidia/lib;</li>
  *   <li>the standard install folders: /usr/lib/x86_64-linux-gnu, /usr/lib64, /usr/local/cuda/lib64,
  *       /usr/local/cuda/targets/x86_64-linux/lib, /usr/local/cuda-13*&#47;targets/x86_64-linux/lib, and
- *       $CUDA_HOME/lib64 and $CUDA_HOME/targets/x86_64-linux/lib.</li>
+ *       $CUDA_HOME/lib64 and $CUDA_HOME/targets/x86_64-linux/lib;</li>
+ *   <li>for libcublas.so.13 then the folders where NVIDIA's pip wheels put it (PyTorch's cu130 wheels depend on them):
+ *       nvidia/cu13/lib and nvidia/cublas/lib under the site-packages of $VIRTUAL_ENV/lib/python3*, of
+ *       /opt/torch/.venv/lib/python3* and under /usr/local/lib/python3*&#47;dist-packages (newest Python first).</li>
  * </ol>
  * A library that is found is loaded once for the process (global arena: the driver is never unloaded); where it was
- * found is kept for {@code ebm info}. Not finding one is a one-line {@link EbmException} listing every place looked.
+ * found, and the file that is (symbolic links resolved), is kept for {@code ebm info}. Not finding one is a one-line
+ * {@link EbmException} listing every place looked.
  */
 public final class CudaLibraries {
     public static final String LIBCUDA = "libcuda.so.1";
@@ -34,8 +43,11 @@ public final class CudaLibraries {
     public static final String ENV_LIBCUBLAS = "EBM_LIBCUBLAS";
     public static final String CPU_HINT = "the CPU backend (backend: cpu) works without a GPU";
 
-    /** One library's search result: where it was found and its symbols, or why it was not. */
-    public record Location(String library, String where, SymbolLookup symbols, String problem) {
+    /**
+     * One library's search result: where it was found (the path tried and how), the file that is (symbolic links
+     * resolved; null when not known), and its symbols; or why it was not found.
+     */
+    public record Location(String library, String where, Path file, SymbolLookup symbols, String problem) {
         public boolean found() {
             return symbols != null;
         }
@@ -50,7 +62,8 @@ public final class CudaLibraries {
     private static volatile CudaLibraries system;
 
     private final Map<String, String> env;
-    private final List<Path> directories;
+    private final List<Path> driverDirectories;
+    private final List<Path> cublasDirectories;
     private final boolean loaderSearch;
     private Location cuda;
     private Location cublas;
@@ -62,8 +75,14 @@ public final class CudaLibraries {
      *                     depend on the machine)
      */
     CudaLibraries(Map<String, String> env, List<Path> directories, boolean loaderSearch) {
+        this(env, directories, directories, loaderSearch);
+    }
+
+    /** As above, with the folders tried for libcuda.so.1 and for libcublas.so.13 given apart. */
+    CudaLibraries(Map<String, String> env, List<Path> driverDirectories, List<Path> cublasDirectories, boolean loaderSearch) {
         this.env = Map.copyOf(env);
-        this.directories = List.copyOf(new LinkedHashSet<>(directories));
+        this.driverDirectories = List.copyOf(new LinkedHashSet<>(driverDirectories));
+        this.cublasDirectories = List.copyOf(new LinkedHashSet<>(cublasDirectories));
         this.loaderSearch = loaderSearch;
     }
 
@@ -73,7 +92,11 @@ public final class CudaLibraries {
         if (s == null) {
             synchronized (CudaLibraries.class) {
                 s = system;
-                if (s == null) system = s = new CudaLibraries(System.getenv(), standardDirectories(System.getenv()), true);
+                if (s == null) {
+                    Map<String, String> env = System.getenv();
+                    Path root = Path.of("/");
+                    system = s = new CudaLibraries(env, driverDirectories(env, root), cublasDirectories(env, root), true);
+                }
             }
         }
         return s;
@@ -102,17 +125,70 @@ public final class CudaLibraries {
         return dirs;
     }
 
+    /**
+     * The folders tried for libcuda.so.1: where container runtimes mount the host's driver (under {@code root}:
+     * usr/local/nvidia/lib64, usr/local/nvidia/lib), then the standard folders.
+     */
+    static List<Path> driverDirectories(Map<String, String> env, Path root) {
+        List<Path> dirs = new ArrayList<>();
+        dirs.add(root.resolve("usr/local/nvidia/lib64"));
+        dirs.add(root.resolve("usr/local/nvidia/lib"));
+        dirs.addAll(standardDirectories(env));
+        return dirs;
+    }
+
+    /**
+     * The folders tried for libcublas.so.13: the standard folders, then nvidia/cu13/lib and nvidia/cublas/lib (the
+     * layouts of NVIDIA's CUDA 13 wheels) in each Python environment found: $VIRTUAL_ENV/lib/python3*&#47;site-packages,
+     * then, under {@code root}, opt/torch/.venv/lib/python3*&#47;site-packages and usr/local/lib/python3*&#47;dist-packages
+     * (newest Python first in each). Only existing package folders are listed.
+     */
+    static List<Path> cublasDirectories(Map<String, String> env, Path root) {
+        List<Path> dirs = new ArrayList<>(standardDirectories(env));
+        List<Path> packages = new ArrayList<>();
+        String venv = env.get("VIRTUAL_ENV");
+        if (venv != null && !venv.isBlank()) packages.addAll(pythonPackageFolders(Path.of(venv, "lib"), "site-packages"));
+        packages.addAll(pythonPackageFolders(root.resolve("opt/torch/.venv/lib"), "site-packages"));
+        packages.addAll(pythonPackageFolders(root.resolve("usr/local/lib"), "dist-packages"));
+        for (Path p : packages) {
+            dirs.add(p.resolve("nvidia/cu13/lib"));
+            dirs.add(p.resolve("nvidia/cublas/lib"));
+        }
+        return dirs;
+    }
+
+    /** {@code lib}/python3*&#47;{@code kind} folders that exist, newest Python first (3.12 before 3.9). */
+    private static List<Path> pythonPackageFolders(Path lib, String kind) {
+        List<Path> found = new ArrayList<>();
+        try (DirectoryStream<Path> pythons = Files.newDirectoryStream(lib, "python3*")) {
+            for (Path p : pythons) if (Files.isDirectory(p.resolve(kind))) found.add(p.resolve(kind));
+        } catch (IOException | RuntimeException none) {
+            return List.of();
+        }
+        found.sort(Comparator.comparing((Path p) -> pythonMinor(p.getParent().getFileName().toString())).reversed()
+                .thenComparing(Comparator.reverseOrder()));
+        return found;
+    }
+
+    /** 12 for "python3.12", -1 when the name has no minor version. */
+    private static int pythonMinor(String name) {
+        Matcher m = PYTHON_VERSION.matcher(name);
+        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    private static final Pattern PYTHON_VERSION = Pattern.compile("python3\\.(\\d{1,4}).*");
+
     public synchronized Location cuda() {
-        if (cuda == null) cuda = search(LIBCUDA, ENV_LIBCUDA);
+        if (cuda == null) cuda = search(LIBCUDA, ENV_LIBCUDA, driverDirectories);
         return cuda;
     }
 
     public synchronized Location cublas() {
-        if (cublas == null) cublas = search(LIBCUBLAS, ENV_LIBCUBLAS);
+        if (cublas == null) cublas = search(LIBCUBLAS, ENV_LIBCUBLAS, cublasDirectories);
         return cublas;
     }
 
-    private Location search(String library, String envName) {
+    private Location search(String library, String envName, List<Path> directories) {
         String override = env.get(envName);
         if (override != null && !override.isBlank()) {
             Path path = Path.of(override);
@@ -120,7 +196,7 @@ public final class CudaLibraries {
                 return missing(library, envName + "=" + override + " is not a file (unset " + envName + " to search the standard places); " + CPU_HINT);
             }
             try {
-                return new Location(library, path + " (from " + envName + ")", load(path), null);
+                return new Location(library, path + " (from " + envName + ")", realFile(path), load(path), null);
             } catch (IllegalArgumentException e) {
                 return missing(library, envName + "=" + override + " did not load (" + e.getMessage() + "); " + CPU_HINT);
             }
@@ -131,9 +207,10 @@ public final class CudaLibraries {
             looked.add("the dynamic loader's search (LD_LIBRARY_PATH, /etc/ld.so.cache)");
             try {
                 SymbolLookup symbols = SymbolLookup.libraryLookup(library, Arena.global());
-                String where = mappedPath(library).map(p -> p + " (found by the dynamic loader)")
+                Optional<Path> mapped = mappedPath(library);
+                String where = mapped.map(p -> p + " (found by the dynamic loader)")
                         .orElse(library + " (found by the dynamic loader)");
-                return new Location(library, where, symbols, null);
+                return new Location(library, where, mapped.map(CudaLibraries::realFile).orElse(null), symbols, null);
             } catch (IllegalArgumentException notOnLoaderPath) {
                 // try the install folders
             }
@@ -144,7 +221,7 @@ public final class CudaLibraries {
             looked.add(dir.toString());
             if (!Files.exists(candidate)) continue;
             try {
-                return new Location(library, candidate.toString(), load(candidate), null);
+                return new Location(library, candidate.toString(), realFile(candidate), load(candidate), null);
             } catch (IllegalArgumentException e) {
                 failures.add(candidate + " exists but did not load: " + e.getMessage());
             }
@@ -155,7 +232,16 @@ public final class CudaLibraries {
     }
 
     private static Location missing(String library, String problem) {
-        return new Location(library, null, null, problem.replace('\n', ' '));
+        return new Location(library, null, null, null, problem.replace('\n', ' '));
+    }
+
+    /** The file a path names, symbolic links resolved; the path itself when that fails. */
+    private static Path realFile(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException | RuntimeException e) {
+            return path;
+        }
     }
 
     private static SymbolLookup load(Path path) {
