@@ -4,6 +4,7 @@
 //   version 1: fp32, grid-stride over rows·cols, one exp per element (sech² from it, not 1 − tanh²), activation chosen
 //              by an argument (uniform across the grid, so the switch does not diverge).
 // Activation codes (the order of the Java enum ebm.model.Activation): 0 softplus, 1 silu, 2 tanh, 3 gelu_tanh.
+#include "grid_stride.cuh"
 
 // σ(z) for softplus/silu from one exp: e = exp(−|z|), s = 1/(1+e) or e/(1+e), never overflowing.
 __device__ __forceinline__ float logistic_from_exp_f32(float z, float e) {
@@ -75,7 +76,7 @@ __device__ __forceinline__ void activation_derivatives_f32(int activation, float
 extern "C" __global__ void ebm_bias_activation_f32(const float* pre, const float* bias, long long rows, long long cols,
                                                    int activation, float* out) {
     const long long n = rows * cols;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         float z = pre[i] + bias[i % cols];
         float d0, d1, d2, d3;
         activation_derivatives_f32(activation, z, &d0, &d1, &d2, &d3);
@@ -91,7 +92,7 @@ extern "C" __global__ void ebm_bias_activation_f32(const float* pre, const float
 // null g_k means nothing reached that order.
 extern "C" __global__ void ebm_activation_adjoint_f32(const float* planes, const float* g0, const float* g1,
                                                       const float* g2, long long n, float* gz) {
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         float sum = 0.0f;
         if (g0) sum += g0[i] * planes[n + i];
         if (g1) sum += g1[i] * planes[2 * n + i];

@@ -6,6 +6,7 @@
 //   version 1: one grid-stride launch over all n parameters, one element per thread iteration, fp32 state.
 // Also the graft direction of Shampoo (ebm_adamw_direction_f32) and the adam_v_spread diagnostic
 // (ebm_adamw_denominator_range_f32, finished by reduce.cu's ebm_reduce_min_max_f32).
+#include "grid_stride.cuh"
 
 #include "min_max.cuh"
 
@@ -34,7 +35,7 @@ extern "C" __global__ void ebm_adamw_step_f32(float* params, const float* grad, 
     const float one_minus_beta1 = (float)(1.0 - s->beta1), one_minus_beta2 = (float)(1.0 - s->beta2);
     const float decay_factor = (float)s->decay_factor, step_size = (float)s->step_size;
     const float bias_correction2_sqrt = (float)s->bias_correction2_sqrt;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         float g = grad[i];
         float p = params[i] * decay_factor;
         float m = exp_avg[i] * beta1 + one_minus_beta1 * g;
@@ -54,7 +55,7 @@ extern "C" __global__ void ebm_adamw_direction_f32(const float* grad, float* exp
     const float one_minus_beta1 = (float)(1.0 - s->beta1), one_minus_beta2 = (float)(1.0 - s->beta2);
     const float bias_correction1 = (float)(1.0 - pow(s->beta1, (double)s->step));
     const float bias_correction2_sqrt = (float)s->bias_correction2_sqrt;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         float g = grad[i];
         float m = exp_avg[i] * beta1 + one_minus_beta1 * g;
         float v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g;
@@ -76,7 +77,7 @@ extern "C" __global__ void ebm_adamw_denominator_range_f32(const float* exp_avg_
     const unsigned tid = threadIdx.x;
     const float eps = (float)s->eps, bias_correction2_sqrt = (float)s->bias_correction2_sqrt;
     float lo = INFINITY, hi = -INFINITY;
-    for (long long i = (long long)blockIdx.x * blockDim.x + tid; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         float denom = sqrtf(exp_avg_sq[i]) / bias_correction2_sqrt + eps;
         lo = ebm_nan_min(lo, denom);
         hi = ebm_nan_max(hi, denom);

@@ -4,11 +4,12 @@
 //   version 1: ebm_denoising_inputs_f32, one level: x̃ = x + σε and ε/σ; grid-stride, fp32.
 //   version 2: ebm_annealed_denoising_inputs_f32, one level per sample: x̃ = x + σ_l ε with l = below(b, N) of the
 //              NOISE_LEVEL stream (RandomStream.below), the target ε itself; the key is read from device memory.
+#include "grid_stride.cuh"
 #include "philox.cuh"
 
 extern "C" __global__ void ebm_denoising_inputs_f32(const float* x, const float* eps, long long n, float sigma,
                                                     float* noisy, float* target) {
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         noisy[i] = x[i] + sigma * eps[i];
         target[i] = eps[i] / sigma;
     }
@@ -22,7 +23,7 @@ extern "C" __global__ void ebm_annealed_denoising_inputs_f32(const float* x, con
                                                              float* noisy) {
     const uint64_t seed = key->seed, step = key->step;
     const long long n = batch * d;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         const long long b = i / d;
         const PhiloxWords w = philox_stream_block(seed, step, stream, (uint32_t)(b >> 2));
         const float sigma = sigmas[philox_below(philox_word_of(w, (int)(b & 3)), (uint32_t)levels)];

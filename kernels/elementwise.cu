@@ -4,9 +4,8 @@
 // row-major [rows x cols] like the CPU tape.
 // `accumulate` (0 or 1) chooses out = f or out += f: adjoints accumulate, forward ops overwrite.
 //   version 1: grid-stride, one element per thread iteration; row broadcasts index the row vector by i % cols.
+#include "grid_stride.cuh"
 
-#define EBM_GRID_STRIDE(i, n) \
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
 
 extern "C" __global__ void ebm_fill_f32(float* out, long long n, float value) {
     EBM_GRID_STRIDE(i, n) out[i] = value;

@@ -6,6 +6,7 @@
 // host wrote once; ebm_langevin_step_f32 then reads them. ∇ₓE comes from the device tape (DeviceMlp.gradX).
 //   version 1: one thread per Philox block (four elements, each Box-Muller pair's log and sqrt once), grid-stride,
 //              fp32 points and gradient, coefficients rounded once from the fp64 schedule.
+#include "grid_stride.cuh"
 #include "philox.cuh"
 
 struct LangevinChainState {
@@ -38,8 +39,7 @@ extern "C" __global__ void ebm_langevin_step_f32(float* x, const float* grad_x, 
     const unsigned long long seed = s->seed, step = s->step;
     const float a = s->drift, b = s->noise;
     const long long blocks = (n + 3) >> 2;
-    for (long long block = (long long)blockIdx.x * blockDim.x + threadIdx.x; block < blocks;
-         block += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(block, blocks) {
         const PhiloxWords w = philox_stream_block(seed, step, stream, (uint32_t)block);
         float xi[4];
         philox_box_muller_f32(w.w0, w.w1, &xi[0], &xi[1]);

@@ -3,10 +3,11 @@
 // and these kernels set the identity terms and apply a scale that lives in device memory (a norm computed on the
 // device, so a captured graph needs no host round trip).
 //   version 1: grid-stride over n² (identity) or n (scale), fp32.
+#include "grid_stride.cuh"
 
 // out = value · I (n x n, row-major).
 extern "C" __global__ void ebm_set_identity_f32(float* out, long long n, float value) {
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n * n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n * n) {
         out[i] = i / n == i % n ? value : 0.0f;
     }
 }
@@ -15,7 +16,7 @@ extern "C" __global__ void ebm_set_identity_f32(float* out, long long n, float v
 extern "C" __global__ void ebm_scale_by_power_f32(const float* x, long long n, const float* scalar, float exponent,
                                                   float* out) {
     const float s = powf(*scalar, exponent);
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         out[i] = x[i] * s;
     }
 }
@@ -25,7 +26,7 @@ extern "C" __global__ void ebm_scale_by_power_f32(const float* x, long long n, c
 extern "C" __global__ void ebm_muon_momentum_f32(const float* grad, float* buffer, long long n, float mu, int nesterov,
                                                  float* update) {
     const float keep = 1.0f - mu;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         float g = grad[i];
         float b = mu * buffer[i] + keep * g;
         buffer[i] = b;
@@ -36,7 +37,7 @@ extern "C" __global__ void ebm_muon_momentum_f32(const float* grad, float* buffe
 // out = x / (√(*sum_squares) + eps): the Frobenius normalisation before the iteration.
 extern "C" __global__ void ebm_normalize_f32(const float* x, long long n, const float* sum_squares, float eps, float* out) {
     const float s = 1.0f / (sqrtf(*sum_squares) + eps);
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         out[i] = x[i] * s;
     }
 }
@@ -50,7 +51,7 @@ struct MuonScalarsInDevice {
 extern "C" __global__ void ebm_muon_apply_f32(float* params, const float* orthogonal, long long n,
                                               const MuonScalarsInDevice* s, float scale) {
     const float lr = (float)s->lr, decay_factor = (float)(1.0 - s->lr * s->weight_decay);
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         params[i] = params[i] * decay_factor - lr * scale * orthogonal[i];
     }
 }

@@ -4,6 +4,7 @@
 // step the host (or a step-advance kernel) wrote there last (ARCHITECTURE.md §4).
 //   version 1: one thread per Philox block (4 elements, each Box-Muller pair's log and sqrt computed once),
 //              grid-stride, fp32 and fp64 Gaussians, fp32 Rademacher, uint32 words.
+#include "grid_stride.cuh"
 #include "philox.cuh"
 
 // Thread b handles Philox blocks first_block + b, b + grid size, ...; a block of four elements can straddle either end
@@ -31,8 +32,7 @@ __device__ __forceinline__ void fill_from_blocks(T* out, long long n, long long 
                                                  const PhiloxKeyInDevice* key, Transform transform) {
     const uint64_t seed = key->seed, step = key->step;
     const long long first_block = first_philox_block(first), block_count = philox_block_count(first, n);
-    for (long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x; b < block_count;
-         b += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(b, block_count) {
         const long long block_index = first_block + b, base = block_index * 4 - first;
         T v[4];
         transform(philox_stream_block(seed, step, stream, (uint32_t)block_index), v);

@@ -3,6 +3,7 @@
 // The learning rate and the step counter live in device memory (SgdScalarsInDevice), so a captured graph replays:
 // ebm_sgd_advance (one thread) counts the step after ebm_sgd_step_f32 has read it.
 //   version 1: one grid-stride launch, fp32 state; `momentum_buffer` is null without momentum.
+#include "grid_stride.cuh"
 
 struct SgdScalarsInDevice {
     long long step;     // steps taken before this one
@@ -16,7 +17,7 @@ extern "C" __global__ void ebm_sgd_step_f32(float* params, const float* grad, fl
     const float lr = (float)s->lr, mu = (float)s->momentum, decay = (float)s->weight_decay;
     const float keep = (float)(1.0 - s->dampening);
     const bool first = s->step == 0, nesterov = s->nesterov != 0;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         float d = grad[i];
         if (decay != 0.0f) d += decay * params[i];
         if (momentum_buffer) {

@@ -6,6 +6,7 @@
 // the "preconditioning has started" flag read from device memory (so a captured step replays correctly across
 // start_step).
 //   version 1: grid-stride over the block's elements, fp32.
+#include "grid_stride.cuh"
 
 // direction = (‖graft‖/‖P‖)·P, where graft_sq = ‖graft‖² of the direction's current (graft) values; the block keeps its
 // graft step before start_step (*precondition == 0) and when ‖P‖ = 0 (no orientation to rescale).
@@ -15,7 +16,7 @@ extern "C" __global__ void ebm_shampoo_graft_norm_f32(const float* preconditione
     const float p_sq = *preconditioned_sq;
     if (*precondition == 0 || !(p_sq > 0.0f)) return;
     const float scale = sqrtf(*graft_sq) / sqrtf(p_sq);
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         direction[i] = scale * preconditioned[i];
     }
 }
