@@ -83,22 +83,39 @@ public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution,
         });
     }
 
-    /** Orthonormal bases Q_b [sketch x D] (rows) of ∇²E(x_b)·S_b, from the first `sketch` draws of each sample. */
-    private static double[] sketchBasis(EnergyModel model, double[] params, double[] x, int batch, double[] draws,
-                                        int sketch, int rest) {
+    /**
+     * The sketch Y = ∇²E(x_b)·S_b at this step, rows b·s + k (k &lt; s = {@link #sketchVectors}) of [batch·s x D]: what
+     * the basis Q_b must span (the parity checks measure the device's Q against it). Empty when s = 0.
+     */
+    public double[] sketchProducts(EnergyModel model, double[] params, double[] x, int batch, long step) {
+        int d = model.dim(), sketch = sketchVectors(d);
+        if (sketch == 0) return new double[0];
+        double[] draws = distribution.draw(seed, step, Streams.PROBES, batch * (sketch + restProbes()) * d);
+        return hessianTimesSketch(model, params, x, batch, draws, sketch, restProbes());
+    }
+
+    /** Hessian-vector products: the x-gradient of vᵀ∇E(x), with x copied once per sketch vector. */
+    private static double[] hessianTimesSketch(EnergyModel model, double[] params, double[] x, int batch, double[] draws,
+                                               int sketch, int rest) {
         int d = model.dim();
         int perSample = sketch + rest;
         double[] s = new double[batch * sketch * d];
         for (int b = 0; b < batch; b++) {
             System.arraycopy(draws, b * perSample * d, s, b * sketch * d, sketch * d);
         }
-        // Hessian-vector products: the x-gradient of vᵀ∇E(x), with x copied once per sketch vector.
         Tape tape = new Tape();
         BoundEnergy energy = model.bind(tape, params, false);
         Node xs = tape.variable(repeatRows(x, batch, d, sketch), batch * sketch, d);
         Node first = energy.alongDirections(xs, tape.constant(s, batch * sketch, d), 1).firstDerivatives();
         tape.backward(tape.sum(first));
-        double[] hs = xs.grad();
+        return xs.grad();
+    }
+
+    /** Orthonormal bases Q_b [sketch x D] (rows) of ∇²E(x_b)·S_b, from the first `sketch` draws of each sample. */
+    private static double[] sketchBasis(EnergyModel model, double[] params, double[] x, int batch, double[] draws,
+                                        int sketch, int rest) {
+        int d = model.dim();
+        double[] hs = hessianTimesSketch(model, params, x, batch, draws, sketch, rest);
         double[] basis = new double[batch * sketch * d];
         for (int b = 0; b < batch; b++) {
             DMatrixRMaj y = new DMatrixRMaj(d, sketch);

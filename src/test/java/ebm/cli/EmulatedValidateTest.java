@@ -18,6 +18,7 @@ class EmulatedValidateTest {
         assertFalse(r.out().contains("FAIL"), r.out());
         assertTrue(r.out().contains("bias+gelu_tanh σ′′′"), r.out());
         assertTrue(r.out().contains("CUDA graph capture"), r.out());
+        assertTrue(r.out().contains("objective hutch++-12 gaussian"), r.out());
     }
 
     @Test

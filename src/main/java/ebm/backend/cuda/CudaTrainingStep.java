@@ -365,6 +365,15 @@ public final class CudaTrainingStep implements AutoCloseable {
         kernels.dot(a.address(), b.address(), n, partials.address(), scalar(slot));
     }
 
+    /**
+     * The probes buffer as the last step left it, [batch·per-sample x D] (Hutch++: each sample's Q_b rows, then its
+     * projected, scaled probes), for the parity checks; empty for objectives without probes.
+     */
+    double[] directions() {
+        launcher.synchronize();
+        return probes == null ? new double[0] : launcher.readFloatsAsDoubles(probes, (int) (probes.bytes() / 4));
+    }
+
     /** The parameters as fp64 (for evaluation and checkpoints). */
     public double[] params() {
         launcher.synchronize();
