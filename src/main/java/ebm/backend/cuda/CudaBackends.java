@@ -32,14 +32,16 @@ public final class CudaBackends {
         throw new EbmException("precision: '" + name + "' is not allowed; allowed: fp32, tf32, bf16");
     }
 
+    /** `cuda-emulated` on the given host launcher (`ebm validate` passes one that compares schedules). */
+    public static Runtime emulated(HostEmulationLauncher launcher, Blas.GemmPrecision precision) {
+        HostBlas blas = new HostBlas(precision);
+        return new Runtime(launcher, blas, "cuda-emulated: " + launcher.description() + ", " + blas.description());
+    }
+
     /** As {@link #open(String)}, with the GEMMs in the given mode (elementwise kernels stay fp32). */
     public static Runtime open(String backend, Blas.GemmPrecision precision) {
         return switch (backend) {
-            case "cuda-emulated" -> {
-                HostEmulationLauncher launcher = new HostEmulationLauncher();
-                HostBlas blas = new HostBlas(precision);
-                yield new Runtime(launcher, blas, "cuda-emulated: " + launcher.description() + ", " + blas.description());
-            }
+            case "cuda-emulated" -> emulated(new HostEmulationLauncher(), precision);
             case "cuda" -> {
                 GpuRuntime.unavailableReason().ifPresent(reason -> {
                     throw new EbmException("backend cuda: " + reason + "; backend: cuda-emulated runs the CUDA code "
