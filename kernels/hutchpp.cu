@@ -5,6 +5,8 @@
 //              of Y_b = ∇²E(x_b)·S_b (s columns of length d) in place, Q's columns written over the sketch rows, and
 //              the g probe rows projected by (I − QQᵀ) (modified Gram–Schmidt order, as on the CPU) and scaled.
 //              fp32 storage, fp64 block reductions (shared-memory tree over blockDim.x, a power of two ≤ 1024).
+//   version 2: v₀ = ak[k] is stored by thread 0, the thread that reads it next (version 1's store by thread k mod
+//              blockDim.x raced with that read; with 3 or more sketch vectors Q no longer spanned Y).
 // Any orthonormal basis of span(Y_b) gives the same loss (tr QᵀHQ and QQᵀ do not depend on the choice), so the
 // signs of Householder's columns need not match the CPU's QR; a rank-deficient Y_b completes the basis arbitrarily
 // there (an unbiased estimate either way, but then not the CPU's draw).
@@ -38,7 +40,8 @@ __device__ __forceinline__ double hutchpp_block_sum(double v, double* partial) {
     return total;
 }
 
-// Σ_{i ≥ from} a[i]·c[i] over the block (thread t takes i ≡ t mod blockDim.x, the same elements it updates).
+// Σ_{i ≥ from} a[i]·c[i] over the block (thread t takes i = from + t + m·blockDim.x, as the update loops below do
+// for from = k, so each thread reads there the elements it last wrote itself).
 __device__ __forceinline__ double hutchpp_dot(const float* a, const float* c, long long from, long long d,
                                               double* partial) {
     double sum = 0.0;
@@ -65,7 +68,10 @@ extern "C" __global__ void ebm_hutchpp_directions_f32(float* y, long long batch,
             const double norm = sqrt(x0 * x0 + tail);
             const double alpha = x0 >= 0 ? -norm : norm; // v₀ = x₀ − α without cancellation
             const float v0 = (float)(x0 - alpha);
-            if (k % blockDim.x == tid) ak[k] = v0;
+            // Thread 0 stores v₀: element k is thread 0's in the dots and updates below (i = k + tid), which read it
+            // in this same barrier phase. Any other writer would race with that read (it did: with 3+ sketch
+            // vectors, thread 0 read the stale x₀ for k ≥ 1 and Q stopped spanning Y).
+            if (tid == 0) ak[k] = v0;
             const double vv = (double)v0 * v0 + tail;
             const double beta = vv > 0 ? 2.0 / vv : 0.0; // a zero column: H_k = I
             for (long long j = k + 1; j < sketch; j++) {

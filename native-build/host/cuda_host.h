@@ -2,13 +2,14 @@
 // custom kernel through the same Java launch path without a GPU.
 //
 // The model (host_launch.cpp runs it): everything happens on the OS thread that called the launch, one launch at
-// a time. A launch runs its blocks one after another. Within a block, the CUDA threads run one at a time in order
-// of their linear index (x fastest, then y, z), each on a cooperative fiber (a 64 KiB stack made once with
-// makecontext and reused), and a thread runs without interruption until it exits the kernel or reaches a point
-// where CUDA threads synchronise:
+// a time. A launch runs its blocks one after another. Within a block, the CUDA threads run one at a time, each on a
+// cooperative fiber (a 64 KiB stack made once with makecontext and reused), in order of their linear index (x
+// fastest, then y, z) when the launch's schedule is 0, else in an order shuffled afresh for every pass from the
+// schedule's key; a thread runs without interruption until it exits the kernel or reaches a point where CUDA threads
+// synchronise:
 //   __syncthreads()        the thread waits. When no thread can run any more and every thread of the block waits
-//                          at the same __syncthreads (same file and line), all are released and run again in index
-//                          order. A thread that exited while others wait at a barrier, or threads waiting at two
+//                          at the same __syncthreads (same file and line), all are released and run again, in the
+//                          next pass's order. A thread that exited while others wait at a barrier, or threads waiting at two
 //                          different __syncthreads, fail the launch with a message naming the threads and lines
 //                          (CUDA requires every thread to reach every __syncthreads; a GPU may hang or silently go
 //                          on, the emulator never does either; it is stricter than hardware, where exited threads
@@ -18,12 +19,14 @@
 //                          the mask waiting at a barrier instead, lanes at different calls or with different masks,
 //                          a mask without the caller's lane, or a width that is not a power of two fail the launch.
 // So threads interleave only at those points. Between two of them each thread runs alone, to the next one, before
-// the next thread starts: a race that a missing __syncthreads should have prevented is NOT detected (a read of
-// shared memory that another thread of the block writes in the same phase sees the write exactly when the writer's
-// index is lower; the same kernel on a GPU may read the old value), and neither is warp-synchronous code that
-// relies on lanes running in lockstep without a shuffle or __syncwarp (undefined since Volta anyway).
-// Atomics are plain read-modify-writes (nothing else runs in between) applied in thread order, which is
-// deterministic here and not on a GPU: float atomicAdd results need a tolerance that covers any order.
+// the next thread starts: a read of memory that another thread of the block writes in the same phase (a missing
+// __syncthreads) sees the write exactly when the writer ran first. One schedule cannot show that; the parity checks
+// run every launch in index order and shuffled and require the same bits (HostEmulationLauncher.comparingSchedules),
+// which shows it whenever the output depends on the order. Not emulated: warp-synchronous code that relies on lanes
+// running in lockstep without a shuffle or __syncwarp (undefined since Volta anyway).
+// Atomics are plain read-modify-writes (nothing else runs in between) applied in the schedule's thread order,
+// deterministic for a given schedule and not on a GPU: float atomicAdd results need a tolerance that covers any
+// order (and such a kernel must be listed in KernelParityChecks.SCHEDULE_DEPENDENT).
 // __shared__ variables are function-static storage, correct because no two blocks ever run at the same time (their
 // contents carry over from block to block, where a GPU's start undefined). Dynamic shared memory:
 // EBM_DYNAMIC_SHARED(type, name) (kernels/dynamic_shared.cuh has nvcc's definition) is the launch's sharedBytes

@@ -3,13 +3,19 @@
 // test kernels of test_kernels.cu too) plus a launch shim shaped like the CUDA driver API, so the Java side uses
 // one path for both:
 //   ebm_host_get_function(name)              ~ cuModuleGetFunction (NULL when the module has no such kernel)
-//   ebm_host_launch_kernel(f, grid, block, shared_bytes, void** params)  ~ cuLaunchKernel(..., kernelParams, NULL)
-// kernelParams is an array of pointers to the argument values, exactly as cuLaunchKernel reads it.
+//   ebm_host_launch_kernel(f, grid, block, shared_bytes, void** params, schedule)
+//                                            ~ cuLaunchKernel(..., kernelParams, NULL)
+// kernelParams is an array of pointers to the argument values, exactly as cuLaunchKernel reads it. schedule is the
+// emulator's own: 0 runs every pass in thread index order; any other value is the key of a shuffled schedule (see
+// below), so that a missing __syncthreads shows as a result that changes with the schedule.
 //
 // How a launch runs (the model as kernel authors see it is in cuda_host.h): on the calling OS thread, blocks one
-// after another. Each block is a series of passes; a pass runs every thread that can run, in index order, until it
-// exits or waits (__syncthreads, a warp shuffle). Between passes the scheduler releases complete warp shuffles,
-// else a barrier at which every thread of the block waits, else reports the kernel's error.
+// after another. Each block is a series of passes; a pass runs every thread that can run, in the pass's order, until
+// it exits or waits (__syncthreads, a warp shuffle). Between passes the scheduler releases complete warp shuffles,
+// else a barrier at which every thread of the block waits, else reports the kernel's error. The pass's order is the
+// thread index order when the launch's schedule is 0; otherwise a Fisher–Yates shuffle drawn before every pass from
+// a splitmix64 stream keyed by (schedule, linear block index), so it is reproducible from the key and costs one
+// draw per thread and pass (block_threads swaps, nothing else).
 // Threads run on fibers: stacks of 64 KiB plus a guard page, made with getcontext/makecontext when first needed and
 // kept for later launches. A fiber takes an unstarted thread and, when that thread exits, takes the next unstarted
 // one on the same stack, so a block that never synchronises costs one fiber switch, not one per thread. A waiting
@@ -138,8 +144,10 @@ struct FiberAbort {}; // thrown where a thread waits (or errs) to unwind it out 
 
 Thread threads[kMaxThreads];
 unsigned block_threads = 0;
-unsigned next_unstarted = 0;     // threads [0, next_unstarted) of this block have begun the kernel
-int cursor = -1;                 // the thread scheduled last in this pass (threads run in index order)
+unsigned order[kMaxThreads];     // the pass's order: position p runs threads[order[p]] (identity when in order)
+int cursor = -1;                 // the position in `order` scheduled last in this pass
+unsigned long long schedule_key = 0; // the launch's schedule: 0 in index order, else the key of the shuffles
+unsigned long long schedule_state = 0; // the block's splitmix64 state (shuffled schedules only)
 std::vector<Fiber*> idle_fibers; // every fiber not holding a thread; grows to the most ever held at once, plus one
 bool out_of_fibers = false;      // a fiber stack could not be made (kernel_error says why)
 jmp_buf scheduler_context;
@@ -213,13 +221,13 @@ Fiber* make_fiber(std::string& error) {
     return f;
 }
 
-// The fiber of the next thread in index order (after `cursor`) that can run in this pass: a released thread's own
-// fiber, or an idle one for an unstarted thread. nullptr when the pass is over (or no fiber could be made).
+// The fiber of the next thread in the pass's order (after `cursor`) that can run: a released thread's own fiber,
+// or an idle one for an unstarted thread. nullptr when the pass is over (or no fiber could be made).
 Fiber* next_fiber() {
-    for (unsigned t = (unsigned)(cursor + 1); t < block_threads; t++) {
-        Thread* th = &threads[t];
+    for (unsigned p = (unsigned)(cursor + 1); p < block_threads; p++) {
+        Thread* th = &threads[order[p]];
         if (th->state == State::Released) {
-            cursor = (int)t;
+            cursor = (int)p;
             return th->fiber;
         }
         if (th->state == State::Unstarted) {
@@ -236,8 +244,7 @@ Fiber* next_fiber() {
                 f = idle_fibers.back();
                 idle_fibers.pop_back();
             }
-            cursor = (int)t;
-            next_unstarted = t + 1;
+            cursor = (int)p;
             f->thread = th;
             th->fiber = f;
             return f;
@@ -276,8 +283,8 @@ __attribute__((noinline)) void run_from_scheduler(Fiber* to) {
 void fiber_main() {
     Fiber* const self = current->fiber;
     for (;;) {
-        // next_fiber handed this fiber an unstarted thread; run it, then the unstarted threads after it (in a pass
-        // with unstarted threads there are no released ones, so this keeps the index order).
+        // next_fiber handed this fiber an unstarted thread; run it, then while the next position of the pass holds
+        // an unstarted thread, that one (only the first pass has unstarted threads, and it has no released ones).
         while (self->thread != nullptr) {
             Thread* t = self->thread;
             t->state = State::Running;
@@ -296,11 +303,11 @@ void fiber_main() {
                 t->state = State::Aborted;
             }
             t->fiber = nullptr;
-            if (aborting || !kernel_error.empty() || next_unstarted >= block_threads) {
-                self->thread = nullptr;
-            } else {
-                cursor = (int)next_unstarted;
-                self->thread = &threads[next_unstarted++];
+            self->thread = nullptr;
+            unsigned p = (unsigned)(cursor + 1);
+            if (!aborting && kernel_error.empty() && p < block_threads && threads[order[p]].state == State::Unstarted) {
+                cursor = (int)p;
+                self->thread = &threads[order[p]];
                 self->thread->fiber = self;
             }
         }
@@ -437,16 +444,40 @@ void abort_block() {
     aborting = false;
 }
 
+unsigned long long splitmix64(unsigned long long& state) {
+    unsigned long long z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// A fresh order for the next pass (shuffled schedules only): Fisher–Yates, position i swapped with a uniform
+// j ≤ i (the high 32 bits of a draw scaled to i + 1; the bias, below 2^-22 for 1024 threads, does not matter here).
+void shuffle_order() {
+    for (unsigned i = block_threads - 1; i > 0; i--) {
+        unsigned j = (unsigned)(((splitmix64(schedule_state) >> 32) * (unsigned long long)(i + 1)) >> 32);
+        unsigned o = order[i];
+        order[i] = order[j];
+        order[j] = o;
+    }
+}
+
 // Runs one block to completion: 0, or 4 with kernel_error set when the kernel misused a barrier or shuffle (or
 // threw), 5 when no fiber stack could be made.
-int run_block() {
+int run_block(unsigned long long block_linear) {
     for (unsigned t = 0; t < block_threads; t++) {
         threads[t].state = State::Unstarted;
         threads[t].fiber = nullptr;
+        order[t] = t;
     }
-    next_unstarted = 0;
+    if (schedule_key != 0) {
+        // Each block's stream depends only on the key and the block, not on the blocks before it.
+        schedule_state = schedule_key ^ (0xD1B54A32D192ED03ull * (block_linear + 1));
+        splitmix64(schedule_state);
+    }
     for (;;) {
-        // One pass: every thread that can run does, in index order, until it exits or waits.
+        // One pass: every thread that can run does, in the pass's order, until it exits or waits.
+        if (schedule_key != 0) shuffle_order();
         cursor = -1;
         Fiber* first = next_fiber();
         if (first != nullptr) run_from_scheduler(first);
@@ -519,10 +550,11 @@ extern "C" const char* ebm_host_last_error() {
 
 // Returns 0 on success, else a non-zero code with ebm_host_last_error() saying why:
 // 1 no kernel, 2 bad grid or block shape, 3 too much dynamic shared memory, 4 the kernel misused a barrier,
-// shuffle or dynamic shared memory (or threw), 5 no memory for fiber stacks.
+// shuffle or dynamic shared memory (or threw), 5 no memory for fiber stacks. schedule: 0 in thread index order,
+// else the key of a shuffled order per pass (the same key and launch give the same order).
 extern "C" int ebm_host_launch_kernel(const void* function, unsigned grid_x, unsigned grid_y, unsigned grid_z,
                                       unsigned block_x, unsigned block_y, unsigned block_z, unsigned shared_bytes,
-                                      void** params) {
+                                      void** params, unsigned long long schedule) {
     const HostKernel* kernel = static_cast<const HostKernel*>(function);
     if (kernel == nullptr) return fail(1, "null kernel handle");
     unsigned long long thread_count = (unsigned long long)block_x * block_y * block_z;
@@ -552,6 +584,7 @@ extern "C" int ebm_host_launch_kernel(const void* function, unsigned grid_x, uns
     kernel_error.clear();
     out_of_fibers = false;
     dynamic_shared_bytes = shared_bytes;
+    schedule_key = schedule;
     blockDim = dim3{block_x, block_y, block_z};
     gridDim = dim3{grid_x, grid_y, grid_z};
     for (unsigned bz = 0; bz < grid_z; bz++) {
@@ -560,7 +593,7 @@ extern "C" int ebm_host_launch_kernel(const void* function, unsigned grid_x, uns
                 blockIdx = uint3{bx, by, bz};
                 // Shared memory starts undefined on a GPU: NaN bytes make a read-before-write show.
                 if (shared_bytes != 0) std::memset(dynamic_shared, 0xFF, shared_bytes);
-                int status = run_block();
+                int status = run_block(((unsigned long long)bz * grid_y + by) * grid_x + bx);
                 if (status != 0) {
                     running_kernel = nullptr;
                     return fail(status, kernel_error);

@@ -1,7 +1,8 @@
 // test_kernels.cu — kernels that exercise the host emulation itself (HostEmulatorTest): barriers across 1024
 // threads, atomics, warp shuffles, dynamic shared memory, thread indices in 3-D blocks, and misuse that must
-// come back as an error rather than a hang. Built into the host library only (build-host.sh); never shipped to
-// the GPU, so nothing here is in kernels/.
+// come back as an error rather than a hang; and for the schedule comparison (ScheduleComparisonTest) a float atomic
+// sum and version 1 of hutchpp.cu's directions kernel. Built into the host library only (build-host.sh); never
+// shipped to the GPU, so nothing here is in kernels/.
 #include "dynamic_shared.cuh"
 
 // Block b writes out[b] = Σ x[b·blockDim .. (b+1)·blockDim) through a tree in dynamic shared memory
@@ -111,4 +112,61 @@ extern "C" __global__ void ebm_test_misuse(int which, float* out) {
         scratch[tid] = v;
     }
     out[tid] = v;
+}
+
+// out[0] += x[g] for every thread g by float atomicAdd: its bits follow the order of the additions, so the result
+// legitimately depends on the schedule (the schedule comparison's tolerance path is tested with it).
+extern "C" __global__ void ebm_test_atomic_sum_f32(const float* x, float* out) {
+    atomicAdd(out, x[blockIdx.x * blockDim.x + threadIdx.x]);
+}
+
+// Version 1 of ebm_hutchpp_directions_f32 (kernels/hutchpp.cu), kept so that a test shows the schedule comparison
+// catching its race: v₀ was stored by thread k mod blockDim.x while thread 0 read element k in the same barrier
+// phase (in thread order always the stale value). Uses hutchpp.cu's helpers: build-host.sh includes every
+// kernels/*.cu before this file, in one translation unit.
+extern "C" __global__ void ebm_test_hutchpp_directions_v1_f32(float* y, long long batch, long long d, long long sketch,
+                                                              long long per_sample, float rest_scale, float* directions) {
+    __shared__ double partial[EBM_HUTCHPP_MAX_THREADS];
+    const unsigned tid = threadIdx.x;
+    for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
+        float* a = y + b * sketch * d;
+        float* out = directions + b * per_sample * d;
+        for (long long k = 0; k < sketch; k++) {
+            float* ak = a + k * d;
+            __syncthreads();
+            const double x0 = ak[k];
+            const double tail = hutchpp_dot(ak, ak, k + 1, d, partial);
+            const double norm = sqrt(x0 * x0 + tail);
+            const double alpha = x0 >= 0 ? -norm : norm;
+            const float v0 = (float)(x0 - alpha);
+            if (k % blockDim.x == tid) ak[k] = v0; // the race: thread 0 reads ak[k] below, in this phase
+            const double vv = (double)v0 * v0 + tail;
+            const double beta = vv > 0 ? 2.0 / vv : 0.0;
+            for (long long j = k + 1; j < sketch; j++) {
+                float* aj = a + j * d;
+                const double f = beta * hutchpp_dot(ak, aj, k, d, partial);
+                for (long long i = k + tid; i < d; i += blockDim.x) aj[i] = (float)(aj[i] - f * ak[i]);
+            }
+        }
+        for (long long c = 0; c < sketch; c++) {
+            float* q = out + c * d;
+            for (long long i = tid; i < d; i += blockDim.x) q[i] = i == c ? 1.0f : 0.0f;
+            for (long long k = sketch - 1; k >= 0; k--) {
+                const float* vk = a + k * d;
+                const double vv = hutchpp_dot(vk, vk, k, d, partial);
+                if (!(vv > 0)) continue;
+                const double f = 2.0 / vv * hutchpp_dot(vk, q, k, d, partial);
+                for (long long i = k + tid; i < d; i += blockDim.x) q[i] = (float)(q[i] - f * vk[i]);
+            }
+        }
+        for (long long p = sketch; p < per_sample; p++) {
+            float* v = out + p * d;
+            for (long long c = 0; c < sketch; c++) {
+                const float* q = out + c * d;
+                const double f = hutchpp_dot(q, v, 0, d, partial);
+                for (long long i = tid; i < d; i += blockDim.x) v[i] = (float)(v[i] - f * q[i]);
+            }
+            for (long long i = tid; i < d; i += blockDim.x) v[i] *= rest_scale;
+        }
+    }
 }

@@ -11,6 +11,7 @@ import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DriverLauncher;
 import ebm.backend.cuda.runtime.GpuRuntime;
 import ebm.backend.cuda.runtime.HostBlas;
+import ebm.backend.cuda.runtime.HostEmulationLauncher;
 import ebm.backend.cuda.step.CudaBackends;
 import ebm.config.BackendKind;
 import ebm.rng.CheckSeed;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Option;
 @Command(name = "validate", mixinStandardHelpOptions = true,
         description = {"Check every CUDA kernel against the fp64 CPU reference and print a table.",
                 "On a GPU it runs them through the driver API, plus CUDA graph replay and cuBLAS at fp32/tf32/bf16;",
-                "--emulated runs the kernels through the host build of kernels/ (no GPU needed). Exits non-zero on any failure."})
+                "--emulated runs the kernels through the host build of kernels/ (no GPU needed), every launch in thread order",
+                "and under a shuffled schedule, which must give identical bits. Exits non-zero on any failure."})
 final class ValidateCommand implements Callable<Integer> {
     /** What the host build cannot show; only a run on a GPU checks these. */
     static final List<String> GPU_ONLY = List.of(
@@ -42,6 +44,10 @@ final class ValidateCommand implements Callable<Integer> {
             + "the same value replays the same inputs."})
     Long seed;
 
+    @Option(names = "--schedule-seed", description = {"With --emulated: seed of the shuffled thread schedule every launch is "
+            + "also run under (not 0; default: " + HostEmulationLauncher.SCHEDULE_SEED_ENV + " if set and not 0, else fresh every run)."})
+    Long scheduleSeed;
+
     @Override
     public Integer call() {
         List<String> ops = List.of("philox words", "probes rademacher", "probes gaussian fp64", "probes gaussian fp32",
@@ -55,6 +61,7 @@ final class ValidateCommand implements Callable<Integer> {
         List<ParityResult> results;
         String description;
         String memory = null;
+        String schedules = null;
         if (!emulated) {
             Optional<String> noDevice = GpuRuntime.deviceUnavailableReason();
             if (noDevice.isPresent()) {
@@ -82,7 +89,11 @@ final class ValidateCommand implements Callable<Integer> {
             }
         } else {
             announce(checkSeed);
-            try (CudaBackends.Runtime runtime = CudaBackends.open(BackendKind.CUDA_EMULATED)) {
+            long shuffleSeed = scheduleSeed != null ? scheduleSeed : HostEmulationLauncher.configuredOrFreshScheduleSeed();
+            if (shuffleSeed == 0) throw new EbmException("--schedule-seed must not be 0 (0 is thread index order, which every launch runs anyway)");
+            HostEmulationLauncher host = HostEmulationLauncher.comparingSchedules(shuffleSeed, HostEmulationLauncher.OnDifference.RECORD,
+                    KernelParityChecks.SCHEDULE_DEPENDENT);
+            try (CudaBackends.Runtime runtime = CudaBackends.emulated(host, Blas.GemmPrecision.FP32)) {
                 description = runtime.description();
                 results = new ArrayList<>(new KernelParityChecks(runtime.launcher(), inputSeed).all());
                 results.addAll(new StepParityChecks(runtime.launcher(), runtime.blas(), inputSeed).all());
@@ -92,9 +103,15 @@ final class ValidateCommand implements Callable<Integer> {
                 for (Blas.GemmPrecision p : Blas.GemmPrecision.values()) {
                     results.addAll(new BlasParityChecks(new HostBlas(p), runtime.launcher(), inputSeed).all());
                 }
+                // one row per kernel: every launch above ran twice, in thread order and shuffled, from the same memory
+                results.addAll(KernelParityChecks.scheduleRows(host));
+                schedules = String.format("schedule seed %d: all %d launches of %d kernels ran in thread order and shuffled per "
+                        + "barrier phase, compared bit for bit (--schedule-seed %d or %s=%d repeats the schedules)", shuffleSeed,
+                        host.launchesCompared(), host.kernelsCompared(), shuffleSeed, HostEmulationLauncher.SCHEDULE_SEED_ENV, shuffleSeed);
             }
         }
         System.out.println("kernels through " + description + ", inputs seed " + inputSeed);
+        if (schedules != null) System.out.println(schedules);
         String format = "%-44s %-30s %-6s %-36s %11s %9s  %s%n";
         System.out.printf(format, "op", "shapes", "prec", "error measure", "worst", "tolerance", "result");
         int failures = 0;

@@ -29,14 +29,17 @@ public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution,
     public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
         int batch = x.rows(), sketch = sketchVectors(x.cols()), rest = restProbes(), perSample = sketch + rest;
         T probes = draws.probes(distribution, batch * perSample, x.cols());
-        T hvp = null;
-        if (sketch > 0) { // Y = ∇²E·S by Hessian-vector products: the x-gradient of vᵀ∇E(x), x copied once per sketch vector
-            Ops.SketchInputs<T> s = ops.hutchPlusPlusSketch(x, probes, sketch, perSample);
-            T xs = ops.inputVariable(s.repeatedX());
-            ops.backward(ops.sum(frozen.directionalDerivatives(xs, s.vectors(), 1)));
-            hvp = ops.adjoint(xs);
-        }
+        T hvp = sketch > 0 ? hessianTimesSketch(ops, frozen, x, probes, sketch, perSample) : null;
         return new LossInputs<>(x, ops.hutchPlusPlusDirections(hvp, probes, batch, sketch, rest), perSample, null);
+    }
+
+    /** Y = ∇²E·S [B·s x D] by Hessian-vector products: the x-gradient of vᵀ∇E(x), x copied once per sketch vector. */
+    private static <T extends Tensor> T hessianTimesSketch(Ops<T> ops, BoundEnergy<T> frozen, T x, T probes, int sketch,
+                                                           int perSample) {
+        Ops.SketchInputs<T> s = ops.hutchPlusPlusSketch(x, probes, sketch, perSample);
+        T xs = ops.inputVariable(s.repeatedX());
+        ops.backward(ops.sum(frozen.directionalDerivatives(xs, s.vectors(), 1)));
+        return ops.adjoint(xs);
     }
 
     @Override
@@ -72,5 +75,17 @@ public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution,
         LossInputs<Node> in = new LossInputs<>(tape.constant(x, batch, model.dim()),
                 tape.constant(dirs.values(), batch * dirs.perSample(), model.dim()), dirs.perSample(), null);
         return Losses.meanOver(this, model, params, in, batch, grad).loss();
+    }
+
+    /**
+     * The sketch Y = ∇²E(x_b)·S_b at this step on the CPU in fp64, rows b·s + k (k &lt; s = {@link #sketchVectors}) of
+     * [batch·s x D]: what the basis Q_b must span (the parity checks measure the device's Q against it). Empty when s = 0.
+     */
+    public double[] sketchProducts(EnergyModel model, double[] params, double[] x, int batch, long step) {
+        int d = model.dim(), sketch = sketchVectors(d), perSample = sketch + restProbes();
+        if (sketch == 0) return new double[0];
+        Tape tape = new Tape();
+        Node probes = new TapeDraws(tape, seed, step).probes(distribution, batch * perSample, d);
+        return hessianTimesSketch(tape, model.bind(tape, params), tape.constant(x, batch, d), probes, sketch, perSample).value;
     }
 }

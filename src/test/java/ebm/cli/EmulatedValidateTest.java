@@ -20,6 +20,18 @@ class EmulatedValidateTest {
         assertTrue(r.out().startsWith("validate: seed=42 (--seed; replay: ./ebm validate --emulated --seed 42)"), r.out());
         assertTrue(r.out().contains("bias+gelu_tanh σ′′′"), r.out());
         assertTrue(r.out().contains("CUDA graph capture"), r.out());
+        // every launch also ran under a shuffled schedule: the seed is printed and each kernel has its row
+        assertTrue(r.out().contains("ran in thread order and shuffled per barrier phase"), r.out());
+        assertTrue(r.out().contains("schedule ebm_hutchpp_directions_f32"), r.out());
+        assertTrue(r.out().contains("objective hutch++-12 gaussian"), r.out());
+    }
+
+    @Test
+    void aZeroScheduleSeedIsRefused() {
+        Assumptions.assumeFalse(HostKernelLibrary.skippedForMissingCompiler(), "skipped: no host compiler");
+        Cli zero = Cli.run("validate", "--emulated", "--schedule-seed", "0");
+        assertEquals(2, zero.exitCode(), zero.out() + zero.err());
+        assertTrue(zero.err().contains("--schedule-seed must not be 0"), zero.err());
     }
 
     @Test

@@ -4,6 +4,7 @@ import ebm.backend.cuda.bindings.Dim3;
 import ebm.backend.cuda.bindings.KernelFunction;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.Fp32;
+import ebm.backend.cuda.runtime.HostEmulationLauncher;
 import ebm.backend.cuda.runtime.KernelArgs;
 import ebm.backend.cuda.runtime.KernelLauncher;
 import ebm.model.ParamLayout;
@@ -25,6 +26,11 @@ import java.util.function.IntToDoubleFunction;
  * (the host build in CI, a GPU later). Outputs are poisoned with NaN before each launch, so an untouched output
  * fails; an all-zero output fails. Used by the *ParityTest classes and by `ebm validate`.
  *
+ * <p>Through the host build, the parity tests and `ebm validate --emulated` run every launch of every check twice,
+ * in thread index order and under a shuffled schedule ({@link HostEmulationLauncher#comparingSchedules}), and
+ * require identical bits: no kernel's threads may race within a barrier phase. {@link #SCHEDULE_DEPENDENT} names
+ * the kernels whose result may legitimately depend on that order, each compared to a tolerance instead.
+ *
  * Tolerances and why:
  * <ul>
  *   <li>Philox words and Rademacher signs: 0 mismatches (integer arithmetic, DESIGN §2 requires identical bits).</li>
@@ -43,8 +49,33 @@ import java.util.function.IntToDoubleFunction;
  * </ul>
  */
 public final class KernelParityChecks {
+    /**
+     * Kernels whose bits may differ between two schedules, with the tolerance and why. None: no kernel of kernels/
+     * uses atomics, and every reduction (reduce.cu, grouped.cu, hutchpp.cu's block sums) adds in an order fixed by
+     * thread and block indices, so all must give identical bits. A kernel adding floats with atomicAdd would be listed
+     * here with a tolerance covering any order of its additions.
+     */
+    public static final java.util.Map<String, HostEmulationLauncher.ScheduleTolerance> SCHEDULE_DEPENDENT = java.util.Map.of();
+
     private static final int THREADS = 256;
     private static final int PAIRS_SHOWN = 3;
+
+    /**
+     * One row per kernel the host launcher compared under two schedules: 0 launches differing from thread order, or
+     * for a kernel in {@link #SCHEDULE_DEPENDENT} the worst relative difference within its tolerance.
+     */
+    public static List<ParityResult> scheduleRows(HostEmulationLauncher host) {
+        List<ParityResult> rows = new ArrayList<>();
+        for (HostEmulationLauncher.ScheduleComparison c : host.scheduleComparisons()) {
+            String shapes = c.launches() + " launches, " + c.bytes() + " B";
+            rows.add(c.tolerance() == null
+                    ? new ParityResult("schedule " + c.kernel(), shapes, "bits", c.differing(), 0, "launches differing from thread order",
+                            c.problem(), c.pairs())
+                    : new ParityResult("schedule " + c.kernel(), shapes, "fp32", c.worstRelative(), c.tolerance().relative(),
+                            "|Δ|/max(|a|,|b|) vs thread order", c.problem(), c.pairs()));
+        }
+        return rows;
+    }
 
     private final KernelLauncher launcher;
     private final SplittableRandom random;

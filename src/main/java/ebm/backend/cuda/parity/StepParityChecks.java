@@ -53,7 +53,9 @@ import java.util.SplittableRandom;
  *       output element is a few roundings, or a dot product of ≤ 64 terms (√64·6e-8 ≈ 5e-7 with cuBLAS's fp32
  *       accumulation).</li>
  *   <li>Objectives, fp32: 1e-4 of the loss and of ‖∇θ‖. The exact Laplacian passes through ~20 ops per layer and
- *       −ΔE + ½‖∇E‖² partly cancels; measured 1e-7..3e-6 through the host build.</li>
+ *       −ΔE + ½‖∇E‖² partly cancels; measured 1e-7..3e-6 through the host build. Hutch++ rows with a sketch also
+ *       take the device's basis Q against the CPU's fp64 sketch Y = ∇²E·S: ‖(I − QQᵀ)Y‖/‖Y‖ per sample and
+ *       |QᵀQ − I|, rounding-level for an fp32 Householder QR (~1e-7), under the same tolerance.</li>
  *   <li>Objectives with TF32 GEMMs (config `precision: tf32`): 5e-3, of the loss against max(|loss|, L₁) (L₁ the
  *       mean of |ΔE| + ½‖∇ₓE‖², since a fresh net's loss is a near-cancelling difference of the two) and of ‖∇θ‖.
  *       Each GEMM operand is rounded to 10 mantissa bits (2^-11 relative) and the errors of the forward, direction
@@ -94,6 +96,7 @@ public final class StepParityChecks {
         results.addAll(objectives());
         results.addAll(precisions());
         results.addAll(trainingSteps());
+        results.addAll(sketchObjectives());
         return results;
     }
 
@@ -162,7 +165,6 @@ public final class StepParityChecks {
     // ---- objectives -----------------------------------------------------------------------------------------------
 
     public List<ParityResult> objectives() {
-        List<ParityResult> results = new ArrayList<>();
         long seed = random.nextLong();
         List<Objective> objectives = List.of(new ExactObjective(TraceAlgorithm.PER_DIMENSION), new ExactObjective(TraceAlgorithm.ROW_SPACE),
                 new HutchinsonObjective(3, ProbeDistribution.GAUSSIAN, seed), new HutchinsonObjective(2, ProbeDistribution.RADEMACHER, seed),
@@ -171,20 +173,35 @@ public final class StepParityChecks {
                 new HutchPlusPlusObjective(6, ProbeDistribution.GAUSSIAN, seed), new HutchPlusPlusObjective(4, ProbeDistribution.RADEMACHER, seed),
                 new HutchPlusPlusObjective(2, ProbeDistribution.GAUSSIAN, seed),
                 new AnnealedDenoisingObjective(AnnealedDenoisingObjective.geometricLevels(1.0, 0.05, 4), seed));
+        return objectiveRows(objectives, 0, false);
+    }
+
+    /**
+     * Hutch++ with 3 and 4 sketch vectors at D = 9 (3 at D = 3, where s ≤ D caps it), the QR's columns past the
+     * second, where a race in hutchpp.cu once left Q orthonormal but not spanning Y; their rows check the span. Run
+     * last by {@link #all()}, so that adding them left every earlier row's random inputs as they were. The loss error
+     * is taken against max(|loss|, L₁), as for the precision rows: with 3 or 4 of the probes spent exactly, the
+     * loss of a fresh tanh net was 3e-5 in one draw, where |Δloss|/|loss| measured 9e-5 of cancellation.
+     */
+    public List<ParityResult> sketchObjectives() {
+        long seed = random.nextLong();
+        return objectiveRows(List.of(new HutchPlusPlusObjective(9, ProbeDistribution.GAUSSIAN, seed),
+                new HutchPlusPlusObjective(12, ProbeDistribution.GAUSSIAN, seed)), 1, true);
+    }
+
+    private List<ParityResult> objectiveRows(List<Objective> objectives, int firstActivation, boolean termScaled) {
+        List<ParityResult> results = new ArrayList<>();
         Activation[] activations = Activation.values();
-        int index = 0;
+        int index = firstActivation;
         for (Objective objective : objectives) {
             // two shapes: D < H₁ and D > H₁; activations rotate so each objective meets two of them
             for (int[] shape : new int[][] {{3, 8, 6}, {9, 5, 7}}) {
                 Activation act = activations[index++ % activations.length];
-                results.add(objective(objective, new MlpSpec(shape[0], new int[] {shape[1], shape[2]}, act), 10));
+                results.add(objective(objective, new MlpSpec(shape[0], new int[] {shape[1], shape[2]}, act), 10, blas,
+                        OBJECTIVE_TOLERANCE, termScaled));
             }
         }
         return results;
-    }
-
-    private ParityResult objective(Objective objective, MlpSpec spec, int batch) {
-        return objective(objective, spec, batch, blas, OBJECTIVE_TOLERANCE, false);
     }
 
     /**
@@ -201,16 +218,26 @@ public final class StepParityChecks {
         double wantLoss = objective.run(model, params, x, batch, step, want).loss();
         double[] got = new double[params.length];
         double gotLoss;
+        double[] sketch = null; // Hutch++ with a sketch: worst span residual and orthonormality error of the device's Q
         try (CudaTrainingStep device = new CudaTrainingStep(launcher, blas, spec, objective, adamw(1e-3), batch, null, params)) {
             gotLoss = device.lossAndGradient(x, step, got);
+            if (objective instanceof HutchPlusPlusObjective h && h.sketchVectors(spec.inputDim()) > 0) {
+                sketch = sketchBasisErrors(h, model, params, x, batch, step, device.directions());
+            }
         }
         double lossScale = termScaled ? Math.max(Math.abs(wantLoss), termScale(model, params, x, batch)) : Math.abs(wantLoss);
         double lossError = Math.abs(gotLoss - wantLoss) / lossScale;
         double gradError = KernelParityChecks.normRelative(got, want);
         double worst = Double.isNaN(lossError) || Double.isNaN(gradError) ? Double.NaN : Math.max(lossError, gradError);
+        if (sketch != null) worst = Double.isNaN(worst) || Double.isNaN(sketch[0]) || Double.isNaN(sketch[1]) ? Double.NaN
+                : Math.max(worst, Math.max(sketch[0], sketch[1]));
         List<String> pairs = new ArrayList<>();
         pairs.add(String.format("loss: device %.9g, reference %.9g (scale %.3g); loss error %.2e, ‖Δ∇θ‖/‖∇θ‖ %.2e", gotLoss,
                 wantLoss, lossScale, lossError, gradError));
+        if (sketch != null) {
+            pairs.add(String.format("device Q vs the fp64 sketch Y = ∇²E·S: worst ‖(I − QQᵀ)Y_b‖/‖Y_b‖ %.2e (sample %d), "
+                    + "worst |QᵀQ − I| %.2e", sketch[0], (int) sketch[2], sketch[1]));
+        }
         pairs.addAll(KernelParityChecks.worstPairs(got.length, i -> Math.abs(got[i] - want[i]), i -> got[i], i -> want[i]).subList(0, 2));
         String name = objective.name() + switch (objective) {
             case ExactObjective e -> " " + e.trace().configName();
@@ -220,11 +247,55 @@ public final class StepParityChecks {
             case AnnealedDenoisingObjective a -> " " + a.sigmas().length + " levels";
             case DenoisingObjective d -> "";
         };
+        String measure = termScaled ? "max(|Δloss|/max(|loss|,L₁), ‖Δ∇θ‖/‖∇θ‖)" : "max(|Δloss|/|loss|, ‖Δ∇θ‖/‖∇θ‖)";
+        if (sketch != null) measure = measure.substring(0, measure.length() - 1) + ", span, QᵀQ)";
         return new ParityResult("objective " + name, "B=" + batch + " D=" + spec.inputDim() + " H=" + spec.width(1) + ","
                 + spec.width(2) + " " + spec.activation().configName(), blas.precision().name().toLowerCase(java.util.Locale.ROOT),
-                worst, tolerance,
-                termScaled ? "max(|Δloss|/max(|loss|,L₁), ‖Δ∇θ‖/‖∇θ‖)" : "max(|Δloss|/|loss|, ‖Δ∇θ‖/‖∇θ‖)",
-                KernelParityChecks.problems(got), pairs);
+                worst, tolerance, measure, KernelParityChecks.problems(got), pairs);
+    }
+
+    /**
+     * The device's Hutch++ basis against the CPU's fp64 sketch Y_b = ∇²E(x_b)·S_b of the same draws: {worst over
+     * samples of ‖(I − Q_bQ_bᵀ)Y_b‖_F/‖Y_b‖_F, worst |Q_bᵀQ_b − I| entry, the sample of the worst residual}. The loss
+     * does not depend on which orthonormal basis of span(Y_b) Q_b is, so this is what must match: Q_b orthonormal
+     * and spanning Y_b. Both are rounding-level for an fp32 Householder QR (backward stable, so the residual is a
+     * few fp32 ulps of ‖Y_b‖ whatever Y_b's conditioning), far inside the objective tolerance.
+     */
+    private static double[] sketchBasisErrors(HutchPlusPlusObjective h, Mlp model, double[] params, double[] x, int batch,
+                                              long step, double[] directions) {
+        int d = model.dim(), s = h.sketchVectors(d), perSample = s + h.restProbes();
+        double[] y = h.sketchProducts(model, params, x, batch, step);
+        double worstResidual = 0, worstOrthogonality = 0;
+        int worstSample = 0;
+        for (int b = 0; b < batch; b++) {
+            int q0 = b * perSample * d;
+            double residual = 0, norm = 0;
+            for (int k = 0; k < s; k++) {
+                double[] r = java.util.Arrays.copyOfRange(y, (b * s + k) * d, (b * s + k + 1) * d);
+                for (double v : r) norm += v * v;
+                for (int c = 0; c < s; c++) {
+                    double dot = 0;
+                    for (int j = 0; j < d; j++) dot += directions[q0 + c * d + j] * y[(b * s + k) * d + j];
+                    for (int j = 0; j < d; j++) r[j] -= dot * directions[q0 + c * d + j];
+                }
+                for (double v : r) residual += v * v;
+            }
+            double relative = Math.sqrt(residual / norm);
+            if (Double.isNaN(relative) || relative > worstResidual) {
+                worstResidual = relative;
+                worstSample = b;
+                if (Double.isNaN(relative)) break;
+            }
+            for (int c = 0; c < s; c++) {
+                for (int e = 0; e < s; e++) {
+                    double dot = 0;
+                    for (int j = 0; j < d; j++) dot += directions[q0 + c * d + j] * directions[q0 + e * d + j];
+                    double err = Math.abs(dot - (c == e ? 1 : 0));
+                    worstOrthogonality = Double.isNaN(err) ? Double.NaN : Math.max(worstOrthogonality, err);
+                }
+            }
+        }
+        return new double[] {worstResidual, worstOrthogonality, worstSample};
     }
 
     // ---- GEMM precision ----------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ public final class DeviceArena {
             offset = 0;
         }
         DeviceBuffer out = new DeviceBuffer(chunks.get(chunk).address() + offset, bytes);
+        launcher.noteSubAllocation(new DeviceBuffer(out.address(), size));
         offset += size;
         inUse += size;
         peak = Math.max(peak, inUse);

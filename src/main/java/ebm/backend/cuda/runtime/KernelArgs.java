@@ -50,6 +50,11 @@ public final class KernelArgs implements AutoCloseable {
         return slots.get(k).byteSize();
     }
 
+    /** The value of 8-byte argument k (a pointer or an i64), for the host build's schedule comparison. */
+    long slotLong(int k) {
+        return slots.get(k).get(ValueLayout.JAVA_LONG, 0);
+    }
+
     /** The {@code void**} array: element k points at argument k's slot. Lives as long as these args. */
     public MemorySegment kernelParams() {
         MemorySegment params = arena.allocate(ValueLayout.ADDRESS, Math.max(1, slots.size()));

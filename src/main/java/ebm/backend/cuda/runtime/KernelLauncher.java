@@ -24,6 +24,13 @@ public interface KernelLauncher extends AutoCloseable {
         return allocate(bytes);
     }
 
+    /**
+     * Says that {@code piece}, part of an allocation of this launcher, is one buffer of its own ({@link DeviceArena}
+     * calls it for each piece it hands out). Only the host build's schedule comparison uses it, to copy the pieces
+     * a launch points into rather than a whole arena chunk.
+     */
+    default void noteSubAllocation(DeviceBuffer piece) {}
+
     /** Copies src (heap or native) to the start of dst. */
     void copyToDevice(MemorySegment src, DeviceBuffer dst);
 

@@ -38,14 +38,16 @@ public final class CudaBackends {
         throw new EbmException("precision: '" + name + "' is not allowed; allowed: fp32, tf32, bf16");
     }
 
+    /** `cuda-emulated` on the given host launcher (`ebm validate` passes one that compares schedules). */
+    public static Runtime emulated(HostEmulationLauncher launcher, Blas.GemmPrecision precision) {
+        HostBlas blas = new HostBlas(precision);
+        return new Runtime(launcher, blas, "cuda-emulated: " + launcher.description() + ", " + blas.description());
+    }
+
     /** As {@link #open(BackendKind)}, with the GEMMs in the given mode (elementwise kernels stay fp32). */
     public static Runtime open(BackendKind backend, Blas.GemmPrecision precision) {
         return switch (backend) {
-            case CUDA_EMULATED -> {
-                HostEmulationLauncher launcher = new HostEmulationLauncher();
-                HostBlas blas = new HostBlas(precision);
-                yield new Runtime(launcher, blas, "cuda-emulated: " + launcher.description() + ", " + blas.description());
-            }
+            case CUDA_EMULATED -> emulated(new HostEmulationLauncher(), precision);
             case CUDA -> {
                 GpuRuntime.unavailableReason().ifPresent(reason -> {
                     throw new EbmException("backend cuda: " + reason + "; backend: cuda-emulated runs the CUDA code "

@@ -52,6 +52,8 @@ public final class CudaTrainingStep implements AutoCloseable {
     private final DeviceBuffer params, grad, gradA, gradB, before, delta, lastUpdate;
     private final DeviceBuffer x, philoxKey, scalars, partials;
     private final DeviceDraws draws;
+    /** The last step's directions (in the arena until the next step rewinds it), for {@link #directions()}. */
+    private DeviceNode lastDirections;
     private final DeviceOptimizer deviceOptimizer;
 
     private KernelLauncher.Graph graph;
@@ -207,6 +209,7 @@ public final class CudaTrainingStep implements AutoCloseable {
         LossInputs<DeviceNode> in = objective.inputs(inputsTape, draws.on(inputsTape),
                 mlp.bind(inputsTape, new DeviceParameters(inputsTape, params.address(), 0)), inputsTape.constant(x.address(), batch, dim));
         count(inputsTape);
+        lastDirections = in.directions();
         long lossSum = scalar(LOSS_SUM);
         if (rowsA > 0) {
             long lossA = half(in, 0, rowsA, gradA.address());
@@ -276,6 +279,16 @@ public final class CudaTrainingStep implements AutoCloseable {
     /** scalars[slot] = Σ a·b. */
     private void dot(DeviceBuffer a, DeviceBuffer b, long n, int slot) {
         kernels.dot(a.address(), b.address(), n, partials.address(), scalar(slot));
+    }
+
+    /**
+     * The last step's per-sample directions, [batch·per-sample x D] (Hutch++: each sample's Q_b rows, then its
+     * projected, scaled probes), for the parity checks; empty for objectives without directions.
+     */
+    public double[] directions() {
+        launcher.synchronize();
+        if (lastDirections == null) return new double[0];
+        return launcher.readFloatsAsDoubles(new DeviceBuffer(lastDirections.address(), lastDirections.bytes()), (int) lastDirections.size());
     }
 
     /** The parameters as fp64 (for evaluation and checkpoints). */

@@ -31,6 +31,16 @@ class DeviceObjectiveParityTest {
         }
     }
 
+    /** Hutch++ with 3 and 4 sketch vectors: the loss, the gradient, and the device's Q spanning the CPU's sketch. */
+    @Test
+    void hutchPlusPlusWithLargerSketchesSpansTheSketch() {
+        long seed = System.nanoTime();
+        System.out.println("inputs seed " + seed);
+        try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
+            for (ParityResult r : new StepParityChecks(launcher, blas, seed).sketchObjectives()) HostBuild.report(r);
+        }
+    }
+
     @Test
     void objectivesWithTf32AndBf16GemmsStayWithinTheirDocumentedTolerances() {
         int repeats = Integer.getInteger("ebm.precisionRepeats", 1);

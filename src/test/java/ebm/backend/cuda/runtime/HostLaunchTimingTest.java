@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
  * parameters and the tree reduction over 1M floats at 64 blocks x 256 threads, and the same launches over n = 0,
  * which is the emulator's own overhead (starting 64 x 256 CUDA threads, and for the reduction its 9 barriers), and
  * a one-thread launch (ebm_adamw_advance).
+ * Each under the thread-order schedule and a shuffled one (the shuffle's own cost: one Fisher–Yates per barrier phase).
  * Prints milliseconds per launch; asserts only that the reduction still adds up, never a time.
  */
 class HostLaunchTimingTest {
@@ -18,7 +19,15 @@ class HostLaunchTimingTest {
 
     @Test
     void printsMillisecondsPerLaunch() {
-        try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip()) {
+        long seed = HostEmulationLauncher.configuredOrFreshScheduleSeed();
+        for (long schedule : new long[] {0, seed}) {
+            System.out.println(schedule == 0 ? "threads in index order:" : "threads shuffled per barrier phase (schedule seed " + schedule + "):");
+            timeLaunches(schedule);
+        }
+    }
+
+    private static void timeLaunches(long schedule) {
+        try (HostEmulationLauncher launcher = HostBuild.singleScheduleLauncherOrSkip(schedule)) {
             float[] ones = new float[N];
             java.util.Arrays.fill(ones, 1f);
             DeviceBuffer params = launcher.upload(ones), grad = launcher.upload(ones);

@@ -62,6 +62,11 @@ public final class RecordingGraphs implements AutoCloseable {
         }
 
         @Override
+        public void noteSubAllocation(DeviceBuffer piece) {
+            host.noteSubAllocation(piece);
+        }
+
+        @Override
         public void copyToDevice(MemorySegment src, DeviceBuffer dst) {
             host.copyToDevice(src, dst);
         }
