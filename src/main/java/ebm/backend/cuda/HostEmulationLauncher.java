@@ -8,12 +8,15 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Runs kernels/ through its host build (native-build/host: on the calling thread, blocks in turn, each CUDA thread
  * a cooperative fiber that yields at __syncthreads and warp shuffles), so CI checks every custom kernel without a
- * GPU, through the same {@link KernelLauncher} path the GPU uses. "Device" memory is native host memory owned by
- * this launcher and freed when it closes. A kernel that misuses a barrier or shuffle (a thread exits while others
+ * GPU, through the same {@link KernelLauncher} path the GPU uses. "Device" memory is native host memory (256-aligned,
+ * zeroed) owned by this launcher: {@link #free} returns a buffer, and close frees what is left. A kernel that misuses a barrier or shuffle (a thread exits while others
  * wait at __syncthreads, ...) fails its launch with an IllegalStateException saying which thread and where.
  */
 public final class HostEmulationLauncher implements KernelLauncher {
@@ -41,7 +44,25 @@ public final class HostEmulationLauncher implements KernelLauncher {
         }
     }
 
-    private final Arena deviceMemory = Arena.ofShared();
+    /** libc's aligned_alloc and free: each buffer on its own, so that one can be freed before the launcher closes. */
+    private static final class Libc {
+        static final MethodHandle ALIGNED_ALLOC;
+        static final MethodHandle FREE;
+
+        static {
+            Linker linker = Linker.nativeLinker();
+            SymbolLookup libc = linker.defaultLookup();
+            ALIGNED_ALLOC = linker.downcallHandle(libc.findOrThrow("aligned_alloc"),
+                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+            FREE = linker.downcallHandle(libc.findOrThrow("free"), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+        }
+    }
+
+    private static final long ALIGNMENT = 256; // cudaMalloc aligns to 256 too
+
+    /** Live buffers: address → bytes asked for. */
+    private final Map<Long, Long> allocations = new LinkedHashMap<>();
+    private boolean closed;
 
     /** Loads the host build; a one-line EbmException naming the missing file and its build command if absent. */
     public HostEmulationLauncher() {
@@ -73,8 +94,54 @@ public final class HostEmulationLauncher implements KernelLauncher {
 
     @Override
     public DeviceBuffer allocate(long bytes) {
-        MemorySegment segment = deviceMemory.allocate(Math.max(bytes, 1), 256); // cudaMalloc aligns to 256 too
+        if (bytes < 0) throw new IllegalArgumentException("negative allocation: " + bytes);
+        long rounded = (Math.max(bytes, 1) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT; // aligned_alloc wants a multiple
+        MemorySegment segment;
+        try {
+            segment = (MemorySegment) Libc.ALIGNED_ALLOC.invokeExact(ALIGNMENT, rounded);
+        } catch (Throwable t) {
+            throw new IllegalStateException("aligned_alloc failed", t);
+        }
+        if (segment.equals(MemorySegment.NULL)) throw new OutOfMemoryError("host emulation: no " + rounded + " bytes of native memory");
+        segment.reinterpret(rounded).fill((byte) 0); // as the shared arena this replaced did: zeroed
+        synchronized (this) {
+            if (closed) {
+                freeNative(segment.address());
+                throw new IllegalStateException("the host emulation launcher is closed");
+            }
+            allocations.put(segment.address(), bytes);
+        }
         return new DeviceBuffer(segment.address(), bytes);
+    }
+
+    @Override
+    public void free(DeviceBuffer buffer) {
+        synchronized (this) {
+            if (allocations.remove(buffer.address()) == null) {
+                throw new IllegalArgumentException("0x" + Long.toHexString(buffer.address()) + " is not a live allocation of this launcher");
+            }
+        }
+        freeNative(buffer.address());
+    }
+
+    /** Buffers allocated and not yet freed (what close would free now). */
+    public synchronized int liveAllocations() {
+        return allocations.size();
+    }
+
+    /** Bytes of those buffers, as asked for. */
+    public synchronized long bytesAllocated() {
+        long total = 0;
+        for (long b : allocations.values()) total += b;
+        return total;
+    }
+
+    private static void freeNative(long address) {
+        try {
+            Libc.FREE.invokeExact(MemorySegment.ofAddress(address));
+        } catch (Throwable t) {
+            throw new IllegalStateException("free failed", t);
+        }
     }
 
     private static MemorySegment view(DeviceBuffer buffer) {
@@ -119,8 +186,16 @@ public final class HostEmulationLauncher implements KernelLauncher {
         }
     }
 
+    /** Frees every buffer still allocated; closing twice does nothing. */
     @Override
     public void close() {
-        deviceMemory.close();
+        List<Long> addresses;
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+            addresses = List.copyOf(allocations.keySet());
+            allocations.clear();
+        }
+        for (long address : addresses) freeNative(address);
     }
 }

@@ -60,6 +60,11 @@ final class RecordingGraphs implements AutoCloseable {
         }
 
         @Override
+        public void free(DeviceBuffer buffer) {
+            host.free(buffer);
+        }
+
+        @Override
         public void copyToDevice(MemorySegment src, DeviceBuffer dst) {
             host.copyToDevice(src, dst);
         }
