@@ -9,7 +9,14 @@ import ebm.EbmException;
  * GEMM with cuBLAS's semantics — slow, but it checks the GPU code path on any machine.
  */
 public final class CudaBackends {
+    private static final java.util.concurrent.atomic.AtomicLong OPENED = new java.util.concurrent.atomic.AtomicLong();
+
     private CudaBackends() {}
+
+    /** Runtimes opened so far in this process (on a GPU each is a context, a module load and a cuBLAS handle). */
+    public static long runtimesOpened() {
+        return OPENED.get();
+    }
 
     /** A launcher and BLAS that belong together; closing it closes both. */
     public record Runtime(KernelLauncher launcher, Blas blas, String description) implements AutoCloseable {
@@ -34,7 +41,7 @@ public final class CudaBackends {
 
     /** As {@link #open(String)}, with the GEMMs in the given mode (elementwise kernels stay fp32). */
     public static Runtime open(String backend, Blas.GemmPrecision precision) {
-        return switch (backend) {
+        Runtime runtime = switch (backend) {
             case "cuda-emulated" -> {
                 HostEmulationLauncher launcher = new HostEmulationLauncher();
                 HostBlas blas = new HostBlas(precision);
@@ -50,5 +57,7 @@ public final class CudaBackends {
             }
             default -> throw new IllegalArgumentException("not a CUDA backend: " + backend);
         };
+        OPENED.incrementAndGet();
+        return runtime;
     }
 }
