@@ -3,9 +3,11 @@
 // A grouped tensor t is [n·r x m]: row b·r + k is direction k of sample b. fp32, row-major.
 //   ebm_grouped_reduce_f32     out[b, j] ⊕= scale · Σ_k x[b·r+k, j] · (y ? y[b·r+k, j] : 1)
 //       groupSum (y null), groupSumSquares (y = x), groupMul's adjoint for the per-sample factor,
-//       repeatRows' adjoint; rowSum/rowSumSquares as [n·m x 1] with r = m; colSumSquares and sum with n = 1.
+//       repeatRows' adjoint, the bias and row-vector adjoints (column sums), colSumSquares with n = 1. Row
+//       sums (rowSum, rowSumSquares, sum) are reduce.cu's ebm_row_reduce_f32: a block per row, not a thread.
 //   ebm_grouped_broadcast_f32  out[b·r+k, j] ⊕= scale · a[b, j] · (t ? t[b·r+k, j] : 1)
-//       groupMul, its adjoint for t, repeatRows, and the adjoints of every reduction above.
+//       groupMul, its adjoint for t, repeatRows, and the adjoints of every reduction above and of the row sums
+//       (as [n·m x 1] grouped tensors with r = m).
 //   ebm_shared_mul_f32         out[b·r+k, j] ⊕= a[b, j] · c[k, j]           (sharedMul)
 //   ebm_shared_mul_adjoint_a   ga[b, j] += Σ_k g[b·r+k, j] · c[k, j]
 //   ebm_shared_mul_adjoint_c   gc[k, j] += Σ_b g[b·r+k, j] · a[b, j]

@@ -4,6 +4,10 @@
 // not depend on scheduling (the same bits on every run).
 //   version 1: per-thread serial sums, then a tree over blockDim.x (a power of two, at most 1024) with __syncthreads.
 // ebm_reduce_min_max_f32: the same tree over (min, max) pairs, NaN-propagating (min_max.cuh).
+// ebm_row_reduce_f32: one block per row of a row-major matrix, the same tree within the block (DeviceTape's rowSum,
+// rowSumSquares and sum, whose rows can be D = 10^6 long).
+// ebm_count_nonfinite_f32: how many of n floats are NaN or ±inf, added to a 64-bit counter (a finiteness check
+// without copying the buffer to the host).
 
 #define EBM_REDUCE_MAX_THREADS 1024
 
@@ -59,4 +63,53 @@ extern "C" __global__ void ebm_reduce_min_max_f32(const float* pairs, long long 
         out[0] = lowest[0];
         out[1] = highest[0];
     }
+}
+
+// out[i] = scale · Σ_j x[i·m + j] · (y ? y[i·m + j] : 1) for each of the n rows (accumulate: out[i] += that). One
+// block per row, rows grid-striding over the blocks; the block's threads stride the row and meet in the tree. Which
+// thread adds which element, and in what order, depends only on m and blockDim.x, never on the grid, so a row's sum
+// is the same bits for any grid.
+//   version 1: per-thread serial sums, then the tree over blockDim.x (a power of two, at most 1024).
+extern "C" __global__ void ebm_row_reduce_f32(const float* x, const float* y, long long n, long long m, float scale,
+                                              int accumulate, float* out) {
+    __shared__ float partial[EBM_REDUCE_MAX_THREADS];
+    const unsigned tid = threadIdx.x;
+    for (long long row = blockIdx.x; row < n; row += gridDim.x) { // uniform over the block: the barriers are safe
+        const float* xs = x + row * m;
+        float sum = 0.0f;
+        if (y) {
+            const float* ys = y + row * m;
+            for (long long j = tid; j < m; j += blockDim.x) sum += xs[j] * ys[j];
+        } else {
+            for (long long j = tid; j < m; j += blockDim.x) sum += xs[j];
+        }
+        partial[tid] = sum;
+        __syncthreads();
+        for (unsigned half = blockDim.x / 2; half > 0; half >>= 1) {
+            if (tid < half) partial[tid] += partial[tid + half];
+            __syncthreads();
+        }
+        // The next row's first write to partial[0] is thread 0's own, after this read: no barrier needed here.
+        if (tid == 0) {
+            float v = scale * partial[0];
+            out[row] = accumulate ? out[row] + v : v;
+        }
+    }
+}
+
+// *count += the number of NaN or ±inf among x[0..n). Integer atomics commute, so the count is exact for any launch.
+extern "C" __global__ void ebm_count_nonfinite_f32(const float* x, long long n, unsigned long long* count) {
+    __shared__ unsigned long long partial[EBM_REDUCE_MAX_THREADS];
+    const unsigned tid = threadIdx.x;
+    unsigned long long mine = 0;
+    for (long long i = (long long)blockIdx.x * blockDim.x + tid; i < n; i += (long long)gridDim.x * blockDim.x) {
+        if (!(fabsf(x[i]) <= 3.40282347e38f)) mine++; // false for NaN and for ±inf, true for every finite float
+    }
+    partial[tid] = mine;
+    __syncthreads();
+    for (unsigned half = blockDim.x / 2; half > 0; half >>= 1) {
+        if (tid < half) partial[tid] += partial[tid + half];
+        __syncthreads();
+    }
+    if (tid == 0 && partial[0] != 0) atomicAdd(count, partial[0]);
 }

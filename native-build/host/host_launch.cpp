@@ -5,6 +5,7 @@
 //   ebm_host_get_function(name)              ~ cuModuleGetFunction (NULL when the module has no such kernel)
 //   ebm_host_launch_kernel(f, grid, block, shared_bytes, void** params, schedule)
 //                                            ~ cuLaunchKernel(..., kernelParams, NULL)
+//   ebm_host_function_param_count(f), ebm_host_function_param_size(f, i)  ~ cuFuncGetParamInfo
 // kernelParams is an array of pointers to the argument values, exactly as cuLaunchKernel reads it. schedule is the
 // emulator's own: 0 runs every pass in thread index order; any other value is the key of a shuffled schedule (see
 // below), so that a missing __syncthreads shows as a result that changes with the schedule.
@@ -61,6 +62,17 @@ constexpr int param_count_of(void (*)(Args...)) {
     return (int)sizeof...(Args);
 }
 
+// sizeof each parameter (as cuFuncGetParamInfo reports it on a GPU), with a 0 after the last.
+template <typename... Args>
+struct ParamSizes {
+    static constexpr std::size_t values[sizeof...(Args) + 1] = {sizeof(Args)..., 0};
+};
+
+template <typename... Args>
+constexpr const std::size_t* param_sizes_of(void (*)(Args...)) {
+    return ParamSizes<Args...>::values;
+}
+
 template <typename... Args>
 void call_kernel(void (*kernel)(Args...), void** params) {
     call_with_params(kernel, params, std::index_sequence_for<Args...>{});
@@ -75,9 +87,11 @@ struct HostKernel {
     const char* name;
     void (*invoke)(void** params);
     int param_count;
+    const std::size_t* param_sizes;
 };
 
-#define EBM_HOST_KERNEL(kernel_name) HostKernel{#kernel_name, &invoke_registered<&kernel_name>, param_count_of(&kernel_name)},
+#define EBM_HOST_KERNEL(kernel_name) \
+    HostKernel{#kernel_name, &invoke_registered<&kernel_name>, param_count_of(&kernel_name), param_sizes_of(&kernel_name)},
 const HostKernel kernel_registry[] = {
 #include "kernel_registry.inc"
 };
@@ -542,6 +556,12 @@ extern "C" const void* ebm_host_get_function(const char* name) {
 
 extern "C" int ebm_host_function_param_count(const void* function) {
     return static_cast<const HostKernel*>(function)->param_count;
+}
+
+// Bytes of parameter `index` (0 past the last): what the test double of libcuda reports as cuFuncGetParamInfo.
+extern "C" long long ebm_host_function_param_size(const void* function, int index) {
+    const HostKernel* kernel = static_cast<const HostKernel*>(function);
+    return index < 0 || index >= kernel->param_count ? 0 : (long long)kernel->param_sizes[index];
 }
 
 extern "C" const char* ebm_host_last_error() {

@@ -4,7 +4,11 @@
  * prototypes follow cuBLAS's documented C API (cublas_api.h is not installed here); the GEMMs are naive loops with
  * cuBLAS's semantics (column-major, op(A)/op(B), leading dimensions, C not read when beta == 0), and each call checks
  * its arguments the way cuBLAS does (CUBLAS_STATUS_INVALID_VALUE), so argument order and enum values are exercised.
+ * A GEMM on a stream that fake_libcuda.c is capturing is recorded into that capture (its arguments, α and β by value
+ * as cuBLAS's host pointer mode takes them) and runs when the graph is launched, as on a GPU.
  */
+#define _GNU_SOURCE /* RTLD_NOLOAD */
+#include <dlfcn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +22,7 @@ typedef struct fake_handle {
     int pointer_mode;
 } *cublasHandle_t;
 
-enum { SUCCESS = 0, NOT_INITIALIZED = 1, INVALID_VALUE = 7, NOT_SUPPORTED = 15 };
+enum { SUCCESS = 0, NOT_INITIALIZED = 1, INVALID_VALUE = 7, INTERNAL_ERROR = 14, NOT_SUPPORTED = 15 };
 enum { OP_N = 0, OP_T = 1 };
 enum { CUDA_R_32F = 0, COMPUTE_32F = 68, COMPUTE_32F_FAST_16BF = 75, COMPUTE_32F_FAST_TF32 = 77, GEMM_DEFAULT = -1 };
 
@@ -111,19 +115,9 @@ static void gemm(int ta, int tb, int m, int n, int k, float alpha, const float* 
     }
 }
 
-cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, int transa, int transb, int m, int n, int k, const float* alpha,
-                              const float* A, int lda, const float* B, int ldb, const float* beta, float* C, int ldc) {
-    int status = check(handle, transa, transb, m, n, k, lda, ldb, ldc);
-    if (status != SUCCESS) return status;
-    gemm(transa, transb, m, n, k, *alpha, A, lda, B, ldb, *beta, C, ldc);
-    return SUCCESS;
-}
-
 /* The fp64 gemm, summed in long double so that it stays a reference for cuBLAS's fp64 sums. */
-cublasStatus_t cublasDgemm_v2(cublasHandle_t handle, int transa, int transb, int m, int n, int k, const double* alpha,
-                              const double* A, int lda, const double* B, int ldb, const double* beta, double* C, int ldc) {
-    int status = check(handle, transa, transb, m, n, k, lda, ldb, ldc);
-    if (status != SUCCESS) return status;
+static void dgemm(int transa, int transb, int m, int n, int k, double alpha, const double* A, int lda, const double* B,
+                  int ldb, double beta, double* C, int ldc) {
     for (int j = 0; j < n; j++) {
         for (int i = 0; i < m; i++) {
             long double sum = 0;
@@ -133,10 +127,75 @@ cublasStatus_t cublasDgemm_v2(cublasHandle_t handle, int transa, int transb, int
                 sum += (long double)x * y;
             }
             double* out = &C[i + (size_t)j * ldc];
-            *out = (double)(*alpha * sum + (*beta == 0.0 ? 0.0L : (long double)*beta * *out));
+            *out = (double)(alpha * sum + (beta == 0.0 ? 0.0L : (long double)beta * *out));
         }
     }
+}
+
+/* One GEMM call with its arguments by value: run now, or recorded into a capture and run at each graph launch. */
+struct call {
+    int fp64, ta, tb, m, n, k, lda, ldb, ldc, batch;
+    double alpha, beta;
+    const void *a, *b;
+    void* c;
+    long long stride_a, stride_b, stride_c;
+};
+
+static void run_call(const void* arg) {
+    const struct call* c = arg;
+    if (c->fp64) {
+        dgemm(c->ta, c->tb, c->m, c->n, c->k, c->alpha, c->a, c->lda, c->b, c->ldb, c->beta, c->c, c->ldc);
+        return;
+    }
+    for (int q = 0; q < c->batch; q++) {
+        gemm(c->ta, c->tb, c->m, c->n, c->k, (float)c->alpha, (const float*)c->a + q * c->stride_a, c->lda,
+             (const float*)c->b + q * c->stride_b, c->ldb, (float)c->beta, (float*)c->c + q * c->stride_c, c->ldc);
+    }
+}
+
+typedef int (*record_fn)(void* stream, void (*fn)(const void* arg), const void* arg, size_t bytes);
+
+/* fake_libcuda.c's recorder, from the copy of it loaded through EBM_LIBCUDA (none: every call runs at once). */
+static record_fn recorder(void) {
+    static int looked;
+    static record_fn fn;
+    if (!looked) {
+        looked = 1;
+        const char* path = getenv("EBM_LIBCUDA");
+        void* cuda = path == NULL ? NULL : dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+        if (cuda != NULL) fn = (record_fn)dlsym(cuda, "fake_cuda_record_host_call");
+    }
+    return fn;
+}
+
+static cublasStatus_t submit(cublasHandle_t handle, const struct call* c) {
+    record_fn record = recorder();
+    int recorded = record == NULL ? 0 : record(handle->stream, run_call, c, sizeof *c);
+    if (recorded < 0) return INTERNAL_ERROR;
+    if (recorded == 0) run_call(c);
     return SUCCESS;
+}
+
+static struct call fp32_call(int ta, int tb, int m, int n, int k, float alpha, const void* a, int lda, long long sa,
+                             const void* b, int ldb, long long sb, float beta, void* c, int ldc, long long sc, int batch) {
+    struct call out = {0, ta, tb, m, n, k, lda, ldb, ldc, batch, alpha, beta, a, b, c, sa, sb, sc};
+    return out;
+}
+
+cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, int transa, int transb, int m, int n, int k, const float* alpha,
+                              const float* A, int lda, const float* B, int ldb, const float* beta, float* C, int ldc) {
+    int status = check(handle, transa, transb, m, n, k, lda, ldb, ldc);
+    if (status != SUCCESS) return status;
+    struct call c = fp32_call(transa, transb, m, n, k, *alpha, A, lda, 0, B, ldb, 0, *beta, C, ldc, 0, 1);
+    return submit(handle, &c);
+}
+
+cublasStatus_t cublasDgemm_v2(cublasHandle_t handle, int transa, int transb, int m, int n, int k, const double* alpha,
+                              const double* A, int lda, const double* B, int ldb, const double* beta, double* C, int ldc) {
+    int status = check(handle, transa, transb, m, n, k, lda, ldb, ldc);
+    if (status != SUCCESS) return status;
+    struct call c = {1, transa, transb, m, n, k, lda, ldb, ldc, 1, *alpha, *beta, A, B, C, 0, 0, 0};
+    return submit(handle, &c);
 }
 
 cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, int transa, int transb, int m, int n, int k,
@@ -146,10 +205,9 @@ cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, int transa, int 
     int status = check(handle, transa, transb, m, n, k, lda, ldb, ldc);
     if (status != SUCCESS) return status;
     if (batchCount < 0) return INVALID_VALUE;
-    for (int q = 0; q < batchCount; q++) {
-        gemm(transa, transb, m, n, k, *alpha, A + q * strideA, lda, B + q * strideB, ldb, *beta, C + q * strideC, ldc);
-    }
-    return SUCCESS;
+    struct call c = fp32_call(transa, transb, m, n, k, *alpha, A, lda, strideA, B, ldb, strideB, *beta, C, ldc, strideC,
+                              batchCount);
+    return submit(handle, &c);
 }
 
 static int check_ex(int atype, int btype, int ctype, int compute, int algo) {
@@ -166,8 +224,9 @@ cublasStatus_t cublasGemmEx(cublasHandle_t handle, int transa, int transb, int m
     int status = check(handle, transa, transb, m, n, k, lda, ldb, ldc);
     if (status == SUCCESS) status = check_ex(Atype, Btype, Ctype, computeType, algo);
     if (status != SUCCESS) return status;
-    gemm(transa, transb, m, n, k, *(const float*)alpha, A, lda, B, ldb, *(const float*)beta, C, ldc);
-    return SUCCESS;
+    struct call c = fp32_call(transa, transb, m, n, k, *(const float*)alpha, A, lda, 0, B, ldb, 0, *(const float*)beta,
+                              C, ldc, 0, 1);
+    return submit(handle, &c);
 }
 
 cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, int transa, int transb, int m, int n, int k,
@@ -178,9 +237,8 @@ cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, int transa, int
     int status = check(handle, transa, transb, m, n, k, lda, ldb, ldc);
     if (status == SUCCESS) status = check_ex(Atype, Btype, Ctype, computeType, algo);
     if (status != SUCCESS) return status;
-    for (int q = 0; q < batchCount; q++) {
-        gemm(transa, transb, m, n, k, *(const float*)alpha, (const float*)A + q * strideA, lda,
-             (const float*)B + q * strideB, ldb, *(const float*)beta, (float*)C + q * strideC, ldc);
-    }
-    return SUCCESS;
+    if (batchCount < 0) return INVALID_VALUE;
+    struct call c = fp32_call(transa, transb, m, n, k, *(const float*)alpha, A, lda, strideA, B, ldb, strideB,
+                              *(const float*)beta, C, ldc, strideC, batchCount);
+    return submit(handle, &c);
 }

@@ -6,41 +6,59 @@
  * cuGraphInstantiate -> cuGraphInstantiateWithFlags ...). Java bindings that name another symbol, or pass arguments
  * the prototype does not expect, fail against it.
  *
- * "Device" memory is host memory. Two kernels exist: fake_fill_f32(float* out, long long n, float value) and
- * fake_step_kernel(unsigned long long* out, const unsigned long long* step) (out[0] = 2*step + 1, step read from
- * memory at run time). Stream capture records launches with their argument values copied, as the driver does; a
- * synchronisation or allocation during capture fails with CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED and invalidates it.
+ * "Device" memory is host memory. Two kernels of its own exist: fake_fill_f32(float* out, long long n, float value)
+ * and fake_step_kernel(unsigned long long* out, const unsigned long long* step) (out[0] = 2*step + 1, step read from
+ * memory at run time). With FAKE_CUDA_HOST_KERNELS naming the host build of kernels/ (libebm_kernels_host.so), the
+ * module also holds every ebm kernel, run through that library's launch shim: the training step and the sampler run
+ * through the DriverLauncher here as on a GPU. Stream capture records launches with their argument values copied, as
+ * the driver does, and host calls that fake_libcublas.c records through fake_cuda_record_host_call (a GEMM in a
+ * capture is recorded, not run); a synchronisation or allocation during capture fails with
+ * CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED and invalidates it. fake_cuda_fail makes one later call of a capture entry
+ * point fail, to test what the Java side does then.
  */
 #include <cuda.h>
+#include <dlfcn.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FAKE_TOTAL_BYTES (16ULL << 30)
 #define FAKE_MAX_ALLOCATION (8ULL << 30)
-#define FAKE_MAX_NODES 64
+#define FAKE_MAX_PARAMS 16
+#define FAKE_HOST_ARG_BYTES 256
 
 struct CUfunc_st {
     const char* name;
     int param_count;
-    size_t param_sizes[4];
+    size_t param_sizes[FAKE_MAX_PARAMS];
+    const void* host;           /* the host build's kernel, or NULL for the two kernels above */
+    struct CUfunc_st* next;     /* host kernels looked up so far (one CUfunction per name) */
+    char host_name[128];
 };
 
-static struct CUfunc_st fill_kernel = {"fake_fill_f32", 3, {8, 8, 4, 0}};
-static struct CUfunc_st step_kernel = {"fake_step_kernel", 2, {8, 8, 0, 0}};
+static struct CUfunc_st fill_kernel = {"fake_fill_f32", 3, {8, 8, 4}, NULL, NULL, ""};
+static struct CUfunc_st step_kernel = {"fake_step_kernel", 2, {8, 8}, NULL, NULL, ""};
+
+enum { NODE_KERNEL, NODE_HOST_CALL };
 
 struct node {
+    int kind;
     struct CUfunc_st* function;
-    unsigned char values[4][8];
+    unsigned grid[3], block[3], shared;
+    _Alignas(8) unsigned char values[FAKE_MAX_PARAMS][8]; /* each read in place as the kernel's parameter type */
+    void (*host_fn)(const void* arg);
+    _Alignas(16) unsigned char host_arg[FAKE_HOST_ARG_BYTES];
 };
 
 struct CUgraph_st {
-    int count;
-    struct node nodes[FAKE_MAX_NODES];
+    int count, capacity;
+    struct node* nodes;
 };
 
 struct CUgraphExec_st {
-    struct CUgraph_st graph;
+    int count;
+    struct node* nodes;
 };
 
 struct CUstream_st {
@@ -79,6 +97,43 @@ int fake_cuda_live_objects(void) {
 }
 int fake_cuda_last_capture_mode(void) { return last_capture_mode; }
 CUcontext fake_cuda_current_context(void) { return current; }
+int fake_cuda_live_allocations(void) { return live_allocations; }
+
+/*
+ * One injected failure per entry point: after `skip` more calls of `call` succeed, the next returns `code` (see each
+ * call for what else happens then). "cuLaunchKernel in capture" counts only launches on a capturing stream.
+ */
+enum { FAIL_BEGIN_CAPTURE, FAIL_END_CAPTURE, FAIL_INSTANTIATE, FAIL_LAUNCH_IN_CAPTURE, FAIL_POINTS };
+static const char* const fail_names[FAIL_POINTS] = {"cuStreamBeginCapture", "cuStreamEndCapture", "cuGraphInstantiate",
+                                                    "cuLaunchKernel in capture"};
+static CUresult fail_codes[FAIL_POINTS];
+static int fail_skips[FAIL_POINTS];
+static int captures_begun, graph_launches;
+
+/* Returns 0, or -1 for a name it does not know. */
+int fake_cuda_fail(const char* call, int code, int skip) {
+    for (int i = 0; i < FAIL_POINTS; i++) {
+        if (strcmp(call, fail_names[i]) == 0) {
+            fail_codes[i] = (CUresult)code;
+            fail_skips[i] = skip;
+            return 0;
+        }
+    }
+    return -1;
+}
+int fake_cuda_captures_begun(void) { return captures_begun; }
+int fake_cuda_graph_launches(void) { return graph_launches; }
+
+static CUresult take_failure(int point) {
+    if (fail_codes[point] == CUDA_SUCCESS) return CUDA_SUCCESS;
+    if (fail_skips[point] > 0) {
+        fail_skips[point]--;
+        return CUDA_SUCCESS;
+    }
+    CUresult code = fail_codes[point];
+    fail_codes[point] = CUDA_SUCCESS;
+    return code;
+}
 
 static const struct {
     CUresult code;
@@ -95,6 +150,9 @@ static const struct {
     {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
     {CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", "operation not permitted when stream is capturing"},
     {CUDA_ERROR_STREAM_CAPTURE_INVALIDATED, "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", "operation failed due to a previous error during capture"},
+    {CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD, "CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD", "attempt to terminate a thread-local capture sequence from another thread"},
+    {CUDA_ERROR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED", "operation not supported"},
+    {CUDA_ERROR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
 };
 
 static CUresult lookup_error(CUresult error, const char** out, int name) {
@@ -390,12 +448,69 @@ CUresult CUDAAPI cuModuleLoadDataEx(CUmodule* module, const void* image, unsigne
     return CUDA_SUCCESS;
 }
 
+/* The host build of kernels/ (FAKE_CUDA_HOST_KERNELS), opened on first use; its shim is shaped like the driver API. */
+static struct {
+    int tried;
+    void* library;
+    const void* (*get_function)(const char* name);
+    int (*param_count)(const void* function);
+    long long (*param_size)(const void* function, int index);
+    int (*launch)(const void* function, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                  unsigned shared_bytes, void** params);
+    const char* (*last_error)(void);
+} host;
+static struct CUfunc_st* host_functions;
+
+static int open_host_kernels(void) {
+    if (host.tried) return host.library != NULL;
+    host.tried = 1;
+    const char* path = getenv("FAKE_CUDA_HOST_KERNELS");
+    if (path == NULL || *path == 0) return 0;
+    void* library = dlopen(path, RTLD_NOW);
+    if (library == NULL) {
+        fprintf(stderr, "fake libcuda: FAKE_CUDA_HOST_KERNELS: %s\n", dlerror());
+        return 0;
+    }
+    host.get_function = (const void* (*)(const char*))dlsym(library, "ebm_host_get_function");
+    host.param_count = (int (*)(const void*))dlsym(library, "ebm_host_function_param_count");
+    host.param_size = (long long (*)(const void*, int))dlsym(library, "ebm_host_function_param_size");
+    host.launch = (int (*)(const void*, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void**))
+        dlsym(library, "ebm_host_launch_kernel");
+    host.last_error = (const char* (*)(void))dlsym(library, "ebm_host_last_error");
+    if (!host.get_function || !host.param_count || !host.param_size || !host.launch || !host.last_error) {
+        fprintf(stderr, "fake libcuda: %s lacks the host launch shim\n", path);
+        return 0;
+    }
+    host.library = library;
+    return 1;
+}
+
+static struct CUfunc_st* host_function(const char* name) {
+    for (struct CUfunc_st* f = host_functions; f != NULL; f = f->next) {
+        if (strcmp(f->name, name) == 0) return f;
+    }
+    if (!open_host_kernels() || strlen(name) >= sizeof host_functions->host_name) return NULL;
+    const void* kernel = host.get_function(name);
+    if (kernel == NULL) return NULL;
+    int count = host.param_count(kernel);
+    if (count > FAKE_MAX_PARAMS) return NULL;
+    struct CUfunc_st* f = calloc(1, sizeof *f);
+    strcpy(f->host_name, name);
+    f->name = f->host_name;
+    f->param_count = count;
+    for (int i = 0; i < count; i++) f->param_sizes[i] = (size_t)host.param_size(kernel, i);
+    f->host = kernel;
+    f->next = host_functions;
+    host_functions = f;
+    return f;
+}
+
 CUresult CUDAAPI cuModuleGetFunction(CUfunction* hfunc, CUmodule hmod, const char* name) {
     REQUIRE_CONTEXT();
     if (hmod == NULL || !hmod->loaded) return CUDA_ERROR_INVALID_HANDLE;
     if (strcmp(name, fill_kernel.name) == 0) *hfunc = &fill_kernel;
     else if (strcmp(name, step_kernel.name) == 0) *hfunc = &step_kernel;
-    else return CUDA_ERROR_NOT_FOUND;
+    else if ((*hfunc = host_function(name)) == NULL) return CUDA_ERROR_NOT_FOUND;
     return CUDA_SUCCESS;
 }
 
@@ -416,8 +531,19 @@ CUresult CUDAAPI cuModuleUnload(CUmodule hmod) {
     return CUDA_SUCCESS;
 }
 
-static void run(const struct node* n) {
-    if (n->function == &fill_kernel) {
+static CUresult run(const struct node* n) {
+    if (n->kind == NODE_HOST_CALL) {
+        n->host_fn(n->host_arg);
+    } else if (n->function->host != NULL) {
+        void* params[FAKE_MAX_PARAMS];
+        for (int i = 0; i < n->function->param_count; i++) params[i] = (void*)n->values[i];
+        int status = host.launch(n->function->host, n->grid[0], n->grid[1], n->grid[2], n->block[0], n->block[1],
+                                 n->block[2], n->shared, params);
+        if (status != 0) {
+            fprintf(stderr, "fake libcuda: host launch of %s failed: %s\n", n->function->name, host.last_error());
+            return CUDA_ERROR_LAUNCH_FAILED;
+        }
+    } else if (n->function == &fill_kernel) {
         float* out;
         long long count;
         float value;
@@ -431,6 +557,36 @@ static void run(const struct node* n) {
         memcpy(&step, n->values[1], 8);
         out[0] = 2 * *step + 1;
     }
+    return CUDA_SUCCESS;
+}
+
+/* Appends a node to the stream's capture. */
+static CUresult record(CUstream stream, const struct node* n) {
+    struct CUgraph_st* g = stream->graph;
+    if (g->count == g->capacity) {
+        int capacity = g->capacity == 0 ? 64 : 2 * g->capacity;
+        struct node* grown = realloc(g->nodes, (size_t)capacity * sizeof *grown);
+        if (grown == NULL) return CUDA_ERROR_OUT_OF_MEMORY;
+        g->nodes = grown;
+        g->capacity = capacity;
+    }
+    g->nodes[g->count++] = *n;
+    return CUDA_SUCCESS;
+}
+
+/*
+ * For fake_libcublas.c: while `stream` captures, records fn(arg) (bytes of arg copied) as a node and returns 1; when
+ * it does not, returns 0 and the caller runs fn itself; -1 when arg is too large or the node cannot be stored.
+ */
+int fake_cuda_record_host_call(CUstream stream, void (*fn)(const void* arg), const void* arg, size_t bytes) {
+    if (stream == NULL || !stream->capturing) return 0;
+    if (bytes > FAKE_HOST_ARG_BYTES) return -1;
+    struct node n;
+    memset(&n, 0, sizeof n);
+    n.kind = NODE_HOST_CALL;
+    n.host_fn = fn;
+    memcpy(n.host_arg, arg, bytes);
+    return record(stream, &n) == CUDA_SUCCESS ? 1 : -1;
 }
 
 CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ,
@@ -441,19 +597,33 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned in
     if (gridDimX == 0 || gridDimY == 0 || gridDimZ == 0 || blockDimX * blockDimY * blockDimZ > 1024 || sharedMemBytes > 49152) {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    struct node n = {f, {{0}}};
-    for (int i = 0; i < f->param_count; i++) memcpy(n.values[i], kernelParams[i], f->param_sizes[i]);
-    if (hStream->capturing) {
-        if (hStream->graph->count == FAKE_MAX_NODES) return CUDA_ERROR_OUT_OF_MEMORY;
-        hStream->graph->nodes[hStream->graph->count++] = n;
-        return CUDA_SUCCESS;
+    struct node n;
+    memset(&n, 0, sizeof n);
+    n.kind = NODE_KERNEL;
+    n.function = f;
+    n.grid[0] = gridDimX, n.grid[1] = gridDimY, n.grid[2] = gridDimZ;
+    n.block[0] = blockDimX, n.block[1] = blockDimY, n.block[2] = blockDimZ;
+    n.shared = sharedMemBytes;
+    for (int i = 0; i < f->param_count; i++) {
+        if (f->param_sizes[i] > sizeof n.values[i]) return CUDA_ERROR_INVALID_VALUE;
+        memcpy(n.values[i], kernelParams[i], f->param_sizes[i]);
     }
-    run(&n);
-    return CUDA_SUCCESS;
+    if (hStream->capturing) {
+        CUresult injected = take_failure(FAIL_LAUNCH_IN_CAPTURE); /* a launch the capture refuses: invalidated */
+        if (injected != CUDA_SUCCESS) {
+            hStream->invalidated = 1;
+            return injected;
+        }
+        return record(hStream, &n);
+    }
+    return run(&n);
 }
 
 CUresult CUDAAPI cuStreamBeginCapture(CUstream hStream, CUstreamCaptureMode mode) {
     REQUIRE_STREAM(hStream);
+    CUresult injected = take_failure(FAIL_BEGIN_CAPTURE); /* refused: no capture begins */
+    if (injected != CUDA_SUCCESS) return injected;
+    captures_begun++;
     hStream->capturing = 1;
     hStream->invalidated = 0;
     hStream->mode = mode;
@@ -464,38 +634,75 @@ CUresult CUDAAPI cuStreamBeginCapture(CUstream hStream, CUstreamCaptureMode mode
     return CUDA_SUCCESS;
 }
 
+static void free_graph(struct CUgraph_st* graph) {
+    free(graph->nodes);
+    free(graph);
+}
+
+/*
+ * An injected CUDA_ERROR_STREAM_CAPTURE_INVALIDATED ends the capture and returns no graph, as the driver does for a
+ * capture that broke its rules; any other injected code leaves the stream capturing (a refused end), so that only a
+ * caller that checks and ends it again gets its stream back.
+ */
 CUresult CUDAAPI cuStreamEndCapture(CUstream hStream, CUgraph* phGraph) {
     REQUIRE_CONTEXT();
     if (hStream == NULL || !hStream->capturing) return CUDA_ERROR_INVALID_VALUE;
+    CUresult injected = take_failure(FAIL_END_CAPTURE);
+    if (injected == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED) {
+        hStream->invalidated = 1;
+    } else if (injected != CUDA_SUCCESS) {
+        *phGraph = NULL;
+        return injected;
+    }
     hStream->capturing = 0;
     capturing_streams--;
     if (hStream->invalidated) {
-        free(hStream->graph);
+        free_graph(hStream->graph);
+        hStream->graph = NULL;
         *phGraph = NULL;
         return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
     }
     *phGraph = hStream->graph;
+    hStream->graph = NULL;
     live_graphs++;
+    return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuStreamIsCapturing(CUstream hStream, CUstreamCaptureStatus* captureStatus) {
+    REQUIRE_CONTEXT();
+    if (hStream == NULL) return CUDA_ERROR_INVALID_HANDLE;
+    *captureStatus = !hStream->capturing ? CU_STREAM_CAPTURE_STATUS_NONE
+                     : hStream->invalidated ? CU_STREAM_CAPTURE_STATUS_INVALIDATED : CU_STREAM_CAPTURE_STATUS_ACTIVE;
     return CUDA_SUCCESS;
 }
 
 CUresult CUDAAPI cuGraphInstantiate(CUgraphExec* phGraphExec, CUgraph hGraph, unsigned long long flags) {
     REQUIRE_CONTEXT();
     if (hGraph == NULL || flags != 0) return CUDA_ERROR_INVALID_VALUE;
-    *phGraphExec = malloc(sizeof(struct CUgraphExec_st));
-    (*phGraphExec)->graph = *hGraph;
+    CUresult injected = take_failure(FAIL_INSTANTIATE); /* refused: no executable graph */
+    if (injected != CUDA_SUCCESS) return injected;
+    struct CUgraphExec_st* exec = malloc(sizeof *exec);
+    exec->count = hGraph->count;
+    exec->nodes = malloc((size_t)(hGraph->count > 0 ? hGraph->count : 1) * sizeof *exec->nodes);
+    if (hGraph->count > 0) memcpy(exec->nodes, hGraph->nodes, (size_t)hGraph->count * sizeof *exec->nodes);
+    *phGraphExec = exec;
     live_execs++;
     return CUDA_SUCCESS;
 }
 
 CUresult CUDAAPI cuGraphLaunch(CUgraphExec hGraphExec, CUstream hStream) {
     REQUIRE_STREAM(hStream);
-    for (int i = 0; i < hGraphExec->graph.count; i++) run(&hGraphExec->graph.nodes[i]);
+    graph_launches++;
+    for (int i = 0; i < hGraphExec->count; i++) {
+        CUresult r = run(&hGraphExec->nodes[i]);
+        if (r != CUDA_SUCCESS) return r;
+    }
     return CUDA_SUCCESS;
 }
 
 CUresult CUDAAPI cuGraphExecDestroy(CUgraphExec hGraphExec) {
     REQUIRE_CONTEXT();
+    free(hGraphExec->nodes);
     free(hGraphExec);
     live_execs--;
     return CUDA_SUCCESS;
@@ -503,7 +710,7 @@ CUresult CUDAAPI cuGraphExecDestroy(CUgraphExec hGraphExec) {
 
 CUresult CUDAAPI cuGraphDestroy(CUgraph hGraph) {
     REQUIRE_CONTEXT();
-    free(hGraph);
+    free_graph(hGraph);
     live_graphs--;
     return CUDA_SUCCESS;
 }

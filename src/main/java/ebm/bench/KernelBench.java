@@ -11,6 +11,7 @@ import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.DriverLauncher;
 import ebm.backend.cuda.runtime.HostBlas;
 import ebm.backend.cuda.runtime.KernelLauncher;
+import ebm.backend.cuda.runtime.ScopedLauncher;
 import ebm.backend.cuda.step.CudaBackends;
 import ebm.backend.cuda.tape.DeviceNode;
 import ebm.backend.cuda.tape.DeviceParameters;
@@ -177,7 +178,7 @@ public final class KernelBench {
     }
 
     /** One row's work: validate once on fresh inputs, then run the operation as often as timing needs. */
-    private interface Case {
+    private interface Case extends AutoCloseable {
         Check validate();
 
         void run();
@@ -186,6 +187,10 @@ public final class KernelBench {
         default long countedFlops() {
             return 0;
         }
+
+        /** Gives back what the case holds (device buffers), once its row is measured. */
+        @Override
+        default void close() {}
     }
 
     /** The rows and what ran them (the device and BLAS, or the CPU's threads). */
@@ -703,10 +708,12 @@ public final class KernelBench {
                         default -> {
                             for (int d : s.dims()) {
                                 MlpReference reference = new MlpReference(family, d);
-                                DeviceArena arena = new DeviceArena(launcher); // shared by the precisions: same sizes, same chunks
-                                for (String p : s.precisions()) {
-                                    add(family, mlpLabel(s.batch(), d, s.hidden(), s.layers()), p, 0, -1,
-                                            gemmLimits.get(p), "gemm " + p, () -> new DeviceMlpCase(reference, p, arena));
+                                // shared by the precisions (same sizes, same chunks), freed before the next D's
+                                try (DeviceArena arena = new DeviceArena(launcher)) {
+                                    for (String p : s.precisions()) {
+                                        add(family, mlpLabel(s.batch(), d, s.hidden(), s.layers()), p, 0, -1,
+                                                gemmLimits.get(p), "gemm " + p, () -> new DeviceMlpCase(reference, p, arena));
+                                    }
                                 }
                             }
                         }
@@ -738,8 +745,7 @@ public final class KernelBench {
         private void add(String family, String shape, String precision, long bytes, long flops, double limit,
                          String limitName, java.util.function.Supplier<Case> make) {
             Row r;
-            try {
-                Case c = make.get();
+            try (Case c = make.get()) { // its buffers go back before the next row allocates
                 r = measure(family, shape, precision, bytes, flops < 0 ? c.countedFlops() : flops, limit, limitName, c);
             } catch (RuntimeException e) {
                 r = new Row(family, shape, s.backend(), precision, Double.NaN, 0, bytes, Math.max(0, flops), limit, limitName,
@@ -799,8 +805,14 @@ public final class KernelBench {
 
         /** Device-to-device copies of copyElements floats (8 bytes per element): the copy kernel, and cuMemcpyDtoD on a GPU. */
         private double copyLimits() {
+            try (ScopedLauncher scope = new ScopedLauncher(launcher)) { // both buffers freed once the rows are measured
+                return copyLimits(scope);
+            }
+        }
+
+        private double copyLimits(ScopedLauncher scope) {
             long n = s.copyElements();
-            DeviceBuffer src = launcher.allocate(4 * n, "copy source"), dst = launcher.allocate(4 * n, "copy destination");
+            DeviceBuffer src = scope.allocate(4 * n, "copy source"), dst = scope.allocate(4 * n, "copy destination");
             for (long off = 0; off < n; off += CHUNK) write(src, off, gaussianChunk(21, off, (int) Math.min(CHUNK, n - off), 1));
             List<Row> copies = new ArrayList<>();
             copies.add(copyRow(n, src, dst, "kernel ebm_combine_f32", () -> kernels.copy(src.address(), dst.address(), n)));
@@ -849,10 +861,16 @@ public final class KernelBench {
 
         /** A square GEMM of gemmSize through the Blas at this precision (cuBLAS on a GPU). */
         private double gemmLimit(String precision) {
+            try (ScopedLauncher scope = new ScopedLauncher(launcher)) { // A, B and C freed once the row is measured
+                return gemmLimit(precision, scope);
+            }
+        }
+
+        private double gemmLimit(String precision, ScopedLauncher scope) {
             int n = s.gemmSize();
             double[] a = gaussian(22, n * n, 1), b = gaussian(23, n * n, 1);
-            DeviceBuffer da = launcher.allocate(4L * n * n, "GEMM A"), db = launcher.allocate(4L * n * n, "GEMM B"),
-                    dc = launcher.allocate(4L * n * n, "GEMM C");
+            DeviceBuffer da = scope.allocate(4L * n * n, "GEMM A"), db = scope.allocate(4L * n * n, "GEMM B"),
+                    dc = scope.allocate(4L * n * n, "GEMM C");
             write(da, 0, a);
             write(db, 0, b);
             Blas blas = blas(precision);
@@ -898,9 +916,23 @@ public final class KernelBench {
          */
         private Case adamw(int n) {
             ParamLayout layout = new ParamLayout.Builder().add("flat", 1, n, ParamView.Role.BIAS).build();
-            DeviceOptimizers.Handle adam = DeviceOptimizers.open(ADAMW, layout, launcher, blas("fp32"));
-            DeviceBuffer params = launcher.allocate(4L * n, "AdamW parameters"), grad = launcher.allocate(4L * n, "AdamW gradient");
+            ScopedLauncher scope = new ScopedLauncher(launcher); // the optimizer's state and both buffers, freed by close
+            DeviceOptimizers.Handle adam;
+            DeviceBuffer params, grad;
+            try {
+                adam = DeviceOptimizers.open(ADAMW, layout, scope, blas("fp32"));
+                params = scope.allocate(4L * n, "AdamW parameters");
+                grad = scope.allocate(4L * n, "AdamW gradient");
+            } catch (RuntimeException e) {
+                scope.close();
+                throw e;
+            }
             return new Case() {
+                @Override
+                public void close() {
+                    scope.close();
+                }
+
                 @Override
                 public Check validate() {
                     for (long off = 0; off < n; off += CHUNK) write(params, off, gaussianChunk(11, off, (int) Math.min(CHUNK, n - off), 1));
@@ -955,10 +987,23 @@ public final class KernelBench {
          */
         private Case ns(int n, String precision, double[][] reference) {
             long size = (long) n * n;
-            DeviceNewtonSchulz newtonSchulz = new DeviceNewtonSchulz(launcher, kernels, blas(precision), size, size);
-            DeviceBuffer g = launcher.allocate(4 * size, "Newton-Schulz input");
+            ScopedLauncher scope = new ScopedLauncher(launcher); // Newton-Schulz's buffers and the input, freed by close
+            DeviceNewtonSchulz newtonSchulz;
+            DeviceBuffer g;
+            try {
+                newtonSchulz = new DeviceNewtonSchulz(scope, kernels, blas(precision), size, size);
+                g = scope.allocate(4 * size, "Newton-Schulz input");
+            } catch (RuntimeException e) {
+                scope.close();
+                throw e;
+            }
             boolean dense = n <= s.nsDenseMax();
             return new Case() {
+                @Override
+                public void close() {
+                    scope.close();
+                }
+
                 @Override
                 public Check validate() {
                     write(g, 0, reference[0]);
@@ -1021,6 +1066,7 @@ public final class KernelBench {
             final MlpReference reference;
             final String precision;
             final DeviceArena arena;
+            final ScopedLauncher scope = new ScopedLauncher(launcher);
             final Mlp mlp;
             final Blas blas;
             final DeviceBuffer params, x;
@@ -1033,11 +1079,22 @@ public final class KernelBench {
                 this.arena = arena;
                 this.mlp = new Mlp(reference.spec);
                 this.blas = blas(precision);
-                this.params = launcher.allocate(4L * reference.params.length, "MLP parameters");
-                this.x = launcher.allocate(4L * reference.x.length, "MLP input");
-                write(params, 0, reference.params);
-                write(x, 0, reference.x);
-                this.flops = build();
+                try {
+                    this.params = scope.allocate(4L * reference.params.length, "MLP parameters");
+                    this.x = scope.allocate(4L * reference.x.length, "MLP input");
+                    write(params, 0, reference.params);
+                    write(x, 0, reference.x);
+                    this.flops = build();
+                } catch (RuntimeException e) {
+                    scope.close();
+                    throw e;
+                }
+            }
+
+            /** The parameters and input; the tape's memory is the arena's, freed with it after every precision's row. */
+            @Override
+            public void close() {
+                scope.close();
             }
 
             /** Queues the operation on a fresh tape (the arena rewound, so addresses repeat); returns its GEMM FLOPs. */

@@ -14,7 +14,9 @@ import ebm.tape.Tape;
 
 /**
  * Where the trace benchmark's steps run, from given parameters: the fp64 CPU objective with AdamW, or the CUDA
- * training step (fp32, AdamW on the device). A training step is loss + parameter gradient + AdamW, on both.
+ * training step (fp32, AdamW on the device) on the run's one CUDA runtime, which the runner borrows (closing the
+ * runner frees its step's device memory; the runtime stays open for the next row). A training step is loss +
+ * parameter gradient + AdamW, on both.
  */
 abstract class MethodRunner implements AutoCloseable {
 
@@ -26,15 +28,28 @@ abstract class MethodRunner implements AutoCloseable {
     /** One step's cost: wall seconds, bytes of working memory (tape on the CPU, device memory on the GPU), GFLOP. */
     record Cost(double seconds, long peakBytes, double gflop) {}
 
-    static MethodRunner open(TraceBench.Settings s, Objective objective, Mlp mlp, double[] init) {
+    /** A loss and how many elements of its gradient are NaN or ±inf. */
+    record Checked(double loss, long nonFiniteGradient) {}
+
+    /** A runner on the settings' backend; runtime is the run's CUDA runtime (null on the CPU). */
+    static MethodRunner open(TraceBench.Settings s, CudaBackends.Runtime runtime, Objective objective, Mlp mlp, double[] init) {
         return switch (s.backend()) {
             case CPU -> new Cpu(s, objective, mlp, init);
-            case CUDA, CUDA_EMULATED -> new Cuda(s, objective, mlp, init);
+            case CUDA, CUDA_EMULATED -> {
+                if (runtime == null) throw new IllegalArgumentException("backend " + s.backend() + " needs the run's CUDA runtime");
+                yield new Cuda(s, runtime, objective, mlp, init);
+            }
         };
     }
 
     /** Loss and gradient at the current parameters (no update); step keys the probes or noise. */
     abstract double lossAndGradient(double[] x, long step, double[] grad);
+
+    /**
+     * As {@link #lossAndGradient}, returning only the loss and the number of non-finite gradient elements: on the GPU
+     * they are counted on the device, so the check does not copy the gradient to the host.
+     */
+    abstract Checked checkedLossAndGradient(double[] x, long step);
 
     /** Loss + gradient + AdamW; returns the loss. */
     abstract double trainStep(double[] x, long step);
@@ -81,6 +96,14 @@ abstract class MethodRunner implements AutoCloseable {
         }
 
         @Override
+        Checked checkedLossAndGradient(double[] x, long step) {
+            double loss = objective.evaluate(mlp, params, x, batch, step, grad);
+            long nonFinite = 0;
+            for (double g : grad) if (!Double.isFinite(g)) nonFinite++;
+            return new Checked(loss, nonFinite);
+        }
+
+        @Override
         double trainStep(double[] x, long step) {
             double loss = objective.evaluate(mlp, params, x, batch, step, grad);
             adam.step(params, grad, 1.0);
@@ -112,20 +135,23 @@ abstract class MethodRunner implements AutoCloseable {
         /** The array whose values are on the device: the last batch this runner wrote. */
         private double[] residentBatch;
 
-        Cuda(TraceBench.Settings s, Objective objective, Mlp mlp, double[] init) {
-            runtime = CudaBackends.open(s.backend(), CudaBackends.precision(s.precision()));
-            try {
-                step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, adam(s), s.batch(), null, init);
-            } catch (RuntimeException e) {
-                runtime.close();
-                throw e;
-            }
+        Cuda(TraceBench.Settings s, CudaBackends.Runtime runtime, Objective objective, Mlp mlp, double[] init) {
+            this.runtime = runtime;
+            // a constructor that fails (out of device memory, say) has freed what it allocated: the runtime is fine
+            step = new CudaTrainingStep(runtime.launcher(), runtime.blas(), mlp.spec(), objective, adam(s), s.batch(), null, init);
         }
 
         @Override
         double lossAndGradient(double[] x, long stepNumber, double[] grad) {
             residentBatch = x;
             return step.lossAndGradient(x, stepNumber, grad);
+        }
+
+        @Override
+        Checked checkedLossAndGradient(double[] x, long stepNumber) {
+            residentBatch = x;
+            CudaTrainingStep.CheckedLoss c = step.checkedLossAndGradient(x, stepNumber);
+            return new Checked(c.loss(), c.nonFiniteGradient());
         }
 
         @Override
@@ -157,10 +183,10 @@ abstract class MethodRunner implements AutoCloseable {
             return StepParityChecks.objectiveTolerance(runtime.blas().precision()); // against fp64, per GEMM mode
         }
 
+        /** Frees the step's device memory; the runtime is the run's, closed by it. */
         @Override
         public void close() {
             step.close();
-            runtime.close();
         }
     }
 }

@@ -273,16 +273,23 @@ public final class TraceBench {
         return new EstimatorError(lossMean, lossVar / (exact.loss() * exact.loss()), spread / exactNorm2, bias);
     }
 
-    /** Runs the whole grid; progress lines go to log. */
+    /**
+     * Runs the whole grid; progress lines go to log. On a CUDA backend one runtime (context, kernel module, BLAS
+     * handle) serves every row; each row's training steps free their device memory when the row is done.
+     */
     public static List<Row> run(Settings s, Consumer<String> log) {
         if (s.backend() == BackendKind.CPU) {
             warmUpEveryMethod(s);
-        } else {
-            // Fails here, once, with the backend's own message (no GPU, no kernels) rather than skipping every row.
-            try (CudaBackends.Runtime ignored = CudaBackends.open(s.backend())) {
-                log.accept("backend " + s.backend() + ": " + ignored.description());
-            }
+            return run(s, null, log);
         }
+        // Fails here, once, with the backend's own message (no GPU, no kernels) rather than skipping every row.
+        try (CudaBackends.Runtime runtime = CudaBackends.open(s.backend(), CudaBackends.precision(s.precision()))) {
+            log.accept("backend " + s.backend() + ": " + runtime.description());
+            return run(s, runtime, log);
+        }
+    }
+
+    private static List<Row> run(Settings s, CudaBackends.Runtime runtime, Consumer<String> log) {
         List<Row> rows = new ArrayList<>();
         for (int dim : s.dims()) {
             Mlp mlp = model(dim, s.hidden(), s.layers());
@@ -293,7 +300,7 @@ public final class TraceBench {
                 log.accept(String.format("D=%d: timing only (D > %d: no dense mixture, no fp64 reference); standard "
                         + "normal batch", dim, REFERENCE_MAX_DIM));
                 for (String method : s.methods()) {
-                    Row row = runOne(s, method, mlp, init, batchX, null, null, 0, null, null);
+                    Row row = runOne(s, runtime, method, mlp, init, batchX, null, null, 0, null, null);
                     rows.add(row);
                     log.accept(row.measured()
                             ? String.format("D=%-4d %-24s %9.3f ms/step  %8.1f MB", dim, method, row.msPerStep(),
@@ -314,7 +321,7 @@ public final class TraceBench {
             log.accept(String.format("D=%d: exact loss %.6g at init; exact algorithms agree (checked: %s)", dim,
                     exact.loss(), anyExact && dim <= CROSS_CHECK_MAX_DIM));
             for (String method : s.methods()) {
-                Row row = runOne(s, method, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
+                Row row = runOne(s, runtime, method, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
                 rows.add(row);
                 log.accept(row.measured()
                         ? String.format("D=%-4d %-24s %9.3f ms/step  %8.1f MB  loss var %.2e  grad var %.2e  bias %.2e  "
@@ -348,32 +355,35 @@ public final class TraceBench {
      * One row. exact == null marks a timing-only row (D above {@link #REFERENCE_MAX_DIM}). A named failure of the
      * backend (out of device memory, say) skips the row with its message; the other rows still run.
      */
-    private static Row runOne(Settings s, String method, Mlp mlp, double[] init, double[] batchX, ExactReference exact,
-                              double[] train, int nTrain, Npy.Matrix heldOut, double[] trueScores) {
+    private static Row runOne(Settings s, CudaBackends.Runtime runtime, String method, Mlp mlp, double[] init,
+                              double[] batchX, ExactReference exact, double[] train, int nTrain, Npy.Matrix heldOut,
+                              double[] trueScores) {
         double lossExact = exact == null ? Double.NaN : exact.loss();
         Objective objective = objective(method, s.sigma());
         try {
-            return measure(s, method, objective, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
+            return measure(s, runtime, method, objective, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
         } catch (EbmException e) {
             return skipped(s, method, mlp.dim(), -1, Double.NaN, lossExact, e.getMessage());
         }
     }
 
-    private static Row measure(Settings s, String method, Objective objective, Mlp mlp, double[] init, double[] batchX,
-                               ExactReference exact, double[] train, int nTrain, Npy.Matrix heldOut, double[] trueScores) {
+    private static Row measure(Settings s, CudaBackends.Runtime runtime, String method, Objective objective, Mlp mlp,
+                               double[] init, double[] batchX, ExactReference exact, double[] train, int nTrain,
+                               Npy.Matrix heldOut, double[] trueScores) {
         int dim = mlp.dim(), batch = s.batch();
         double lossExact = exact == null ? Double.NaN : exact.loss();
         double ms;
         int reps;
         MethodRunner.Cost cost;
-        try (MethodRunner runner = MethodRunner.open(s, objective, mlp, init)) {
-            double[] grad = new double[init.length];
+        try (MethodRunner runner = MethodRunner.open(s, runtime, objective, mlp, init)) {
             // Validate before timing: a finite loss and gradient, and the exact methods' loss equal to the reference
-            // (the exact algorithms were cross-checked per D; the GPU computes in fp32).
+            // (the exact algorithms were cross-checked per D; the GPU computes in fp32). The gradient's non-finite
+            // elements are counted where it lives: on the GPU it is not copied back (10⁸ floats at D = 10⁶).
             long t0 = System.nanoTime();
-            double loss = runner.lossAndGradient(batchX, 1, grad);
+            MethodRunner.Checked checked = runner.checkedLossAndGradient(batchX, 1);
+            double loss = checked.loss();
             double firstSeconds = (System.nanoTime() - t0) * 1e-9;
-            requireFinite(method, loss, grad);
+            requireFinite(method, loss, checked.nonFiniteGradient());
             if (exact != null && isExact(method) && Math.abs(loss - exact.loss()) > runner.lossTolerance() * Math.max(1, Math.abs(exact.loss()))) {
                 throw new IllegalStateException(method + " loss " + loss + " differs from the exact reference " + exact.loss());
             }
@@ -406,10 +416,10 @@ public final class TraceBench {
         // Exact methods draw nothing, so two evaluations show their zero spread (measured, not assumed) cheaply.
         int draws = isExact(method) ? 2 : s.errorDraws();
         EstimatorError err;
-        try (MethodRunner runner = MethodRunner.open(s, objective, mlp, init)) {
+        try (MethodRunner runner = MethodRunner.open(s, runtime, objective, mlp, init)) {
             err = estimatorError(method, runner::lossAndGradient, batchX, init.length, exact, draws);
         }
-        Training t = train(s, objective, mlp, init, train, nTrain, heldOut, trueScores);
+        Training t = train(s, runtime, objective, mlp, init, train, nTrain, heldOut, trueScores);
         return new Row(method, dim, s.hidden(), s.layers(), batch, ms, reps, cost.peakBytes(), cost.gflop(), lossExact,
                 err.lossMean(), err.lossRelVar(), err.gradRelVar(), err.gradRelBias(), t.fisher(), t.steps(), t.curve(), "");
     }
@@ -426,8 +436,8 @@ public final class TraceBench {
      * AdamW from the seeded init for budgetSeconds of training time (Fisher evaluations are not on the clock), batches
      * taken in order around the training set; Fisher to the truth on held-out points at curvePoints even intervals.
      */
-    static Training train(Settings s, Objective objective, Mlp mlp, double[] init, double[] train, int nTrain,
-                          Npy.Matrix heldOut, double[] trueScores) {
+    static Training train(Settings s, CudaBackends.Runtime runtime, Objective objective, Mlp mlp, double[] init,
+                          double[] train, int nTrain, Npy.Matrix heldOut, double[] trueScores) {
         int dim = mlp.dim(), batch = s.batch();
         double[] x = new double[batch * dim];
         List<CurvePoint> curve = new ArrayList<>();
@@ -435,7 +445,7 @@ public final class TraceBench {
         long budgetNanos = (long) (s.budgetSeconds() * 1e9), trained = 0, steps = 0;
         long nextEval = budgetNanos / s.curvePoints();
         int cursor = 0;
-        try (MethodRunner runner = MethodRunner.open(s, objective, mlp, init)) {
+        try (MethodRunner runner = MethodRunner.open(s, runtime, objective, mlp, init)) {
             while (trained < budgetNanos) {
                 for (int b = 0; b < batch; b++) {
                     System.arraycopy(train, cursor * dim, x, b * dim, dim);
@@ -483,8 +493,14 @@ public final class TraceBench {
     }
 
     private static void requireFinite(String method, double loss, double[] grad) {
+        long nonFinite = 0;
+        for (double g : grad) if (!Double.isFinite(g)) nonFinite++;
+        requireFinite(method, loss, nonFinite);
+    }
+
+    private static void requireFinite(String method, double loss, long nonFiniteGradient) {
         if (!Double.isFinite(loss)) throw new IllegalStateException(method + ": non-finite loss " + loss);
-        for (double g : grad) if (!Double.isFinite(g)) throw new IllegalStateException(method + ": non-finite gradient");
+        if (nonFiniteGradient > 0) throw new IllegalStateException(method + ": non-finite gradient");
     }
 
     static double squaredNorm(double[] a) {

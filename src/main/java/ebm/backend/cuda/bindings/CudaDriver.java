@@ -96,6 +96,7 @@ public final class CudaDriver {
                 JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
         static final MethodHandle cuStreamBeginCapture = bind("cuStreamBeginCapture_v2", ADDRESS, JAVA_INT);
         static final MethodHandle cuStreamEndCapture = bind("cuStreamEndCapture", ADDRESS, ADDRESS);
+        static final MethodHandle cuStreamIsCapturing = bind("cuStreamIsCapturing", ADDRESS, ADDRESS);
         static final MethodHandle cuGraphInstantiateWithFlags = bind("cuGraphInstantiateWithFlags", ADDRESS, ADDRESS, JAVA_LONG);
         static final MethodHandle cuGraphLaunch = bind("cuGraphLaunch", ADDRESS, ADDRESS);
         static final MethodHandle cuGraphExecDestroy = bind("cuGraphExecDestroy", ADDRESS);
@@ -624,6 +625,21 @@ public final class CudaDriver {
                 throw failure(r, "cuStreamEndCapture");
             }
             return graph;
+        } catch (Throwable t) {
+            throw NativeBindings.propagate(t);
+        }
+    }
+
+    /** CUstreamCaptureStatus: not capturing. */
+    public static final int CU_STREAM_CAPTURE_STATUS_NONE = 0;
+
+    /** cuStreamIsCapturing: NONE, ACTIVE (1), or INVALIDATED (2: still to be ended with cuStreamEndCapture). */
+    public static int streamCaptureStatus(MemorySegment stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(JAVA_INT);
+            int r = (int) Api.cuStreamIsCapturing.invokeExact(stream, out);
+            if (r != CUDA_SUCCESS) throw failure(r, "cuStreamIsCapturing");
+            return out.get(JAVA_INT, 0);
         } catch (Throwable t) {
             throw NativeBindings.propagate(t);
         }

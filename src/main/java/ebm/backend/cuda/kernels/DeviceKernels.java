@@ -41,12 +41,47 @@ public final class DeviceKernels {
 
     /** Launches `name` with an explicit number of blocks of {@link #THREADS} threads. */
     public void launch(String name, int blocks, Consumer<KernelArgs> args) {
+        launch(name, blocks, THREADS, args);
+    }
+
+    /** Launches `name` with explicit numbers of blocks and threads per block. */
+    public void launch(String name, int blocks, int threads, Consumer<KernelArgs> args) {
         KernelFunction f = functions.computeIfAbsent(name, launcher::function);
         try (KernelArgs a = new KernelArgs()) {
             args.accept(a);
-            launcher.launchAsync(f, Dim3.of(blocks), Dim3.of(THREADS), 0, a);
+            launcher.launchAsync(f, Dim3.of(blocks), Dim3.of(threads), 0, a);
         }
         launches++;
+    }
+
+    /**
+     * Threads per block of ebm_row_reduce_f32 for rows of m elements: the power of two at or above m, from one warp
+     * up to 1024 (a short row leaves no block mostly idle; a long one gets the most threads a block has). It depends
+     * on m alone, so a row's sum is the same bits whatever the number of rows or blocks.
+     */
+    public static int rowReduceThreads(long m) {
+        int threads = 32;
+        while (threads < m && threads < 1024) threads <<= 1;
+        return threads;
+    }
+
+    /**
+     * out[i] ⊕= scale · Σ_j x[i, j] · (y ? y[i, j] : 1) over the n rows of m elements (y = 0 for none): one block per
+     * row (kernels/reduce.cu), at most {@link #MAX_BLOCKS} blocks striding over the rows.
+     */
+    public void rowReduce(long x, long y, long n, long m, float scale, boolean accumulate, long out) {
+        int blocks = (int) Math.max(1, Math.min(MAX_BLOCKS, n));
+        launch("ebm_row_reduce_f32", blocks, rowReduceThreads(m),
+                a -> a.i64(x).i64(y).i64(n).i64(m).f32(scale).i32(accumulate ? 1 : 0).i64(out));
+    }
+
+    /**
+     * *count (a uint64 in device memory) = the number of NaN and ±inf among x[0..n): zeroed, then counted by
+     * kernels/reduce.cu's ebm_count_nonfinite_f32, without copying x to the host.
+     */
+    public void countNonFinite(long x, long n, long count) {
+        fill(count, 2, 0f); // two fp32 zeros are the 64-bit zero
+        launch("ebm_count_nonfinite_f32", Math.min(DOT_PARTIALS, blocksFor(n)), a -> a.i64(x).i64(n).i64(count));
     }
 
     /** out[0..n) = value. */

@@ -2,6 +2,7 @@ package ebm.backend.cuda.parity;
 
 import ebm.backend.cuda.bindings.Dim3;
 import ebm.backend.cuda.bindings.KernelFunction;
+import ebm.backend.cuda.kernels.DeviceKernels;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.Fp32;
 import ebm.backend.cuda.runtime.HostEmulationLauncher;
@@ -46,6 +47,9 @@ import java.util.function.IntToDoubleFunction;
  *       operations with one transcendental (≤ 2 ulp on the GPU), so elementwise work sits far under 1e-4.</li>
  *   <li>Tree reduction, fp32: 1e-5 relative; each term passes through ≤ n/(grid·block) serial additions plus
  *       log2(block) tree levels (≈ 40 roundings at 6e-8 for these sizes), on inputs with mean 1 (no cancellation).</li>
+ *   <li>Row reduction, fp32: (⌈m/threads⌉ + log2 threads + 3)·2^-24 of |start| + |scale|·Σ|x·y| per row, the
+ *       first-order bound for the kernel's own order (see {@link #rowReduceF32}); the same bits on any grid.</li>
+ *   <li>Non-finite count: exact (integers).</li>
  * </ul>
  */
 public final class KernelParityChecks {
@@ -95,6 +99,9 @@ public final class KernelParityChecks {
         for (Activation a : Activation.values()) results.addAll(biasActivationF32(a));
         results.add(reduceSumF32(100_003, 37, 256));
         results.add(reduceSumF32(5_000, 3, 1024));
+        results.add(rowReduceF32(3, 7));
+        results.add(rowReduceF32(3, 100_000));
+        results.add(countNonFiniteF32(100_003));
         return results;
     }
 
@@ -347,6 +354,96 @@ public final class KernelParityChecks {
                 b -> gotPartials[b], b -> wantPartials[b]));
         return new ParityResult("reduce sum (batch mean)", "n=" + n + ", " + grid + "x" + threads + " then 1x64", "fp32",
                 worst, 1e-5, "|Δ|/|ref| of mean and partials", problem, pairs);
+    }
+
+    /**
+     * ebm_row_reduce_f32 over n rows of m, launched as DeviceTape launches it (DeviceKernels.rowReduceThreads(m)
+     * threads): the row sums scaled, and row dot products x·y with scale added onto existing values (accumulate), both
+     * against fp64 sums of the same fp32 inputs. The error of each row is taken relative to |start| + |scale|·Σ|x·y|,
+     * the size any summation order's rounding is measured in, so Gaussian inputs (with cancellation) are fair. The
+     * tolerance is the first-order bound for this kernel's order: each product passes ⌈m/threads⌉ serial additions,
+     * log2(threads) tree levels, its own rounding, the scale and the accumulate, 2^-24 each. The sums are launched
+     * again on one block striding all rows: the result must be the same bits (it depends on m alone, not the grid).
+     */
+    public ParityResult rowReduceF32(int n, int m) {
+        int threads = DeviceKernels.rowReduceThreads(m);
+        float scale = -0.3f;
+        float[] x = gaussianFloats(n * m, 1.0), y = gaussianFloats(n * m, 1.0), start = gaussianFloats(n, 1.0);
+        DeviceBuffer xDevice = launcher.upload(x), yDevice = launcher.upload(y);
+        DeviceBuffer sums = launcher.allocate(4L * n), sumsOneBlock = launcher.allocate(4L * n), dots = launcher.upload(start);
+        launcher.poison(sums);
+        launcher.poison(sumsOneBlock);
+        KernelFunction reduce = launcher.function("ebm_row_reduce_f32");
+        try (KernelArgs sumArgs = new KernelArgs().pointer(xDevice).i64(0).i64(n).i64(m).f32(scale).i32(0).pointer(sums);
+             KernelArgs oneBlockArgs = new KernelArgs().pointer(xDevice).i64(0).i64(n).i64(m).f32(scale).i32(0).pointer(sumsOneBlock);
+             KernelArgs dotArgs = new KernelArgs().pointer(xDevice).pointer(yDevice).i64(n).i64(m).f32(scale).i32(1).pointer(dots)) {
+            launcher.launch(reduce, Dim3.of(n), Dim3.of(threads), 0, sumArgs);
+            launcher.launch(reduce, Dim3.of(1), Dim3.of(threads), 0, oneBlockArgs);
+            launcher.launch(reduce, Dim3.of(n), Dim3.of(threads), 0, dotArgs);
+        }
+        float[] gotSums = launcher.readFloats(sums, n), gotOneBlock = launcher.readFloats(sumsOneBlock, n);
+        float[] gotDots = launcher.readFloats(dots, n);
+        double[] got = new double[2 * n], want = new double[2 * n], size = new double[2 * n];
+        for (int i = 0; i < n; i++) {
+            double sum = 0, sumAbs = 0, dot = 0, dotAbs = 0;
+            for (int j = 0; j < m; j++) {
+                double a = x[i * m + j], b = y[i * m + j];
+                sum += a;
+                sumAbs += Math.abs(a);
+                dot += a * b;
+                dotAbs += Math.abs(a * b);
+            }
+            got[i] = gotSums[i];
+            want[i] = scale * sum;
+            size[i] = Math.abs(scale) * sumAbs;
+            got[n + i] = gotDots[i];
+            want[n + i] = start[i] + scale * dot;
+            size[n + i] = Math.abs(start[i]) + Math.abs(scale) * dotAbs;
+        }
+        IntToDoubleFunction error = i -> Math.abs(got[i] - want[i]) / size[i];
+        double tolerance = (Math.ceilDiv(m, threads) + Integer.numberOfTrailingZeros(threads) + 3) * 0x1p-24;
+        String problem = problems(got);
+        for (int i = 0; i < n && problem == null; i++) {
+            if (Float.floatToRawIntBits(gotOneBlock[i]) != Float.floatToRawIntBits(gotSums[i])) {
+                problem = String.format("row %d: %s on one block, %s on %d blocks (must not depend on the grid)", i,
+                        gotOneBlock[i], gotSums[i], n);
+            }
+        }
+        List<String> pairs = new ArrayList<>();
+        for (String line : worstPairs(2 * n, error, i -> got[i], i -> want[i])) pairs.add("rows 0..n-1 sums, n..2n-1 dots: " + line);
+        return new ParityResult("row reduce (rowSum, x·y accumulated)", "n=" + n + ", m=" + m + ", " + n + "x" + threads
+                + " and 1x" + threads, "fp32", worst(2 * n, error), tolerance, "|Δ|/(|start| + |scale|·Σ|x·y|)", problem, pairs);
+    }
+
+    /**
+     * ebm_count_nonfinite_f32 on Gaussian floats with NaN, ±inf planted, and ±FLT_MAX and a subnormal that must not
+     * count: the count must be exact, added onto what the counter held, from a many-block launch and a one-block one.
+     */
+    public ParityResult countNonFiniteF32(int n) {
+        float[] x = gaussianFloats(n, 1.0);
+        float[] planted = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.intBitsToFloat(0xFFC0_0001)};
+        float[] finite = {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, -0f};
+        for (int k = 0; k < 12; k++) x[random.nextInt(n)] = planted[k % planted.length];
+        for (float v : finite) x[1 + random.nextInt(n - 2)] = v;
+        x[0] = Float.NaN; // the first and last elements: the loop bounds
+        x[n - 1] = Float.NEGATIVE_INFINITY;
+        long want = 0;
+        for (float v : x) if (!Float.isFinite(v)) want++;
+        long offset = 5;
+        DeviceBuffer input = launcher.upload(x);
+        DeviceBuffer many = launcher.upload(new long[] {offset}), one = launcher.upload(new long[] {offset});
+        KernelFunction count = launcher.function("ebm_count_nonfinite_f32");
+        try (KernelArgs manyArgs = new KernelArgs().pointer(input).i64(n).pointer(many);
+             KernelArgs oneArgs = new KernelArgs().pointer(input).i64(n).pointer(one)) {
+            launcher.launch(count, Dim3.of(37), Dim3.of(THREADS), 0, manyArgs);
+            launcher.launch(count, Dim3.of(1), Dim3.of(1024), 0, oneArgs);
+        }
+        long gotMany = launcher.readLongs(many, 1)[0] - offset, gotOne = launcher.readLongs(one, 1)[0] - offset;
+        double worst = Math.max(Math.abs(gotMany - want), Math.abs(gotOne - want));
+        return new ParityResult("count non-finite", "n=" + n + ", 37x256 and 1x1024", "fp32", worst, 0,
+                "|count − reference|", null,
+                List.of(String.format("37 blocks: %d, 1 block: %d, reference %d (NaN, ±inf; ±FLT_MAX, subnormal, -0 not counted)",
+                        gotMany, gotOne, want)));
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ import java.util.List;
  * Device memory for one training step's tape: a bump allocator over chunks obtained from the launcher once and
  * reused every step. {@link #reset()} rewinds it, and because a step allocates the same sizes in the same order
  * every time, every step sees the same addresses — which is what lets a captured CUDA graph (whose kernel arguments
- * are baked in) be replayed step after step.
+ * are baked in) be replayed step after step. {@link #close()} gives the chunks back to the launcher.
  */
-public final class DeviceArena {
+public final class DeviceArena implements AutoCloseable {
     private static final long ALIGNMENT = 256;
     private static final long MIN_CHUNK = 16L << 20;
 
@@ -20,6 +20,7 @@ public final class DeviceArena {
     private long inUse;
     private long peak;
     private boolean frozen;
+    private boolean closed;
 
     public DeviceArena(KernelLauncher launcher) {
         this.launcher = launcher;
@@ -33,6 +34,7 @@ public final class DeviceArena {
             offset = 0;
         }
         if (chunk == chunks.size()) {
+            if (closed) throw new IllegalStateException("device memory (" + label + ") from a closed arena");
             if (frozen) {
                 throw new IllegalStateException("the step asked for new device memory (" + label + ", " + bytes
                         + " bytes) after it was captured: its allocations must repeat exactly");
@@ -70,5 +72,27 @@ public final class DeviceArena {
         long total = 0;
         for (DeviceBuffer b : chunks) total += b.bytes();
         return total;
+    }
+
+    /**
+     * Frees every chunk (the launcher waits for the work queued before each free); the arena holds nothing after,
+     * and allocating from it is an error. Closing twice does nothing. The first failure is thrown, the rest suppressed.
+     */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        RuntimeException failure = null;
+        for (DeviceBuffer b : chunks) {
+            try {
+                launcher.free(b);
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e;
+                else failure.addSuppressed(e);
+            }
+        }
+        chunks.clear();
+        reset();
+        if (failure != null) throw failure;
     }
 }

@@ -270,6 +270,7 @@ public final class DriverLauncher implements KernelLauncher {
     }
 
     /** Frees a buffer this launcher allocated (after the work queued on its stream finished). */
+    @Override
     public void free(DeviceBuffer buffer) {
         Allocation allocation;
         synchronized (this) {
@@ -392,6 +393,10 @@ public final class DriverLauncher implements KernelLauncher {
      * allocation or a synchronous copy inside the body is an error instead of an operation that silently would not
      * be replayed, as RELAXED would allow), while other threads, which may be using the GPU for unrelated work (an
      * evaluation, another launcher), are not restricted as GLOBAL mode would restrict them.
+     *
+     * <p>However it fails (the body throws, or the driver refuses to begin, end or instantiate), the stream is left
+     * out of capture mode, so that the caller can run the same work eagerly on it: a capture the failed end left
+     * open is ended again and its graph dropped. Nothing recorded has run.
      */
     public CudaGraph capture(Runnable body) {
         makeCurrent();
@@ -407,10 +412,16 @@ public final class DriverLauncher implements KernelLauncher {
             } catch (RuntimeException endFailed) {
                 e.addSuppressed(endFailed);
             }
+            endIfStillCapturing(e);
             throw e;
         }
         capturing = false;
-        graph = CudaDriver.streamEndCapture(stream);
+        try {
+            graph = CudaDriver.streamEndCapture(stream);
+        } catch (RuntimeException e) {
+            endIfStillCapturing(e);
+            throw e;
+        }
         MemorySegment exec;
         try {
             exec = CudaDriver.graphInstantiate(graph);
@@ -421,6 +432,22 @@ public final class DriverLauncher implements KernelLauncher {
         CudaGraph captured = new CudaGraph(this, graph, exec);
         graphs.add(captured);
         return captured;
+    }
+
+    /**
+     * After a failed capture: a stream still capturing (a refused cuStreamEndCapture can leave it so) would record
+     * the eager work that follows instead of running it, so end that capture and destroy what it recorded. Its own
+     * failures are added to the capture's.
+     */
+    private void endIfStillCapturing(Throwable failure) {
+        try {
+            if (CudaDriver.streamCaptureStatus(stream) != CudaDriver.CU_STREAM_CAPTURE_STATUS_NONE) {
+                MemorySegment abandoned = CudaDriver.streamEndCapture(stream);
+                if (!abandoned.equals(MemorySegment.NULL)) CudaDriver.graphDestroy(abandoned);
+            }
+        } catch (RuntimeException cleanup) {
+            failure.addSuppressed(cleanup);
+        }
     }
 
     void forget(CudaGraph graph) {

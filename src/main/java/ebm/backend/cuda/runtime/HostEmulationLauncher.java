@@ -19,8 +19,8 @@ import java.util.TreeMap;
 /**
  * Runs kernels/ through its host build (native-build/host: on the calling thread, blocks in turn, each CUDA thread
  * a cooperative fiber that yields at __syncthreads and warp shuffles), so CI checks every custom kernel without a
- * GPU, through the same {@link KernelLauncher} path the GPU uses. "Device" memory is native host memory owned by
- * this launcher and freed when it closes. A kernel that misuses a barrier or shuffle (a thread exits while others
+ * GPU, through the same {@link KernelLauncher} path the GPU uses. "Device" memory is native host memory (256-aligned,
+ * zeroed) owned by this launcher: {@link #free} returns a buffer, and close frees what is left. A kernel that misuses a barrier or shuffle (a thread exits while others
  * wait at __syncthreads, ...) fails its launch with an IllegalStateException saying which thread and where.
  *
  * <p>Schedules. Within a barrier phase the fibers run one at a time, so a read of shared or global memory that
@@ -78,14 +78,31 @@ public final class HostEmulationLauncher implements KernelLauncher {
         }
     }
 
-    private final Arena deviceMemory = Arena.ofShared();
+    /** libc's aligned_alloc and free: each buffer on its own, so that one can be freed before the launcher closes. */
+    private static final class Libc {
+        static final MethodHandle ALIGNED_ALLOC;
+        static final MethodHandle FREE;
+
+        static {
+            Linker linker = Linker.nativeLinker();
+            SymbolLookup libc = linker.defaultLookup();
+            ALIGNED_ALLOC = linker.downcallHandle(libc.findOrThrow("aligned_alloc"),
+                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+            FREE = linker.downcallHandle(libc.findOrThrow("free"), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+        }
+    }
+
+    private static final long ALIGNMENT = 256; // cudaMalloc aligns to 256 too
+
+    /** Live buffers: address → bytes (at least 1); when comparing schedules also what a pointer argument reaches. */
+    private final TreeMap<Long, Long> allocations = new TreeMap<>();
+    private boolean closed;
     private final long scheduleSeed;
     private final boolean comparing;
     private final OnDifference onDifference;
     private final Map<String, ScheduleTolerance> tolerated;
     private long launchIndex;
-    // Only kept when comparing: the launcher's allocations and the arenas' sub-allocations (start → bytes).
-    private final TreeMap<Long, Long> allocations = new TreeMap<>();
+    // Only kept when comparing: the arenas' sub-allocations (start → bytes).
     private final TreeMap<Long, Long> subAllocations = new TreeMap<>();
     private final Map<String, Comparison> comparisons = new LinkedHashMap<>();
     private byte[] before = new byte[0], inOrder = new byte[0];
@@ -177,13 +194,56 @@ public final class HostEmulationLauncher implements KernelLauncher {
 
     @Override
     public DeviceBuffer allocate(long bytes) {
-        MemorySegment segment = deviceMemory.allocate(Math.max(bytes, 1), 256); // cudaMalloc aligns to 256 too
-        if (comparing) {
-            synchronized (this) {
-                allocations.put(segment.address(), Math.max(bytes, 1));
+        if (bytes < 0) throw new IllegalArgumentException("negative allocation: " + bytes);
+        long rounded = (Math.max(bytes, 1) + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT; // aligned_alloc wants a multiple
+        MemorySegment segment;
+        try {
+            segment = (MemorySegment) Libc.ALIGNED_ALLOC.invokeExact(ALIGNMENT, rounded);
+        } catch (Throwable t) {
+            throw new IllegalStateException("aligned_alloc failed", t);
+        }
+        if (segment.equals(MemorySegment.NULL)) throw new OutOfMemoryError("host emulation: no " + rounded + " bytes of native memory");
+        segment.reinterpret(rounded).fill((byte) 0); // as the shared arena this replaced did: zeroed
+        synchronized (this) {
+            if (closed) {
+                freeNative(segment.address());
+                throw new IllegalStateException("the host emulation launcher is closed");
             }
+            allocations.put(segment.address(), Math.max(bytes, 1));
         }
         return new DeviceBuffer(segment.address(), bytes);
+    }
+
+    @Override
+    public void free(DeviceBuffer buffer) {
+        synchronized (this) {
+            Long bytes = allocations.remove(buffer.address());
+            if (bytes == null) {
+                throw new IllegalArgumentException("0x" + Long.toHexString(buffer.address()) + " is not a live allocation of this launcher");
+            }
+            subAllocations.subMap(buffer.address(), buffer.address() + bytes).clear(); // an address reused later is new
+        }
+        freeNative(buffer.address());
+    }
+
+    /** Buffers allocated and not yet freed (what close would free now). */
+    public synchronized int liveAllocations() {
+        return allocations.size();
+    }
+
+    /** Bytes of those buffers, as asked for. */
+    public synchronized long bytesAllocated() {
+        long total = 0;
+        for (long b : allocations.values()) total += b;
+        return total;
+    }
+
+    private static void freeNative(long address) {
+        try {
+            Libc.FREE.invokeExact(MemorySegment.ofAddress(address));
+        } catch (Throwable t) {
+            throw new IllegalStateException("free failed", t);
+        }
     }
 
     /** Arenas hand out pieces of one allocation; comparing schedules then copies just the pieces a launch uses. */
@@ -491,8 +551,16 @@ public final class HostEmulationLauncher implements KernelLauncher {
         return rows;
     }
 
+    /** Frees every buffer still allocated; closing twice does nothing. */
     @Override
     public void close() {
-        deviceMemory.close();
+        List<Long> addresses;
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+            addresses = List.copyOf(allocations.keySet());
+            allocations.clear();
+        }
+        for (long address : addresses) freeNative(address);
     }
 }

@@ -31,6 +31,12 @@ public interface KernelLauncher extends AutoCloseable {
      */
     default void noteSubAllocation(DeviceBuffer piece) {}
 
+    /**
+     * Returns a buffer from {@link #allocate} to the device (after the work queued before it); freeing one twice, or
+     * one this launcher did not allocate, is an error. What is not freed goes when the launcher closes.
+     */
+    void free(DeviceBuffer buffer);
+
     /** Copies src (heap or native) to the start of dst. */
     void copyToDevice(MemorySegment src, DeviceBuffer dst);
 

@@ -15,7 +15,14 @@ import ebm.config.BackendKind;
  * GEMM with cuBLAS's semantics — slow, but it checks the GPU code path on any machine.
  */
 public final class CudaBackends {
+    private static final java.util.concurrent.atomic.AtomicLong OPENED = new java.util.concurrent.atomic.AtomicLong();
+
     private CudaBackends() {}
+
+    /** Runtimes opened so far in this process (on a GPU each is a context, a module load and a cuBLAS handle). */
+    public static long runtimesOpened() {
+        return OPENED.get();
+    }
 
     /** A launcher and BLAS that belong together; closing it closes both. */
     public record Runtime(KernelLauncher launcher, Blas blas, String description) implements AutoCloseable {
@@ -46,7 +53,7 @@ public final class CudaBackends {
 
     /** As {@link #open(BackendKind)}, with the GEMMs in the given mode (elementwise kernels stay fp32). */
     public static Runtime open(BackendKind backend, Blas.GemmPrecision precision) {
-        return switch (backend) {
+        Runtime runtime = switch (backend) {
             case CUDA_EMULATED -> emulated(new HostEmulationLauncher(), precision);
             case CUDA -> {
                 GpuRuntime.unavailableReason().ifPresent(reason -> {
@@ -58,5 +65,7 @@ public final class CudaBackends {
             }
             case CPU -> throw new IllegalArgumentException("not a CUDA backend: " + backend);
         };
+        OPENED.incrementAndGet();
+        return runtime;
     }
 }

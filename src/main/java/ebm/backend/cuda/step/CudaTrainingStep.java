@@ -1,11 +1,13 @@
 package ebm.backend.cuda.step;
 
+import ebm.backend.cuda.bindings.CudaException;
 import ebm.backend.cuda.kernels.DeviceKernels;
 import ebm.backend.cuda.optim.DeviceOptimizer;
 import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DeviceArena;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.KernelLauncher;
+import ebm.backend.cuda.runtime.ScopedLauncher;
 import ebm.backend.cuda.tape.DeviceDraws;
 import ebm.backend.cuda.tape.DeviceNode;
 import ebm.backend.cuda.tape.DeviceParameters;
@@ -16,6 +18,7 @@ import ebm.model.MlpSpec;
 import ebm.objective.LossInputs;
 import ebm.objective.Objective;
 import ebm.optim.OptimizerSpec;
+import ebm.rng.Philox;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,17 +29,21 @@ import java.util.Map;
  * the split every backend uses, for the gradient-noise estimate),
  * clipping, the optimizer, and the step's norms — queued as one stream of launches that reads everything that
  * changes per step (the batch, the Philox step, the learning rate) from device memory. On a GPU the second step
- * is captured into a CUDA graph and every later step replays it; the host build runs the same launches eagerly.
- * Only a handful of scalars come back per step.
+ * is captured into a CUDA graph and every later step replays it; the host build runs the same launches eagerly, and
+ * so does a GPU whose driver refused the capture (one warning says why). Only a handful of scalars come back per step.
+ * Every device buffer the step allocates is its own and goes back on {@link #close()}; the launcher stays open.
  */
 public final class CudaTrainingStep implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CudaTrainingStep.class);
+
     /** What one step reports; the update's dot product with the previous update gives the metrics' cosine. */
     public record Stats(double loss, double gradNorm, Double gradNoise, double updateNorm, double updateDotPrevious) {}
 
     // slots of the scalars buffer
     private static final int LOSS_SUM = 0, HALF_DIFF_SQ = 1, GRAD_SQ = 2, UPDATE_SQ = 3, UPDATE_DOT = 4, SLOTS = 8;
 
-    private final KernelLauncher launcher;
+    /** The caller's launcher, through which this step's buffers are allocated and on close freed. */
+    private final ScopedLauncher launcher;
     private final DeviceKernels kernels;
     private final Blas blas;
     private final Mlp mlp;
@@ -50,7 +57,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     private final DeviceArena arena;
 
     private final DeviceBuffer params, grad, gradA, gradB, before, delta, lastUpdate;
-    private final DeviceBuffer x, philoxKey, scalars, partials;
+    private final DeviceBuffer x, philoxKey, scalars, partials, nonFinite;
     private final DeviceDraws draws;
     /** The last step's directions (in the arena until the next step rewinds it), for {@link #directions()}. */
     private DeviceNode lastDirections;
@@ -59,6 +66,9 @@ public final class CudaTrainingStep implements AutoCloseable {
     private KernelLauncher.Graph graph;
     /** The part after the optimizer's host work, for an optimizer that splits its step (else null). */
     private KernelLauncher.Graph graphAfterHost;
+    /** Set when a capture failed: every later step runs eagerly, without trying again. */
+    private boolean eagerOnly;
+    private boolean closed;
     private long stepsRun;
     private boolean batchWritten;
     private long launchesPerStep;
@@ -67,40 +77,51 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     public CudaTrainingStep(KernelLauncher launcher, Blas blas, MlpSpec spec, Objective objective, OptimizerSpec optimizer,
                             int batch, Double clip, double[] initialParams) {
-        this.launcher = launcher;
-        this.kernels = new DeviceKernels(launcher);
-        this.blas = blas;
-        this.mlp = new Mlp(spec);
-        this.objective = objective;
-        this.optimizer = optimizer;
-        this.batch = batch;
-        this.dim = spec.inputDim();
-        this.size = mlp.layout().size();
-        this.rowsA = Objective.noiseSplitRows(batch);
-        this.clip = clip == null ? null : clip.floatValue();
-        this.arena = new DeviceArena(launcher);
-        if (initialParams.length != size) {
-            throw new IllegalArgumentException(initialParams.length + " parameters for a model of " + size);
-        }
-        long n = size;
-        params = launcher.allocate(4 * n, "parameters");
-        grad = launcher.allocate(4 * n, "gradient");
-        gradA = launcher.allocate(4 * n, "half-batch gradient");
-        gradB = launcher.allocate(4 * n, "half-batch gradient");
-        before = launcher.allocate(4 * n, "parameters before the update");
-        delta = launcher.allocate(4 * n, "update");
-        lastUpdate = launcher.allocate(4 * n, "previous update");
-        x = launcher.allocate(4L * batch * dim, "batch");
-        philoxKey = launcher.allocate(16, "Philox key");
-        scalars = launcher.allocate(4L * SLOTS, "step scalars");
-        partials = launcher.allocate(4L * DeviceKernels.DOT_PARTIALS, "reduction partials");
-        draws = new DeviceDraws(launcher, kernels, philoxKey.address());
-        deviceOptimizer = DeviceOptimizer.create(optimizer, mlp.layout(), launcher, kernels, blas);
+        this.launcher = new ScopedLauncher(launcher);
+        try {
+            this.kernels = new DeviceKernels(this.launcher);
+            this.blas = blas;
+            this.mlp = new Mlp(spec);
+            this.objective = objective;
+            this.optimizer = optimizer;
+            this.batch = batch;
+            this.dim = spec.inputDim();
+            this.size = mlp.layout().size();
+            this.rowsA = Objective.noiseSplitRows(batch);
+            this.clip = clip == null ? null : clip.floatValue();
+            this.arena = new DeviceArena(this.launcher);
+            if (initialParams.length != size) {
+                throw new IllegalArgumentException(initialParams.length + " parameters for a model of " + size);
+            }
+            long n = size;
+            KernelLauncher on = this.launcher;
+            params = on.allocate(4 * n, "parameters");
+            grad = on.allocate(4 * n, "gradient");
+            gradA = on.allocate(4 * n, "half-batch gradient");
+            gradB = on.allocate(4 * n, "half-batch gradient");
+            before = on.allocate(4 * n, "parameters before the update");
+            delta = on.allocate(4 * n, "update");
+            lastUpdate = on.allocate(4 * n, "previous update");
+            x = on.allocate(4L * batch * dim, "batch");
+            philoxKey = on.allocate(16, "Philox key");
+            scalars = on.allocate(4L * SLOTS, "step scalars");
+            partials = on.allocate(4L * DeviceKernels.DOT_PARTIALS, "reduction partials");
+            nonFinite = on.allocate(8, "non-finite gradient count");
+            draws = new DeviceDraws(on, kernels, philoxKey.address());
+            deviceOptimizer = DeviceOptimizer.create(optimizer, mlp.layout(), on, kernels, blas);
 
-        launcher.writeAsFloats(params, initialParams);
-        kernels.fill(lastUpdate.address(), n, 0f);
-        launcher.write(philoxKey, new long[] {objective.seed(), 0});
-        launcher.synchronize();
+            on.writeAsFloats(params, initialParams);
+            kernels.fill(lastUpdate.address(), n, 0f);
+            on.write(philoxKey, new long[] {objective.seed(), 0});
+            on.synchronize();
+        } catch (RuntimeException | Error e) {
+            try {
+                this.launcher.close(); // what was allocated before the failure (out of device memory, say)
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
     }
 
     /**
@@ -108,6 +129,7 @@ public final class CudaTrainingStep implements AutoCloseable {
      * and noise (the same (seed, step) draws as the CPU backend).
      */
     public Stats step(double[] x, long step, double lrScale) {
+        ensureOpen();
         writeBatch(x);
         return stepOnResidentBatch(step, lrScale);
     }
@@ -117,13 +139,11 @@ public final class CudaTrainingStep implements AutoCloseable {
      * times, so that a step at large D is not dominated by converting and copying B·D inputs from the host.
      */
     public Stats stepOnResidentBatch(long step, double lrScale) {
+        ensureOpen();
         if (!batchWritten) throw new IllegalStateException("no batch on the device yet: the first step takes one");
         writeStepCounters(step, lrScale);
         boolean split = deviceOptimizer.splitsStep();
-        if (graph == null && stepsRun >= 1 && (graph = launcher.capture(split ? this::beforeHostWork : this::body)) != null) {
-            if (split) graphAfterHost = launcher.capture(this::afterHostWork);
-            arena.freeze();
-        }
+        if (graph == null && !eagerOnly && stepsRun >= 1) capture(split);
         if (graph != null) {
             graph.replay();
             if (split) {
@@ -145,6 +165,34 @@ public final class CudaTrainingStep implements AutoCloseable {
             noise = Math.sqrt(traceSigma / batch / gradSq);
         }
         return new Stats(s[LOSS_SUM] / batch, Math.sqrt(gradSq), noise, Math.sqrt(s[UPDATE_SQ]), s[UPDATE_DOT]);
+    }
+
+    /**
+     * Records the step (both parts of a split one) into graphs. A capture the driver refuses (a CudaException at
+     * begin, end or instantiation, or from a call inside the body: the launcher has ended the capture, so the stream
+     * takes eager work again) is not an error: nothing it recorded ran, so this step and every later one run their
+     * launches eagerly, with one warning naming the failure.
+     */
+    private void capture(boolean split) {
+        try {
+            graph = launcher.capture(split ? this::beforeHostWork : this::body);
+            if (graph != null && split) graphAfterHost = launcher.capture(this::afterHostWork);
+        } catch (CudaException e) {
+            eagerOnly = true;
+            if (graph != null) {
+                try {
+                    graph.close();
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
+            graph = null;
+            graphAfterHost = null;
+            LOG.warn("CUDA graph capture of the training step failed, so every step runs as eager launches: {}",
+                    e.getMessage());
+            return;
+        }
+        if (graph != null) arena.freeze();
     }
 
     /** The batch, the Philox step and the learning rate: what changes per step, written where the kernels read it. */
@@ -235,12 +283,31 @@ public final class CudaTrainingStep implements AutoCloseable {
      * what the parity checks compare with the CPU objective.
      */
     public double lossAndGradient(double[] x, long step, double[] gradOut) {
+        ensureOpen();
         writeStepInputs(x, step, 1.0);
         lossAndGradient();
         launcher.synchronize();
         float[] g = launcher.readFloats(grad, size);
         for (int i = 0; i < size; i++) gradOut[i] = g[i];
         return launcher.readFloats(scalars, SLOTS)[LOSS_SUM] / (double) batch;
+    }
+
+    /** A loss and how many elements of its gradient are NaN or ±inf. */
+    public record CheckedLoss(double loss, long nonFiniteGradient) {}
+
+    /**
+     * As {@link #lossAndGradient(double[], long, double[])}, but the gradient stays on the device: only the loss and
+     * the count of its non-finite elements (kernels/reduce.cu) come back, so that checking a large model's gradient
+     * (10⁸ parameters at D = 10⁶) costs one reduction, not a copy of it to the host.
+     */
+    public CheckedLoss checkedLossAndGradient(double[] x, long step) {
+        ensureOpen();
+        writeStepInputs(x, step, 1.0);
+        lossAndGradient();
+        kernels.countNonFinite(grad.address(), size, nonFinite.address());
+        launcher.synchronize();
+        long count = launcher.readLongs(nonFinite, 1)[0];
+        return new CheckedLoss(launcher.readFloats(scalars, SLOTS)[LOSS_SUM] / (double) batch, count);
     }
 
     /** Rows [from, to) of the batch on a fresh tape: their summed loss (device address of a float) and gradient. */
@@ -293,23 +360,27 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     /** The parameters as fp64 (for evaluation and checkpoints). */
     public double[] params() {
+        ensureOpen();
         launcher.synchronize();
         return launcher.readFloatsAsDoubles(params, size);
     }
 
     /** The optimizer's state in the CPU optimizer's format (so a run can resume on either backend). */
     public Map<String, double[]> optimizerState() {
+        ensureOpen();
         launcher.synchronize();
         return deviceOptimizer.state();
     }
 
     /** Restores a state written by {@link #optimizerState()} or by the CPU optimizer of the same config. */
     public void loadOptimizerState(Map<String, double[]> state) {
+        ensureOpen();
         deviceOptimizer.loadState(state);
     }
 
     /** Replaces the parameters (e.g. from a resumed run's state). */
     public void loadParams(double[] values) {
+        ensureOpen();
         if (values.length != size) throw new IllegalArgumentException(values.length + " parameters for a model of " + size);
         launcher.writeAsFloats(params, values);
     }
@@ -339,14 +410,43 @@ public final class CudaTrainingStep implements AutoCloseable {
 
     /** The optimizer's diagnostics of the last step, with the CPU optimizer's keys (a few floats read back). */
     public Map<String, Double> optimizerDiagnostics() {
+        ensureOpen();
         launcher.synchronize();
         return deviceOptimizer.diagnostics();
     }
 
+    /**
+     * Destroys the graphs and frees every device buffer this step allocated (its own, the optimizer's, the tape
+     * arena's chunks), after the work queued before; the launcher stays open. Closing twice does nothing; each part
+     * is tried, the first failure thrown with the others suppressed.
+     */
     @Override
     public void close() {
-        if (graph != null) graph.close();
-        if (graphAfterHost != null) graphAfterHost.close();
+        if (closed) return;
+        closed = true;
+        RuntimeException failure = null;
+        if (graph != null) failure = attempt(graph::close, failure);
+        if (graphAfterHost != null) failure = attempt(graphAfterHost::close, failure);
+        failure = attempt(arena::close, failure);
+        failure = attempt(launcher::close, failure);
+        graph = null;
+        graphAfterHost = null;
+        if (failure != null) throw failure;
+    }
+
+    /** Runs part; returns the first failure so far (a later one suppressed into it). */
+    static RuntimeException attempt(Runnable part, RuntimeException failure) {
+        try {
+            part.run();
+        } catch (RuntimeException e) {
+            if (failure == null) return e;
+            failure.addSuppressed(e);
+        }
+        return failure;
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("the training step is closed (its device memory is freed)");
     }
 
 }

@@ -1,10 +1,12 @@
 package ebm.backend.cuda.step;
 
+import ebm.backend.cuda.bindings.CudaException;
 import ebm.backend.cuda.kernels.DeviceKernels;
 import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DeviceArena;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.KernelLauncher;
+import ebm.backend.cuda.runtime.ScopedLauncher;
 import ebm.backend.cuda.tape.DeviceParameters;
 import ebm.backend.cuda.tape.DeviceTape;
 import ebm.model.Mlp;
@@ -19,13 +21,18 @@ import ebm.sample.LangevinSchedule;
  * so a device chain follows the fp64 one to fp32 rounding. The step t, the key and the level's coefficients live in
  * device memory and one step's launches repeat exactly (its tape comes from an arena rewound every step), so a whole
  * chain is queued without a host round trip: on a GPU the second step is captured into a CUDA graph and replayed for
- * every later one; the host build (whose capture returns null) runs the same launches eagerly.
+ * every later one; the host build (whose capture returns null) runs the same launches eagerly, and so does a GPU
+ * whose driver refused the capture (one warning says why). The chain's device buffers are its own and go back on
+ * {@link #close()}; the launcher stays open.
  */
 public final class DeviceLangevin implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DeviceLangevin.class);
+
     /** Bytes of kernels/langevin.cu's LangevinChainState and LangevinLevel. */
     private static final int STATE_BYTES = 24, LEVEL_BYTES = 24;
 
-    private final KernelLauncher launcher;
+    /** The caller's launcher, through which this chain's buffers are allocated and on close freed. */
+    private final ScopedLauncher launcher;
     private final DeviceKernels kernels;
     private final Blas blas;
     private final Mlp mlp;
@@ -37,6 +44,9 @@ public final class DeviceLangevin implements AutoCloseable {
     private final DeviceBuffer params, x, state, levels;
 
     private KernelLauncher.Graph graph;
+    /** Set when a capture failed: every later step runs eagerly, without trying again. */
+    private boolean eagerOnly;
+    private boolean closed;
     private long stepsTaken;
     private long bodiesRun;
     private long launchesPerStep;
@@ -48,24 +58,34 @@ public final class DeviceLangevin implements AutoCloseable {
     public DeviceLangevin(KernelLauncher launcher, Blas blas, MlpSpec spec, double[] params, int chains,
                           LangevinSchedule schedule, long seed) {
         if (chains < 1) throw new IllegalArgumentException("need at least one chain, got " + chains);
-        this.launcher = launcher;
-        this.kernels = new DeviceKernels(launcher);
-        this.blas = blas;
-        this.mlp = new Mlp(spec);
-        this.schedule = schedule;
-        this.chains = chains;
-        this.dim = spec.inputDim();
-        this.seed = seed;
-        this.arena = new DeviceArena(launcher);
-        int size = mlp.layout().size();
-        if (params.length != size) throw new IllegalArgumentException(params.length + " parameters for a model of " + size);
-        this.params = launcher.allocate(4L * size, "Langevin energy parameters");
-        this.x = launcher.allocate(4L * chains * dim, "Langevin chains");
-        this.state = launcher.allocate(STATE_BYTES, "Langevin chain state");
-        this.levels = launcher.allocate((long) LEVEL_BYTES * schedule.levels(), "Langevin schedule");
-        launcher.writeAsFloats(this.params, params);
-        launcher.write(levels, levelTable(schedule));
-        launcher.synchronize();
+        this.launcher = new ScopedLauncher(launcher);
+        try {
+            this.kernels = new DeviceKernels(this.launcher);
+            this.blas = blas;
+            this.mlp = new Mlp(spec);
+            this.schedule = schedule;
+            this.chains = chains;
+            this.dim = spec.inputDim();
+            this.seed = seed;
+            this.arena = new DeviceArena(this.launcher);
+            int size = mlp.layout().size();
+            if (params.length != size) throw new IllegalArgumentException(params.length + " parameters for a model of " + size);
+            KernelLauncher on = this.launcher;
+            this.params = on.allocate(4L * size, "Langevin energy parameters");
+            this.x = on.allocate(4L * chains * dim, "Langevin chains");
+            this.state = on.allocate(STATE_BYTES, "Langevin chain state");
+            this.levels = on.allocate((long) LEVEL_BYTES * schedule.levels(), "Langevin schedule");
+            on.writeAsFloats(this.params, params);
+            on.write(levels, levelTable(schedule));
+            on.synchronize();
+        } catch (RuntimeException | Error e) {
+            try {
+                this.launcher.close(); // what was allocated before the failure
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
     }
 
     /** LangevinLevel[]: the last step of each level (cumulative) and its fp64 drift and noise factors. */
@@ -83,6 +103,7 @@ public final class DeviceLangevin implements AutoCloseable {
 
     /** Puts the chains at these points ([chains x D], row-major) and rewinds to step 0. */
     public void start(double[] points) {
+        ensureOpen();
         if (points.length != (long) chains * dim) {
             throw new IllegalArgumentException(points.length + " values for " + chains + " chains of " + dim);
         }
@@ -100,11 +121,10 @@ public final class DeviceLangevin implements AutoCloseable {
             throw new IllegalArgumentException("cannot take " + count + " more steps after " + stepsTaken + " of a "
                     + schedule.steps() + "-step schedule");
         }
+        ensureOpen();
         for (int s = 0; s < count; s++) {
+            if (graph == null && !eagerOnly && bodiesRun >= 1) capture();
             if (graph != null) {
-                graph.replay();
-            } else if (bodiesRun >= 1 && (graph = launcher.capture(this::body)) != null) {
-                arena.freeze();
                 graph.replay();
             } else {
                 long before = kernels.launches();
@@ -114,6 +134,24 @@ public final class DeviceLangevin implements AutoCloseable {
             }
             stepsTaken++;
         }
+    }
+
+    /**
+     * Records one step into a graph. A capture the driver refuses (a CudaException at begin, end or instantiation, or
+     * from a call inside the body: the launcher has ended the capture) ran nothing, so this step and every later one
+     * run eagerly instead, with one warning naming the failure.
+     */
+    private void capture() {
+        try {
+            graph = launcher.capture(this::body);
+        } catch (CudaException e) {
+            eagerOnly = true;
+            graph = null;
+            LOG.warn("CUDA graph capture of the Langevin step failed, so every step runs as eager launches: {}",
+                    e.getMessage());
+            return;
+        }
+        if (graph != null) arena.freeze();
     }
 
     /** One step, identical launches every time: the counter and coefficients are read from device memory. */
@@ -129,12 +167,14 @@ public final class DeviceLangevin implements AutoCloseable {
 
     /** Waits for the queued steps and returns the chains' points as fp64. */
     public double[] points() {
+        ensureOpen();
         launcher.synchronize();
         return launcher.readFloatsAsDoubles(x, chains * dim);
     }
 
     /** The Philox step of the last step taken, as the device holds it (equals {@link #stepsTaken()}). */
     public long deviceStep() {
+        ensureOpen();
         launcher.synchronize();
         return launcher.readLongs(state, 2)[1];
     }
@@ -178,8 +218,23 @@ public final class DeviceLangevin implements AutoCloseable {
         }
     }
 
+    /**
+     * Destroys the graph and frees every device buffer of the chain (its own and the tape arena's chunks), after the
+     * work queued before; the launcher stays open. Closing twice does nothing.
+     */
     @Override
     public void close() {
-        if (graph != null) graph.close();
+        if (closed) return;
+        closed = true;
+        RuntimeException failure = null;
+        if (graph != null) failure = CudaTrainingStep.attempt(graph::close, failure);
+        failure = CudaTrainingStep.attempt(arena::close, failure);
+        failure = CudaTrainingStep.attempt(launcher::close, failure);
+        graph = null;
+        if (failure != null) throw failure;
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("the Langevin chain is closed (its device memory is freed)");
     }
 }

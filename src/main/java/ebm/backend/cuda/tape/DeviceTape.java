@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * The {@link Ops} primitives on the device: the same batched ops as {@link ebm.tape.Tape} with the same shapes and
  * adjoints, in fp32 on device memory, each op one or two launches of kernels/elementwise.cu, grouped.cu,
- * activation.cu, hutchpp.cu (GEMMs through {@link Blas}, in its precision). Ops run as they are recorded (queued on the launcher's stream); {@link #backward} queues the
+ * activation.cu, reduce.cu, hutchpp.cu (GEMMs through {@link Blas}, in its precision). Ops run as they are recorded (queued on the launcher's stream); {@link #backward} queues the
  * adjoints in reverse. Nothing is read back, so a whole step can be captured into a CUDA graph.
  *
  * <p>"Grouped" tensors hold r rows per sample: row b*r + k is direction k of sample b.
@@ -394,24 +394,27 @@ public final class DeviceTape implements Ops<DeviceNode> {
         return out;
     }
 
-    // ---------------------------------------------------------------- reductions (as groups)
+    // ---------------------------------------------------------------- reductions
 
-    /** [n x m] → [n x 1]: Σ_j a_ij² (a [n·m x 1] grouped tensor with m directions per row). */
+    /**
+     * [n x m] → [n x 1]: Σ_j a_ij², a block per row (DeviceKernels.rowReduce: a row may be D = 10⁶ long); the adjoint
+     * is a broadcast, as a [n·m x 1] grouped tensor with m directions per row.
+     */
     @Override
     public DeviceNode rowSumSquares(DeviceNode a) {
         int n = a.rows, m = a.cols;
         DeviceNode out = record(n, 1, Tensor.anyRequiresGrad(a), "rowSumSquares");
-        groupedReduce(a.value, a.value, n, m, 1, 1f, false, out.value);
+        kernels.rowReduce(a.value, a.value, n, m, 1f, false, out.value);
         out.backward = () -> groupedBroadcast(out.grad, a.value, n, m, 1, 2f, true, grad(a));
         return out;
     }
 
-    /** [n x m] → [n x 1]: Σ_j a_ij. */
+    /** [n x m] → [n x 1]: Σ_j a_ij, a block per row; the adjoint a broadcast. */
     @Override
     public DeviceNode rowSum(DeviceNode a) {
         int n = a.rows, m = a.cols;
         DeviceNode out = record(n, 1, Tensor.anyRequiresGrad(a), "rowSum");
-        groupedReduce(a.value, 0, n, m, 1, 1f, false, out.value);
+        kernels.rowReduce(a.value, 0, n, m, 1f, false, out.value);
         out.backward = () -> groupedBroadcast(out.grad, 0, n, m, 1, 1f, true, grad(a));
         return out;
     }
@@ -432,7 +435,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
         long size = a.size();
         Tensor.requireShape(size <= Integer.MAX_VALUE, "sum of more than 2^31 elements");
         DeviceNode out = record(1, 1, Tensor.anyRequiresGrad(a), "sum");
-        groupedReduce(a.value, 0, 1, size, 1, 1f, false, out.value);
+        kernels.rowReduce(a.value, 0, 1, size, 1f, false, out.value); // one row: a block, not one thread
         out.backward = () -> groupedBroadcast(out.grad, 0, 1, size, 1, 1f, true, grad(a));
         return out;
     }

@@ -25,18 +25,19 @@ import java.util.List;
 /**
  * Run by {@link FakeDriverTest} in a child JVM whose EBM_LIBCUDA / EBM_LIBCUBLAS point at the test doubles of
  * src/test/native (device memory is host memory there): every binding, the DriverLauncher, graph capture, events,
- * the error paths and CublasBlas go through FFM exactly as on a GPU. Exits non-zero on the first failed expectation.
+ * the error paths and CublasBlas go through FFM exactly as on a GPU; {@link FakeDriverCaptureScenarios} adds refused
+ * graph captures under the training step and the sampler. Exits non-zero on the first failed expectation.
  * Arguments: the bad fatbin, the fake libcuda, the fake libcublas.
  */
 public final class FakeDriverScenarios {
     private FakeDriverScenarios() {}
 
-    private static void expect(boolean condition, String what) {
+    static void expect(boolean condition, String what) {
         if (!condition) throw new AssertionError("expected: " + what);
         System.out.println("ok: " + what);
     }
 
-    private static <T extends Throwable> T expectThrows(Class<T> type, Runnable body, String what) {
+    static <T extends Throwable> T expectThrows(Class<T> type, Runnable body, String what) {
         try {
             body.run();
         } catch (Throwable t) {
@@ -190,6 +191,9 @@ public final class FakeDriverScenarios {
                     "a cublasDgemm_v2 error names the call and the status");
         }
         expect(intCall(liveHandles) == 0 && intCall(liveObjects) == 0, "GpuRuntime.close destroyed the cuBLAS handles and the launcher");
+
+        FakeDriverCaptureScenarios.run(cudaDouble);
+        expect(intCall(liveHandles) == 0 && intCall(liveObjects) == 0, "after the capture refusals nothing is left on the test double");
         System.out.println("all scenarios passed");
     }
 

@@ -19,6 +19,9 @@ public final class RecordingGraphs implements AutoCloseable {
     private List<Runnable> recording;
     public int captures;
     public int replays;
+    /** When > 0, the allocation of that number (counted from 1) fails as an out-of-device-memory error would. */
+    public int failAllocation;
+    private int allocations;
 
     public RecordingGraphs(HostEmulationLauncher host) {
         this.host = host;
@@ -58,12 +61,18 @@ public final class RecordingGraphs implements AutoCloseable {
 
         @Override
         public DeviceBuffer allocate(long bytes) {
+            if (++allocations == failAllocation) throw new ebm.EbmException("out of device memory (allocation " + allocations + ", refused by the test)");
             return host.allocate(bytes);
         }
 
         @Override
         public void noteSubAllocation(DeviceBuffer piece) {
             host.noteSubAllocation(piece);
+        }
+
+        @Override
+        public void free(DeviceBuffer buffer) {
+            host.free(buffer);
         }
 
         @Override
