@@ -1,6 +1,8 @@
 package ebm.plot;
 
+import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
+import ebm.tape.Node;
 import ebm.tape.Tape;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -9,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
@@ -122,6 +125,13 @@ public final class Plots {
         return grid;
     }
 
+    /** What the bound energy computes (E, ∇E) at n 2-D points, on a CPU tape of its own. */
+    private static double[] atPoints(EnergyModel model, double[] params, double[] points, int n,
+                                     BiFunction<BoundEnergy<Node>, Node, Node> what) {
+        Tape t = new Tape();
+        return what.apply(model.bind(t, params), t.constant(points, n, 2)).value;
+    }
+
     /** {xs, ys} of polylines drawn as one series: each line's points, then a NaN point that breaks the line. */
     private static double[][] brokenLines(List<double[][]> lines) {
         int n = 0;
@@ -148,8 +158,7 @@ public final class Plots {
         double[] w = window(data, n);
         int g = 120;
         double[] grid = grid(w, g);
-        Tape t = new Tape();
-        double[] e = model.bind(t, params).energy(t.constant(grid, g * g, 2)).value;
+        double[] e = atPoints(model, params, grid, g * g, BoundEnergy::energy);
         double[] sorted = e.clone();
         Arrays.sort(sorted);
         double lo = sorted[(int) (0.02 * sorted.length)], hi = sorted[(int) (0.8 * sorted.length)];
@@ -180,8 +189,7 @@ public final class Plots {
         double[] w = window(data, n);
         int g = 21;
         double[] grid = grid(w, g);
-        Tape t = new Tape();
-        double[] grad = model.bind(t, params).gradX(t.constant(grid, g * g, 2)).value;
+        double[] grad = atPoints(model, params, grid, g * g, BoundEnergy::gradX);
         double maxLen = 1e-12;
         for (int k = 0; k < g * g; k++) maxLen = Math.max(maxLen, Math.hypot(grad[2 * k], grad[2 * k + 1]));
         double cell = (w[1] - w[0]) / (g - 1);

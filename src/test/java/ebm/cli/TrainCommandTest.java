@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestFiles;
 import ebm.io.MlpCheckpoint;
 import ebm.io.Npy;
 import ebm.io.Safetensors;
@@ -26,9 +27,7 @@ class TrainCommandTest {
     Path tmp;
 
     private Path config(String yaml) throws IOException {
-        Path c = tmp.resolve("c" + System.nanoTime() + ".yaml");
-        Files.writeString(c, yaml);
-        return c;
+        return TestFiles.yaml(tmp, "c", yaml);
     }
 
     private static final String SMALL = """

@@ -1,0 +1,17 @@
+package ebm;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Files the tests write for the code under test to read. */
+public final class TestFiles {
+    private TestFiles() {}
+
+    /** Writes yaml to a new file prefix&lt;n&gt;.yaml in dir, a fresh name per call so that one test can write several. */
+    public static Path yaml(Path dir, String prefix, String yaml) throws IOException {
+        Path file = dir.resolve(prefix + System.nanoTime() + ".yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+}
