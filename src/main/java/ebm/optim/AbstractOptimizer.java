@@ -47,6 +47,17 @@ abstract class AbstractOptimizer implements Optimizer {
         steps = loadedSteps;
     }
 
+    /**
+     * The decoupled weight decay and step of Muon and Shampoo, θ ← θ·decayFactor − stepSize·d, over
+     * params[offset .. offset + direction.length).
+     */
+    static void decayAndStep(double[] params, int offset, double decayFactor, double stepSize, double[] direction) {
+        for (int k = 0; k < direction.length; k++) {
+            int i = offset + k;
+            params[i] = params[i] * decayFactor - stepSize * direction[k];
+        }
+    }
+
     /** The live buffers the state holds after "step" (saved as copies, loaded in place), in their saved order. */
     abstract Map<String, double[]> buffers();
 

@@ -69,10 +69,7 @@ public final class Muon extends AbstractOptimizer {
             worstError = Double.isNaN(worstError) ? error : Math.max(worstError, error);
             // Tall matrices get larger steps so that the per-row update size matches the wide case.
             double scale = Math.sqrt(Math.max(1.0, (double) view.rows() / view.cols()));
-            for (int k = 0; k < n; k++) {
-                int i = view.offset() + k;
-                params[i] = params[i] * decayFactor - lr * scale * orthogonal[k];
-            }
+            decayAndStep(params, view.offset(), decayFactor, lr * scale, orthogonal);
         }
         lastOrthogonalityError = worstError;
         inner.step(params, grad, lrScale);

@@ -103,10 +103,7 @@ public final class Shampoo extends AbstractOptimizer {
             condRightMax = stepCondRight;
         }
 
-        double decayFactor = 1 - lr * options.weightDecay();
-        for (int i = 0; i < size; i++) {
-            params[i] = params[i] * decayFactor - lr * direction[i];
-        }
+        decayAndStep(params, 0, 1 - lr * options.weightDecay(), lr, direction);
     }
 
     /** Updates the AdamW moments of every parameter and returns the AdamW step without its learning rate. */
