@@ -34,7 +34,7 @@ public record MuonOptions(double lr, double momentum, boolean nesterov, int nsSt
         }
     }
 
-    /** Whether Muon orthogonalises this parameter (the hidden weights, and the first layer's when asked); the rest goes to the inner AdamW. */
+    /** Whether Muon orthogonalises this parameter (the hidden weights, the first layer's when asked); else the inner AdamW. */
     public boolean orthogonalises(ParamView view) {
         return view.role() == ParamView.Role.HIDDEN_WEIGHT
                 || (view.role() == ParamView.Role.FIRST_WEIGHT && muonFirstLayer);
