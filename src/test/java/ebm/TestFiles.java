@@ -1,5 +1,6 @@
 package ebm;
 
+import ebm.io.Npy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,14 @@ public final class TestFiles {
     public static Path yaml(Path dir, String prefix, String yaml) throws IOException {
         Path file = dir.resolve(prefix + System.nanoTime() + ".yaml");
         Files.writeString(file, yaml);
+        return file;
+    }
+
+    /** A rows x cols points file of zeros but for one value at a flat index (a file with one bad entry). */
+    public static Path npyWithOne(Path file, int rows, int cols, int index, double value) {
+        double[] x = new double[rows * cols];
+        x[index] = value;
+        Npy.write(file, rows, cols, x);
         return file;
     }
 }

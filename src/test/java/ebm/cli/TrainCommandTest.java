@@ -133,10 +133,7 @@ class TrainCommandTest {
 
     @Test
     void badUserDataIsAnErrorNamingTheFileAndRow() throws IOException {
-        Path npy = tmp.resolve("points.npy");
-        double[] x = new double[20];
-        x[13] = Double.POSITIVE_INFINITY;
-        Npy.write(npy, 10, 2, x);
+        Path npy = TestFiles.npyWithOne(tmp.resolve("points.npy"), 10, 2, 13, Double.POSITIVE_INFINITY);
         Path csv = tmp.resolve("points.csv");
         Files.writeString(csv, "a,b\n1,2\n3,x\n");
         Path empty = tmp.resolve("empty.csv");
