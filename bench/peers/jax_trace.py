@@ -41,41 +41,17 @@ import argparse
 import csv
 import gc
 import os
-import statistics
 import sys
 import time
 
-COLUMNS = ["method", "D", "H", "layers", "batch", "backend", "variant", "device", "precision", "ms_per_step", "reps",
-           "peak_bytes", "peak_kind", "check", "skipped"]
-SIGMA = 0.1
-CHECK_MAX_DIM = 64
+from common_trace import (CHECK_MAX_DIM, COLUMNS, SIGMA, TOLERANCE, Skip, add_grid_args, add_timing_args, measure,
+                          new_row, parse_method, resolve_grid)
+
 LR, BETA1, BETA2, EPS, WEIGHT_DECAY = 2e-3, 0.9, 0.999, 1e-8, 0.0
 MATMUL_PRECISION = {"fp32": "highest", "tf32": "tensorfloat32", "fp64": "highest"}
-TOLERANCE = {"fp64": 1e-9, "fp32": 1e-3, "tf32": 3e-2}
 
 jax = None  # imported in main, after the arguments are parsed, so that --help and the skip need no jax
 jnp = None
-
-
-def ints(s):
-    return [int(v) for v in s.split(",") if v]
-
-
-def words(s):
-    return [v for v in s.split(",") if v]
-
-
-def parse_method(m):
-    """(kind, probes, rademacher) for an ebm method name; kind in exact, hutchinson, sliced, denoising."""
-    if m in ("exact", "denoising"):
-        return m, 0, False
-    for kind in ("hutchinson", "sliced"):
-        for dist, rad in (("-rademacher-", True), ("-", False)):
-            prefix = kind + dist
-            if m.startswith(prefix) and m[len(prefix):].isdigit() and int(m[len(prefix):]) >= 1:
-                return kind, int(m[len(prefix):]), rad
-    raise SystemExit(f"--methods: unknown method '{m}' (exact, hutchinson[-rademacher]-K, sliced[-rademacher]-K, "
-                     "denoising)")
 
 
 def variants_for(kind):
@@ -86,17 +62,8 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when jax has a GPU backend, else cpu")
-    ap.add_argument("--dims", type=ints)
-    ap.add_argument("--hidden", type=int)
-    ap.add_argument("--layers", type=int, default=3)
-    ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--methods", type=words, default=["exact", "hutchinson-1", "hutchinson-4", "sliced-1", "denoising"])
-    ap.add_argument("--precision", type=words, help="fp32, tf32 (cuda), fp64; comma list (default cuda fp32,tf32; cpu fp64)")
-    ap.add_argument("--warmup", type=float, default=0.5, help="seconds of untimed steps per row")
-    ap.add_argument("--timing", type=float, default=1.0, help="seconds of timed steps per row (3 to 30 steps)")
-    ap.add_argument("--max-step-seconds", type=float, default=2.0)
-    ap.add_argument("--max-seconds", type=float, default=float("inf"),
-                    help="wall-clock budget for the whole run; rows that would start or end after it are skipped")
+    add_grid_args(ap)
+    add_timing_args(ap, "wall-clock budget for the whole run; rows that would start or end after it are skipped")
     args = ap.parse_args(argv)
     args.methods = [(m, parse_method(m)) for m in args.methods]
     for name in ("layers", "batch", "hidden"):
@@ -104,17 +71,6 @@ def parse_args(argv):
             raise SystemExit(f"--{name} {getattr(args, name)}: must be >= 1")
     if args.dims is not None and (not args.dims or min(args.dims) < 1):
         raise SystemExit("--dims: need positive integers")
-    return args
-
-
-def resolve(args, gpu):
-    """Fills in the device-dependent defaults and checks the precisions."""
-    args.dims = args.dims or ([16, 64, 256, 1024, 4096] if gpu else [2, 8, 32, 128, 512])
-    args.hidden = args.hidden or (512 if gpu else 128)
-    args.precision = args.precision or (["fp32", "tf32"] if gpu else ["fp64"])
-    for p in args.precision:
-        if p not in MATMUL_PRECISION or (p == "tf32" and not gpu):
-            raise SystemExit(f"--precision {p}: allowed fp32, tf32 (cuda only), fp64")
     return args
 
 
@@ -254,10 +210,6 @@ def check_exact(params, x, tol):
 
 # --- budget, skips and the CSV (pure Python) ------------------------------------------------------------------------
 
-class Skip(Exception):
-    pass
-
-
 def cost_degree(variant):
     """The degree in D of a step's cost: the D basis tangents of jit-hessian-diag each go through the first layer."""
     return 2 if variant == "jit-hessian-diag" else 1
@@ -368,25 +320,6 @@ def fits(compiled, dev):
     return None
 
 
-def measure(args, run, compiled, dev):
-    """(median ms, reps, peak, peak_kind) or raises Skip."""
-    first, second = timed(run), timed(run)
-    if min(first, second) / 1e3 > args.max_step_seconds:
-        raise Skip(f"one step took {min(first, second) / 1e3:.1f} s > {args.max_step_seconds:.1f} s (--max-step-seconds)")
-    peak, kind = peak_of(run, compiled, dev)
-    end, n = time.perf_counter() + args.warmup, 0
-    out = None
-    while time.perf_counter() < end and n < 200:
-        out = run()
-        n += 1
-    jax.block_until_ready(out)
-    times = []
-    end = time.perf_counter() + args.timing
-    while len(times) < 3 or (time.perf_counter() < end and len(times) < 30):
-        times.append(timed(run))
-    return statistics.median(times), len(times), peak, kind
-
-
 def run_row(args, row, loss, params, x, dev, history_key, history):
     """Compiles and times one row; fills row, records (D, ms, compile s) in history."""
     opt = {"t": jnp.zeros((), x.dtype), "m": jax.tree_util.tree_map(jnp.zeros_like, params),
@@ -404,7 +337,8 @@ def run_row(args, row, loss, params, x, dev, history_key, history):
         state[:] = out[:3]
         return out
 
-    ms, reps, peak, kind = measure(args, run, compiled, dev)
+    ms, reps, peak, kind = measure(args, lambda: timed(run), lambda: peak_of(run, compiled, dev), run,
+                                   jax.block_until_ready)
     history[history_key] = (row["D"], ms, compile_s)
     row.update(ms_per_step=f"{ms:.4f}", reps=reps, peak_bytes=peak, peak_kind=kind)
 
@@ -423,7 +357,7 @@ def main(argv):
     gpu = jax.default_backend() == "gpu"
     if args.device == "cuda" and not gpu:
         raise SystemExit(f"--device cuda: jax's default backend is {jax.default_backend()}, not gpu")
-    resolve(args, gpu)
+    resolve_grid(args, gpu)
     if "fp64" in args.precision:
         jax.config.update("jax_enable_x64", True)
     dev = jax.devices()[0]
@@ -447,11 +381,9 @@ def main(argv):
                         check = check_exact(base, x, TOLERANCE[prec])
                     for method, (kind, k, rad) in args.methods:
                         for variant in variants_for(kind):
-                            row = {"method": method, "D": d, "H": args.hidden, "layers": args.layers,
-                                   "batch": args.batch, "backend": f"jax-{version}-jit-{device}-{prec}",
-                                   "variant": variant, "device": device, "precision": prec, "ms_per_step": "",
-                                   "reps": 0, "peak_bytes": "", "peak_kind": "",
-                                   "check": check if kind == "exact" else "", "skipped": ""}
+                            row = new_row(method=method, D=d, H=args.hidden, layers=args.layers, batch=args.batch,
+                                          backend=f"jax-{version}-jit-{device}-{prec}", variant=variant,
+                                          device=device, precision=prec, check=check if kind == "exact" else "")
                             key = (prec, method, variant)
                             try:
                                 reason = budget_skip(args, time.perf_counter(), deadline, forecast(history.get(key), d, cost_degree(variant)))

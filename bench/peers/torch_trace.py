@@ -36,37 +36,13 @@ which. Before timing, the exact variants are checked against each other at small
 import argparse
 import csv
 import os
-import statistics
 import sys
 import time
 
 import torch
 
-COLUMNS = ["method", "D", "H", "layers", "batch", "backend", "variant", "device", "precision", "ms_per_step", "reps",
-           "peak_bytes", "peak_kind", "check", "skipped"]
-SIGMA = 0.1
-CHECK_MAX_DIM = 64
-
-
-def ints(s):
-    return [int(v) for v in s.split(",") if v]
-
-
-def words(s):
-    return [v for v in s.split(",") if v]
-
-
-def parse_method(m):
-    """(kind, probes, rademacher) for an ebm method name; kind in exact, hutchinson, sliced, denoising."""
-    if m in ("exact", "denoising"):
-        return m, 0, False
-    for kind in ("hutchinson", "sliced"):
-        for dist, rad in (("-rademacher-", True), ("-", False)):
-            prefix = kind + dist
-            if m.startswith(prefix) and m[len(prefix):].isdigit() and int(m[len(prefix):]) >= 1:
-                return kind, int(m[len(prefix):]), rad
-    raise SystemExit(f"--methods: unknown method '{m}' (exact, hutchinson[-rademacher]-K, sliced[-rademacher]-K, "
-                     "denoising)")
+from common_trace import (CHECK_MAX_DIM, COLUMNS, SIGMA, TOLERANCE, Skip, add_grid_args, add_timing_args, measure,
+                          new_row, parse_method, resolve_grid, words)
 
 
 class Mlp(torch.nn.Module):
@@ -309,30 +285,10 @@ class Clock:
             fn()
             return "", "not measured"
 
-
-def measure(args, clock, step):
-    """(median ms, reps, peak, peak_kind) or raises Skip."""
-    first = clock.time(step)  # includes compilation for the compile variant
-    second = clock.time(step)
-    if min(first, second) / 1e3 > args.max_step_seconds:
-        raise Skip(f"one step took {min(first, second) / 1e3:.1f} s > {args.max_step_seconds:.1f} s (--max-step-seconds)")
-    peak, kind = clock.peak(step)
-    end = time.perf_counter() + args.warmup
-    n = 0
-    while time.perf_counter() < end and n < 200:
-        step()
-        n += 1
-    if clock.cuda:
-        torch.cuda.synchronize()
-    times = []
-    end = time.perf_counter() + args.timing
-    while len(times) < 3 or (time.perf_counter() < end and len(times) < 30):
-        times.append(clock.time(step))
-    return statistics.median(times), len(times), peak, kind
-
-
-class Skip(Exception):
-    pass
+    def sync(self, _out=None):
+        """Waits for the device's queued work (nothing to wait for on the CPU)."""
+        if self.cuda:
+            torch.cuda.synchronize()
 
 
 def check_exact(net, x, tol):
@@ -352,30 +308,17 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cuda" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--dims", type=ints)
-    ap.add_argument("--hidden", type=int)
-    ap.add_argument("--layers", type=int, default=3)
-    ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--methods", type=words, default=["exact", "hutchinson-1", "hutchinson-4", "sliced-1", "denoising"])
-    ap.add_argument("--precision", type=words, help="fp32, tf32 (cuda), fp64; comma list (default cuda fp32,tf32; cpu fp64)")
+    add_grid_args(ap)
     ap.add_argument("--variants", type=words, help="eager, compile (default eager,compile; compile needs torch >= 2)")
-    ap.add_argument("--warmup", type=float, default=0.5, help="seconds of untimed steps per row")
-    ap.add_argument("--timing", type=float, default=1.0, help="seconds of timed steps per row (3 to 30 steps)")
-    ap.add_argument("--max-step-seconds", type=float, default=2.0)
-    ap.add_argument("--max-seconds", type=float, default=float("inf"),
-                    help="wall-clock budget for the whole run; rows left when it runs out are written as skipped")
+    add_timing_args(ap, "wall-clock budget for the whole run; rows left when it runs out are written as skipped")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU intra-op threads (default: all cores)")
     args = ap.parse_args(argv)
     device = torch.device(args.device)
     gpu = device.type == "cuda"
     if gpu and not torch.cuda.is_available():
         raise SystemExit("--device cuda: torch.cuda.is_available() is false")
-    dims = args.dims or ([16, 64, 256, 1024, 4096] if gpu else [2, 8, 32, 128, 512])
-    hidden = args.hidden or (512 if gpu else 128)
-    precisions = args.precision or (["fp32", "tf32"] if gpu else ["fp64"])
-    for p in precisions:
-        if p not in ("fp32", "tf32", "fp64") or (p == "tf32" and not gpu):
-            raise SystemExit(f"--precision {p}: allowed fp32, tf32 (cuda only), fp64")
+    resolve_grid(args, gpu)
+    dims, hidden, precisions = args.dims, args.hidden, args.precision
     variants = args.variants or ["eager", "compile"]
     for v in variants:
         if v not in ("eager", "compile"):
@@ -407,14 +350,13 @@ def main(argv):
             x = torch.randn(args.batch, d, dtype=dtype, device=device, generator=gen)
             check = ""
             if any(k == "exact" for _, (k, _, _) in methods) and d <= CHECK_MAX_DIM:
-                check = check_exact(net, x, {"fp64": 1e-9, "fp32": 1e-3, "tf32": 3e-2}[prec])
+                check = check_exact(net, x, TOLERANCE[prec])
             for method, (kind, k, rad) in methods:
                 for variant, needs in variants_for(kind, variants):
                     label = "compile" if variant == "compile" else "eager"
-                    row = {"method": method, "D": d, "H": hidden, "layers": args.layers, "batch": args.batch,
-                           "backend": f"torch-{version}-{label}-{device.type}-{prec}", "variant": variant,
-                           "device": device.type, "precision": prec, "ms_per_step": "", "reps": 0, "peak_bytes": "",
-                           "peak_kind": "", "check": check if kind == "exact" else "", "skipped": ""}
+                    row = new_row(method=method, D=d, H=hidden, layers=args.layers, batch=args.batch,
+                                  backend=f"torch-{version}-{label}-{device.type}-{prec}", variant=variant,
+                                  device=device.type, precision=prec, check=check if kind == "exact" else "")
                     try:
                         if needs == "func" and not has_func():
                             raise Skip(f"torch {version} has no torch.func")
@@ -442,7 +384,9 @@ def main(argv):
                             if est > args.max_step_seconds:
                                 raise Skip(f"estimated {est:.1f} s per step (8 directions: {probe_ms:.1f} ms) > "
                                            f"{args.max_step_seconds:.1f} s (--max-step-seconds)")
-                        ms, reps, peak, peak_kind = measure(args, clock, step)
+                        # the first timed step includes compilation for the compile variant
+                        ms, reps, peak, peak_kind = measure(args, lambda: clock.time(step), lambda: clock.peak(step),
+                                                            step, clock.sync)
                         row.update(ms_per_step=f"{ms:.4f}", reps=reps, peak_bytes=peak, peak_kind=peak_kind)
                     except Skip as e:
                         row["skipped"] = str(e)

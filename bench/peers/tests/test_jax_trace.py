@@ -19,6 +19,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, os.path.join(ROOT, "bench", "peers"))  # the scripts import common_trace.py from beside them
 spec = importlib.util.spec_from_file_location("jax_trace", os.path.join(ROOT, "bench", "peers", "jax_trace.py"))
 jt = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(jt)
@@ -36,9 +37,9 @@ class Arguments(unittest.TestCase):
         self.assertEqual([m for m, _ in a.methods], ["exact", "hutchinson-rademacher-4", "sliced-2", "denoising"])
         self.assertEqual(a.methods[1][1], ("hutchinson", 4, True))
         self.assertEqual(a.methods[2][1], ("sliced", 2, False))
-        gpu = jt.resolve(jt.parse_args(["--out", "f.csv"]), gpu=True)
+        gpu = jt.resolve_grid(jt.parse_args(["--out", "f.csv"]), gpu=True)
         self.assertEqual((gpu.dims, gpu.hidden, gpu.precision), ([16, 64, 256, 1024, 4096], 512, ["fp32", "tf32"]))
-        cpu = jt.resolve(jt.parse_args(["--out", "f.csv"]), gpu=False)
+        cpu = jt.resolve_grid(jt.parse_args(["--out", "f.csv"]), gpu=False)
         self.assertEqual((cpu.dims, cpu.hidden, cpu.precision), ([2, 8, 32, 128, 512], 128, ["fp64"]))
 
     def test_bad_values_name_the_option(self):
@@ -48,7 +49,7 @@ class Arguments(unittest.TestCase):
                 jt.parse_args(["--out", "f.csv"] + argv)
             self.assertIn(word, str(e.exception.code))
         with self.assertRaises(SystemExit) as e:
-            jt.resolve(jt.parse_args(["--out", "f.csv", "--precision", "tf32"]), gpu=False)
+            jt.resolve_grid(jt.parse_args(["--out", "f.csv", "--precision", "tf32"]), gpu=False)
         self.assertIn("--precision tf32", str(e.exception.code))
 
     def test_without_jax_exits_0_and_writes_nothing(self):

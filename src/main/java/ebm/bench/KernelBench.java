@@ -177,6 +177,59 @@ public final class KernelBench {
         }
     }
 
+    /** A row before it is measured (what it times and against which limit), and the three ways it can end. */
+    private record Planned(String family, String shape, BackendKind backend, String precision, long bytes, long flops,
+                           double limit, String limitName) {
+        /** The case threw before it was timed: no timing, no validation error. */
+        Row error(RuntimeException e) {
+            return row(Double.NaN, 0, Double.NaN, Double.NaN, "error: " + e.getMessage(), "");
+        }
+
+        /** The case's result was off: not timed. */
+        Row failed(Check check) {
+            return row(Double.NaN, 0, check.error(), check.tolerance(), "failed", check.against());
+        }
+
+        Row ok(List<Double> times, Check check) {
+            return row(median(times), times.size(), check.error(), check.tolerance(), "ok", check.against());
+        }
+
+        private Row row(double ms, int reps, double error, double tolerance, String status, String against) {
+            return new Row(family, shape, backend, precision, ms, reps, bytes, flops, limit, limitName, error, tolerance,
+                    status, against);
+        }
+    }
+
+    /** What both runners keep: the settings, the log, and the rows in the order they were measured. */
+    private abstract static class Runner {
+        final Settings s;
+        final Consumer<String> log;
+        final List<Row> rows = new ArrayList<>();
+
+        Runner(Settings s, Consumer<String> log) {
+            this.s = s;
+            this.log = log;
+        }
+
+        /** Adds a measured row and logs it. */
+        void record(Row r) {
+            rows.add(r);
+            log.accept(describe(r));
+        }
+
+        /** Adds a limit row that is its own limit (a GEMM, the CPU's copy) and returns its rate. */
+        double recordOwnLimit(Row r) {
+            Row limited = r.withLimit(r.achieved(), "itself");
+            record(limited);
+            return limited.achieved();
+        }
+    }
+
+    /** A flat parameter buffer of n, for the AdamW rows (AdamW treats every coordinate alike). */
+    private static ParamLayout flatLayout(String name, int n) {
+        return new ParamLayout.Builder().add(name, 1, n, ParamView.Role.BIAS).build();
+    }
+
     /** One row's work: validate once on fresh inputs, then run the operation as often as timing needs. */
     private interface Case extends AutoCloseable {
         Check validate();
@@ -360,14 +413,9 @@ public final class KernelBench {
 
     // ---- the CPU (fp64 reference backend) -------------------------------------------------------------------------
 
-    private static final class CpuRunner {
-        private final Settings s;
-        private final Consumer<String> log;
-        private final List<Row> rows = new ArrayList<>();
-
+    private static final class CpuRunner extends Runner {
         CpuRunner(Settings s, Consumer<String> log) {
-            this.s = s;
-            this.log = log;
+            super(s, log);
         }
 
         List<Row> run() {
@@ -397,23 +445,18 @@ public final class KernelBench {
         }
 
         private void add(String family, String shape, long bytes, long flops, double limit, String limitName, Case c) {
-            Row r = measure(family, shape, bytes, flops, limit, limitName, c);
-            rows.add(r);
-            log.accept(describe(r));
+            record(measure(family, shape, bytes, flops, limit, limitName, c));
         }
 
         private Row measure(String family, String shape, long bytes, long flops, double limit, String limitName, Case c) {
+            Planned planned = new Planned(family, shape, BackendKind.CPU, "fp64", bytes, flops, limit, limitName);
             Check check;
             try {
                 check = c.validate();
             } catch (RuntimeException e) {
-                return new Row(family, shape, BackendKind.CPU, "fp64", Double.NaN, 0, bytes, flops, limit, limitName, Double.NaN,
-                        Double.NaN, "error: " + e.getMessage(), "");
+                return planned.error(e);
             }
-            if (!check.passed()) {
-                return new Row(family, shape, BackendKind.CPU, "fp64", Double.NaN, 0, bytes, flops, limit, limitName, check.error(),
-                        check.tolerance(), "failed", check.against());
-            }
+            if (!check.passed()) return planned.failed(check);
             for (int w = 0; w < s.warmup(); w++) c.run();
             List<Double> times = new ArrayList<>();
             for (int r = 0; r < s.repeats(); r++) {
@@ -421,8 +464,7 @@ public final class KernelBench {
                 c.run();
                 times.add((System.nanoTime() - t0) / 1e6);
             }
-            return new Row(family, shape, BackendKind.CPU, "fp64", median(times), times.size(), bytes, flops, limit, limitName,
-                    check.error(), check.tolerance(), "ok", check.against());
+            return planned.ok(times, check);
         }
 
         /**
@@ -452,11 +494,7 @@ public final class KernelBench {
                     stream.run();
                 }
             };
-            Row r = measure(COPY, sizeLabel(n) + " dst+=src", 24L * n, 0, Double.NaN, "", c);
-            r = r.withLimit(r.achieved(), "itself");
-            rows.add(r);
-            log.accept(describe(r));
-            return r.achieved();
+            return recordOwnLimit(measure(COPY, sizeLabel(n) + " dst+=src", 24L * n, 0, Double.NaN, "", c));
         }
 
         /** Gemm.gemm (the routine all CPU GEMMs go through) on a square product. */
@@ -477,11 +515,7 @@ public final class KernelBench {
                     Gemm.gemm(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n);
                 }
             };
-            Row r = measure(GEMM, "n=" + n, 0, 2L * n * n * n, Double.NaN, "", gemm);
-            r = r.withLimit(r.achieved(), "itself");
-            rows.add(r);
-            log.accept(describe(r));
-            return r.achieved();
+            return recordOwnLimit(measure(GEMM, "n=" + n, 0, 2L * n * n * n, Double.NaN, "", gemm));
         }
 
         /**
@@ -489,7 +523,7 @@ public final class KernelBench {
          * Validated on its first step from zero moments, whose answer is known: θ(1 − lr·λ) − lr·g/(|g| + eps).
          */
         private Case adamw(int n) {
-            ParamLayout layout = new ParamLayout.Builder().add("flat", 1, n, ParamView.Role.BIAS).build();
+            ParamLayout layout = flatLayout("flat", n);
             Optimizer adam = Optimizers.adamw(ADAMW, layout);
             double[] params = gaussian(11, n, 1), grad = gaussian(12, n, 0.1);
             return new Case() {
@@ -664,10 +698,7 @@ public final class KernelBench {
         return t[p];
     }
 
-    private static final class DeviceRunner {
-        private final Settings s;
-        private final Consumer<String> log;
-        private final List<Row> rows = new ArrayList<>();
+    private static final class DeviceRunner extends Runner {
         private final Map<String, Blas> blases = new HashMap<>();
         private CudaBackends.Runtime runtime;
         private KernelLauncher launcher;
@@ -675,8 +706,7 @@ public final class KernelBench {
         private String description;
 
         DeviceRunner(Settings s, Consumer<String> log) {
-            this.s = s;
-            this.log = log;
+            super(s, log);
         }
 
         List<Row> run() {
@@ -746,25 +776,19 @@ public final class KernelBench {
                          String limitName, java.util.function.Supplier<Case> make) {
             Row r;
             try (Case c = make.get()) { // its buffers go back before the next row allocates
-                r = measure(family, shape, precision, bytes, flops < 0 ? c.countedFlops() : flops, limit, limitName, c);
+                r = measure(new Planned(family, shape, s.backend(), precision, bytes, flops < 0 ? c.countedFlops() : flops,
+                        limit, limitName), c);
             } catch (RuntimeException e) {
-                r = new Row(family, shape, s.backend(), precision, Double.NaN, 0, bytes, Math.max(0, flops), limit, limitName,
-                        Double.NaN, Double.NaN, "error: " + e.getMessage(), "");
+                r = new Planned(family, shape, s.backend(), precision, bytes, Math.max(0, flops), limit, limitName).error(e);
             }
-            rows.add(r);
-            log.accept(describe(r));
+            record(r);
         }
 
-        private Row measure(String family, String shape, String precision, long bytes, long flops, double limit,
-                            String limitName, Case c) {
+        /** Validates, then times; what throws is the caller's error row. */
+        private Row measure(Planned planned, Case c) {
             Check check = c.validate();
-            if (!check.passed()) {
-                return new Row(family, shape, s.backend(), precision, Double.NaN, 0, bytes, flops, limit, limitName,
-                        check.error(), check.tolerance(), "failed", check.against());
-            }
-            List<Double> times = time(c::run);
-            return new Row(family, shape, s.backend(), precision, median(times), times.size(), bytes, flops, limit,
-                    limitName, check.error(), check.tolerance(), "ok", check.against());
+            if (!check.passed()) return planned.failed(check);
+            return planned.ok(time(c::run), check);
         }
 
         /** Target length of one timed repeat on a GPU: long enough that the two events' resolution does not matter. */
@@ -822,9 +846,7 @@ public final class KernelBench {
             double best = Double.NaN;
             for (Row r : copies) if (r.ok() && !(r.achieved() <= best)) best = r.achieved();
             for (Row r : copies) {
-                Row limited = r.withLimit(best, "best copy");
-                rows.add(limited);
-                log.accept(describe(limited));
+                record(r.withLimit(best, "best copy"));
             }
             return best;
         }
@@ -851,11 +873,11 @@ public final class KernelBench {
                     op.run();
                 }
             };
+            Planned planned = new Planned(COPY, sizeLabel(n) + " " + how, s.backend(), "fp32", 8 * n, 0, Double.NaN, "");
             try {
-                return measure(COPY, sizeLabel(n) + " " + how, "fp32", 8 * n, 0, Double.NaN, "", c);
+                return measure(planned, c);
             } catch (RuntimeException e) {
-                return new Row(COPY, sizeLabel(n) + " " + how, s.backend(), "fp32", Double.NaN, 0, 8 * n, 0, Double.NaN,
-                        "", Double.NaN, Double.NaN, "error: " + e.getMessage(), "");
+                return planned.error(e);
             }
         }
 
@@ -895,17 +917,14 @@ public final class KernelBench {
                     blas.gemm(false, false, n, n, n, 1f, db.address(), n, da.address(), n, 0f, dc.address(), n);
                 }
             };
+            Planned planned = new Planned(GEMM, "n=" + n, s.backend(), precision, 0, 2L * n * n * n, Double.NaN, "");
             Row r;
             try {
-                r = measure(GEMM, "n=" + n, precision, 0, 2L * n * n * n, Double.NaN, "", gemm);
+                r = measure(planned, gemm);
             } catch (RuntimeException e) {
-                r = new Row(GEMM, "n=" + n, s.backend(), precision, Double.NaN, 0, 0, 2L * n * n * n, Double.NaN, "",
-                        Double.NaN, Double.NaN, "error: " + e.getMessage(), "");
+                r = planned.error(e);
             }
-            r = r.withLimit(r.achieved(), "itself");
-            rows.add(r);
-            log.accept(describe(r));
-            return r.achieved();
+            return recordOwnLimit(r);
         }
 
         /**
@@ -915,7 +934,7 @@ public final class KernelBench {
          * (elementwise, so the same as one run over the whole buffer), on the update θ₂ − θ₀.
          */
         private Case adamw(int n) {
-            ParamLayout layout = new ParamLayout.Builder().add("flat", 1, n, ParamView.Role.BIAS).build();
+            ParamLayout layout = flatLayout("flat", n);
             ScopedLauncher scope = new ScopedLauncher(launcher); // the optimizer's state and both buffers, freed by close
             DeviceOptimizers.Handle adam;
             DeviceBuffer params, grad;
@@ -947,7 +966,7 @@ public final class KernelBench {
                     for (long off = 0; off < n; off += CHUNK) {
                         int len = (int) Math.min(CHUNK, n - off);
                         double[] start = gaussianChunk(11, off, len, 1), want = start.clone();
-                        Optimizer reference = Optimizers.adamw(ADAMW, new ParamLayout.Builder().add("chunk", 1, len, ParamView.Role.BIAS).build());
+                        Optimizer reference = Optimizers.adamw(ADAMW, flatLayout("chunk", len));
                         reference.step(want, gaussianChunk(12, off, len, 0.1), 1.0);
                         reference.step(want, gaussianChunk(13, off, len, 0.1), 1.0);
                         double[] got = read(params, off, len);

@@ -48,12 +48,7 @@ public final class KernelBenchReport {
     public static Map<String, Peer> readPeer(List<Path> files) {
         Map<String, Peer> peer = new LinkedHashMap<>();
         for (Path file : files) {
-            List<String> lines;
-            try {
-                lines = Files.readAllLines(file);
-            } catch (IOException e) {
-                throw new EbmException("cannot read peer results " + file + ": " + e.getMessage());
-            }
+            List<String> lines = PeerCsv.lines(file);
             if (lines.isEmpty()) throw new EbmException(file + ": empty peer CSV");
             List<String> header = Arrays.asList(lines.getFirst().split(",", -1));
             int f = header.indexOf("family"), sh = header.indexOf("shape"), p = header.indexOf("precision"),

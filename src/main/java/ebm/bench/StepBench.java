@@ -16,7 +16,6 @@ import ebm.optim.Optimizers;
 import ebm.rng.RandomStream;
 import ebm.tape.Activation;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -137,17 +136,13 @@ public final class StepBench {
 
     static Map<String, Double> readPeer(Path csv) {
         Map<String, Double> peer = new LinkedHashMap<>();
-        try {
-            List<String> lines = Files.readAllLines(csv);
-            List<String> header = Arrays.asList(lines.getFirst().split(","));
-            int m = header.indexOf("method"), d = header.indexOf("D"), h = header.indexOf("H"), ms = header.indexOf("ms_per_step");
-            if (m < 0 || d < 0 || h < 0 || ms < 0) throw new EbmException(csv + ": needs columns method, D, H, ms_per_step");
-            for (String line : lines.subList(1, lines.size())) {
-                String[] f = line.split(",");
-                peer.put(f[m] + "|" + f[d] + "|" + f[h], Double.parseDouble(f[ms]));
-            }
-        } catch (IOException e) {
-            throw new EbmException("cannot read peer results " + csv + ": " + e.getMessage());
+        List<String> lines = PeerCsv.lines(csv);
+        List<String> header = Arrays.asList(lines.getFirst().split(","));
+        int m = header.indexOf("method"), d = header.indexOf("D"), h = header.indexOf("H"), ms = header.indexOf("ms_per_step");
+        if (m < 0 || d < 0 || h < 0 || ms < 0) throw new EbmException(csv + ": needs columns method, D, H, ms_per_step");
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",");
+            peer.put(f[m] + "|" + f[d] + "|" + f[h], Double.parseDouble(f[ms]));
         }
         return peer;
     }

@@ -5,6 +5,7 @@ import ebm.bench.TraceBench.CurvePoint;
 import ebm.bench.TraceBench.Row;
 import ebm.bench.TraceBench.Settings;
 import ebm.config.BackendKind;
+import ebm.plot.Charts;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,9 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
@@ -300,22 +299,14 @@ public final class TraceBenchReport {
     }
 
     private static XYChart chart(String title, String x, String y, boolean logX, boolean logY) {
-        XYChart c = new XYChartBuilder().width(900).height(600).title(title).xAxisTitle(x).yAxisTitle(y).build();
-        c.getStyler().setChartBackgroundColor(Color.WHITE);
-        c.getStyler().setPlotGridLinesVisible(true);
-        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
-        c.getStyler().setMarkerSize(6);
+        XYChart c = Charts.chart(900, 600, title, x, y, Styler.LegendPosition.OutsideE, 6);
         c.getStyler().setXAxisLogarithmic(logX);
         c.getStyler().setYAxisLogarithmic(logY);
         return c;
     }
 
     private static void save(XYChart c, Path file) {
-        try {
-            BitmapEncoder.saveBitmap(c, file.toString(), BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException e) {
-            throw new EbmException("cannot write plot " + file + ": " + e.getMessage());
-        }
+        Charts.savePng(c, file);
     }
 
     private static Map<String, List<Row>> byMethod(List<Row> rows) {

@@ -4,8 +4,6 @@ import ebm.EbmException;
 import ebm.bench.TraceBench.Row;
 import ebm.bench.TraceBench.Settings;
 import ebm.config.BackendKind;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,12 +39,7 @@ public final class TracePeers {
     public static List<Peer> read(List<Path> files) {
         List<Peer> out = new ArrayList<>();
         for (Path file : files) {
-            List<String> lines;
-            try {
-                lines = Files.readAllLines(file);
-            } catch (IOException e) {
-                throw new EbmException("cannot read peer results " + file + ": " + e.getMessage());
-            }
+            List<String> lines = PeerCsv.lines(file);
             if (lines.isEmpty() || lines.getFirst().isBlank()) throw new EbmException(file + ": empty peer CSV");
             List<String> header = Arrays.asList(lines.getFirst().strip().split(",", -1));
             int[] col = new int[REQUIRED.size()];

@@ -125,6 +125,14 @@ public final class ConfigLoader {
         } catch (JsonProcessingException e) {
             throw new EbmException("--set " + key + ": value '" + text + "' is not valid YAML");
         }
+        setKey(root, key, value, "--set " + key);
+    }
+
+    /**
+     * Sets a dotted key on a config tree, creating sections on the way; {@code where} opens the error when a section
+     * on the way is a value.
+     */
+    public static void setKey(ObjectNode root, String key, JsonNode value, String where) {
         String[] parts = key.split("\\.");
         ObjectNode node = root;
         for (int i = 0; i < parts.length - 1; i++) {
@@ -132,7 +140,7 @@ public final class ConfigLoader {
             if (child == null || child.isNull()) {
                 child = node.putObject(parts[i]);
             } else if (!child.isObject()) {
-                throw new EbmException("--set " + key + ": '" + String.join(".", List.of(parts).subList(0, i + 1))
+                throw new EbmException(where + ": '" + String.join(".", List.of(parts).subList(0, i + 1))
                         + "' is a value, not a section");
             }
             node = (ObjectNode) child;

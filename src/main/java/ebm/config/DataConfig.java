@@ -1,5 +1,7 @@
 package ebm.config;
 
+import static ebm.config.Check.or;
+
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.List;
 
@@ -45,18 +47,13 @@ public record DataConfig(String name, String path, Integer dim, Integer nTrain, 
         }
         if (!name.equals("file")) dim = dim == null ? 2 : dim;
         if (dim != null) Check.atLeast("data.dim", dim, 1);
-        nTrain = nTrain == null ? 20000 : nTrain;
-        Check.atLeast("data.n_train", nTrain, 1);
-        nVal = nVal == null ? 2000 : nVal;
-        Check.atLeast("data.n_val", nVal, 1);
+        nTrain = Check.atLeast("data.n_train", or(nTrain, 20000), 1);
+        nVal = Check.atLeast("data.n_val", or(nVal, 2000), 1);
         standardize = standardize != null && standardize;
-        components = components == null ? 8 : components;
-        Check.atLeast("data.components", components, 1);
+        components = Check.atLeast("data.components", or(components, 8), 1);
         condition = condition == null ? 10.0 : condition;
         if (!(condition >= 1)) throw new ebm.EbmException("data.condition: must be >= 1, got " + condition);
-        meanScale = meanScale == null ? 2.0 : meanScale;
-        Check.nonNegative("data.mean_scale", meanScale);
-        scale = scale == null ? 1.0 : scale;
-        Check.positive("data.scale", scale);
+        meanScale = Check.nonNegative("data.mean_scale", or(meanScale, 2.0));
+        scale = Check.positive("data.scale", or(scale, 1.0));
     }
 }

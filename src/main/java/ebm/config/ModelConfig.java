@@ -1,5 +1,7 @@
 package ebm.config;
 
+import static ebm.config.Check.or;
+
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import ebm.tape.Activation;
 import java.util.List;
@@ -9,8 +11,7 @@ import java.util.List;
 public record ModelConfig(String kind, List<Integer> hidden, String activation, Double delta) {
 
     public ModelConfig {
-        kind = kind == null ? "mlp" : kind;
-        Check.oneOf("model.kind", kind, "mlp", "quadratic");
+        kind = Check.oneOf("model.kind", or(kind, "mlp"), "mlp", "quadratic");
         hidden = hidden == null ? List.of(64, 64) : List.copyOf(hidden);
         if (hidden.isEmpty()) throw new ebm.EbmException("model.hidden: list at least one width, e.g. [64, 64]");
         for (int i = 0; i < hidden.size(); i++) {
@@ -20,8 +21,7 @@ public record ModelConfig(String kind, List<Integer> hidden, String activation, 
         }
         activation = activation == null ? "softplus" : activation;
         Activation.parse(activation);
-        delta = delta == null ? 1e-3 : delta;
-        Check.positive("model.delta", delta);
+        delta = Check.positive("model.delta", or(delta, 1e-3));
     }
 
     public int[] hiddenArray() {

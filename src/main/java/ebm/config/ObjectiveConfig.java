@@ -1,5 +1,7 @@
 package ebm.config;
 
+import static ebm.config.Check.or;
+
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import ebm.model.TraceAlgorithm;
 import ebm.objective.ProbeDistribution;
@@ -11,22 +13,16 @@ public record ObjectiveConfig(String name, String trace, Integer probes, String 
     public static final String[] NAMES = {"exact", "hutchinson", "sliced", "hutch++", "denoising", "annealed-denoising"};
 
     public ObjectiveConfig {
-        name = name == null ? "exact" : name;
-        Check.oneOf("objective.name", name, NAMES);
+        name = Check.oneOf("objective.name", or(name, "exact"), NAMES);
         trace = trace == null ? "auto" : trace;
         TraceAlgorithm.parse(trace);
-        probes = probes == null ? 1 : probes;
-        Check.atLeast("objective.probes", probes, 1);
+        probes = Check.atLeast("objective.probes", or(probes, 1), 1);
         probeDist = probeDist == null ? "gaussian" : probeDist;
         ProbeDistribution.parse(probeDist);
-        sigma = sigma == null ? 0.1 : sigma;
-        Check.positive("objective.sigma", sigma);
-        sigmaMax = sigmaMax == null ? 1.0 : sigmaMax;
-        Check.positive("objective.sigma_max", sigmaMax);
-        sigmaMin = sigmaMin == null ? 0.01 : sigmaMin;
-        Check.positive("objective.sigma_min", sigmaMin);
-        levels = levels == null ? 10 : levels;
-        Check.atLeast("objective.levels", levels, 2);
+        sigma = Check.positive("objective.sigma", or(sigma, 0.1));
+        sigmaMax = Check.positive("objective.sigma_max", or(sigmaMax, 1.0));
+        sigmaMin = Check.positive("objective.sigma_min", or(sigmaMin, 0.01));
+        levels = Check.atLeast("objective.levels", or(levels, 10), 2);
         if (name.equals("annealed-denoising") && !(sigmaMin < sigmaMax)) {
             throw new ebm.EbmException("objective.sigma_min (" + sigmaMin + ") must be below objective.sigma_max (" + sigmaMax + ")");
         }

@@ -1,5 +1,7 @@
 package ebm.config;
 
+import static ebm.config.Check.or;
+
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import ebm.optim.AdamWOptions;
 import ebm.optim.MuonOptions;
@@ -22,40 +24,26 @@ public record OptimizerConfig(String name, Double lr, Double weightDecay, Double
     public static final String[] NAMES = {"sgd", "adamw", "muon", "shampoo"};
 
     public OptimizerConfig {
-        name = name == null ? "adamw" : name;
-        Check.oneOf("optimizer.name", name, NAMES);
-        lr = lr == null ? (name.equals("muon") ? 0.02 : name.equals("sgd") ? 0.01 : 1e-3) : lr;
-        Check.positive("optimizer.lr", lr);
-        weightDecay = weightDecay == null ? 0.0 : weightDecay;
-        Check.nonNegative("optimizer.weight_decay", weightDecay);
-        momentum = momentum == null ? (name.equals("muon") ? 0.95 : 0.0) : momentum;
-        Check.inRange("optimizer.momentum", momentum, 0, 1, false);
-        dampening = dampening == null ? 0.0 : dampening;
-        Check.inRange("optimizer.dampening", dampening, 0, 1, true);
+        name = Check.oneOf("optimizer.name", or(name, "adamw"), NAMES);
+        lr = Check.positive("optimizer.lr", or(lr, name.equals("muon") ? 0.02 : name.equals("sgd") ? 0.01 : 1e-3));
+        weightDecay = Check.nonNegative("optimizer.weight_decay", or(weightDecay, 0.0));
+        momentum = Check.inRange("optimizer.momentum", or(momentum, name.equals("muon") ? 0.95 : 0.0), 0, 1, false);
+        dampening = Check.inRange("optimizer.dampening", or(dampening, 0.0), 0, 1, true);
         nesterov = nesterov == null ? name.equals("muon") : nesterov;
         if (name.equals("sgd") && nesterov && (momentum <= 0 || dampening != 0)) {
             throw new ebm.EbmException("optimizer.nesterov: needs optimizer.momentum > 0 and optimizer.dampening = 0 (got "
                     + momentum + " and " + dampening + ")");
         }
-        beta1 = beta1 == null ? 0.9 : beta1;
-        Check.inRange("optimizer.beta1", beta1, 0, 1, false);
-        beta2 = beta2 == null ? 0.999 : beta2;
-        Check.inRange("optimizer.beta2", beta2, 0, 1, false);
-        eps = eps == null ? 1e-8 : eps;
-        Check.positive("optimizer.eps", eps);
-        adamLr = adamLr == null ? 1e-3 : adamLr;
-        Check.positive("optimizer.adam_lr", adamLr);
-        nsSteps = nsSteps == null ? 5 : nsSteps;
-        Check.atLeast("optimizer.ns_steps", nsSteps, 1);
+        beta1 = Check.inRange("optimizer.beta1", or(beta1, 0.9), 0, 1, false);
+        beta2 = Check.inRange("optimizer.beta2", or(beta2, 0.999), 0, 1, false);
+        eps = Check.positive("optimizer.eps", or(eps, 1e-8));
+        adamLr = Check.positive("optimizer.adam_lr", or(adamLr, 1e-3));
+        nsSteps = Check.atLeast("optimizer.ns_steps", or(nsSteps, 5), 1);
         muonFirstLayer = muonFirstLayer != null && muonFirstLayer;
-        rootEvery = rootEvery == null ? 10 : rootEvery;
-        Check.atLeast("optimizer.root_every", rootEvery, 1);
-        startStep = startStep == null ? 10 : startStep;
-        Check.atLeast("optimizer.start_step", startStep, 1);
-        maxPrecondDim = maxPrecondDim == null ? 1024 : maxPrecondDim;
-        Check.atLeast("optimizer.max_precond_dim", maxPrecondDim, 1);
-        precondEps = precondEps == null ? 1e-12 : precondEps;
-        Check.positive("optimizer.precond_eps", precondEps);
+        rootEvery = Check.atLeast("optimizer.root_every", or(rootEvery, 10), 1);
+        startStep = Check.atLeast("optimizer.start_step", or(startStep, 10), 1);
+        maxPrecondDim = Check.atLeast("optimizer.max_precond_dim", or(maxPrecondDim, 1024), 1);
+        precondEps = Check.positive("optimizer.precond_eps", or(precondEps, 1e-12));
     }
 
     /**

@@ -1,5 +1,7 @@
 package ebm.config;
 
+import static ebm.config.Check.or;
+
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
@@ -18,8 +20,7 @@ public record RunConfig(Long seed, BackendKind backend, String precision, DataCo
         backend = backend == null ? BackendKind.CPU : backend;
         // the CUDA backends' GEMM mode; the CPU computes in fp64 and takes only the default, so that no run on it
         // claims a precision it did not use
-        precision = precision == null ? "fp32" : precision;
-        Check.oneOf("precision", precision, "fp32", "tf32", "bf16");
+        precision = Check.oneOf("precision", or(precision, "fp32"), "fp32", "tf32", "bf16");
         if (backend == BackendKind.CPU && !precision.equals("fp32")) {
             throw new ebm.EbmException("precision: " + precision + " selects the GEMM mode of backend cuda or cuda-emulated; "
                     + "backend cpu computes in fp64 (leave precision at fp32 there)");

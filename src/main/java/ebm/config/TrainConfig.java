@@ -1,5 +1,7 @@
 package ebm.config;
 
+import static ebm.config.Check.or;
+
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 /** train.*: the step horizon (also the schedule's), batching, evaluation and checkpoint cadence, schedule, clipping. */
@@ -8,19 +10,13 @@ public record TrainConfig(Integer steps, Integer stopAfter, Integer batchSize, I
                           String schedule, Integer warmup, Double clip) {
 
     public TrainConfig {
-        steps = steps == null ? 1000 : steps;
-        Check.atLeast("train.steps", steps, 1);
+        steps = Check.atLeast("train.steps", or(steps, 1000), 1);
         if (stopAfter != null) Check.atLeast("train.stop_after", stopAfter, 1);
-        batchSize = batchSize == null ? 256 : batchSize;
-        Check.atLeast("train.batch_size", batchSize, 1);
-        evalEvery = evalEvery == null ? 100 : evalEvery;
-        Check.atLeast("train.eval_every", evalEvery, 1);
-        checkpointEvery = checkpointEvery == null ? 500 : checkpointEvery;
-        Check.atLeast("train.checkpoint_every", checkpointEvery, 1);
-        schedule = schedule == null ? "constant" : schedule;
-        Check.oneOf("train.schedule", schedule, "constant", "cosine");
-        warmup = warmup == null ? 0 : warmup;
-        Check.atLeast("train.warmup", warmup, 0);
+        batchSize = Check.atLeast("train.batch_size", or(batchSize, 256), 1);
+        evalEvery = Check.atLeast("train.eval_every", or(evalEvery, 100), 1);
+        checkpointEvery = Check.atLeast("train.checkpoint_every", or(checkpointEvery, 500), 1);
+        schedule = Check.oneOf("train.schedule", or(schedule, "constant"), "constant", "cosine");
+        warmup = Check.atLeast("train.warmup", or(warmup, 0), 0);
         if (clip != null) Check.positive("train.clip", clip);
     }
 

@@ -7,7 +7,7 @@ import ebm.rng.RandomStream;
  * N(mu, Sigma) in D dimensions, normalised; score -Sigma^-1 (x - mu); noised: N(mu, Sigma + sigma^2 I). Sampling
  * and evaluation are those of a one-component {@link GaussianMixture}.
  */
-public final class GaussianDensity implements Density {
+public final class GaussianDensity implements ClosedFormDensity {
     private final GaussianMixture single;
 
     /** Sigma is row-major D x D, symmetric positive definite. */
@@ -65,16 +65,6 @@ public final class GaussianDensity implements Density {
     @Override
     public double[] sample(RandomStream rng, long firstSample, int n) {
         return single.sample(rng, firstSample, n);
-    }
-
-    @Override
-    public boolean knownScore() {
-        return true;
-    }
-
-    @Override
-    public boolean knownNoisedScore() {
-        return true;
     }
 
     @Override

@@ -13,7 +13,7 @@ import ebm.rng.RandomStream;
  * component k with probability w_k (inverse CDF of its uniform), and x = mu_k + L_k g with L_k the lower Cholesky
  * factor of Sigma_k.
  */
-public final class GaussianMixture implements Density {
+public final class GaussianMixture implements ClosedFormDensity {
     private static final double LOG_2PI = Math.log(2 * Math.PI);
 
     private final String name;
@@ -167,16 +167,6 @@ public final class GaussianMixture implements Density {
     private int pickComponent(double u) {
         for (int k = 0; k < cumulativeWeights.length; k++) if (u < cumulativeWeights[k]) return k;
         return cumulativeWeights.length - 1;
-    }
-
-    @Override
-    public boolean knownScore() {
-        return true;
-    }
-
-    @Override
-    public boolean knownNoisedScore() {
-        return true;
     }
 
     /** log w_k N_k(x) for component k; leaves L_k^-1 (x - mu_k) in work. */

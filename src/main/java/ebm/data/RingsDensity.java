@@ -16,19 +16,21 @@ import ebm.rng.RandomStream;
  *
  * <p>Sampling: sample s uses 2 Gaussian elements and 2 uniform words (ring, angle); see {@link DrawLayout}.
  */
-public final class RingsDensity implements Density {
+public final class RingsDensity extends PlanarToy implements ClosedFormDensity {
     static final double[] RADII = {0.75, 1.5, 2.25, 3.0};
     static final double NOISE_STD = 0.08;
 
-    private static final DrawLayout LAYOUT = new DrawLayout(2, 2);
     private final double variance;
+    private final double std;
 
     public RingsDensity() {
         this(NOISE_STD * NOISE_STD);
     }
 
     private RingsDensity(double variance) {
+        super("rings", new DrawLayout(2, 2));
         this.variance = variance;
+        this.std = Math.sqrt(variance);
     }
 
     /** The total variance s^2 of the Gaussian around each circle. */
@@ -37,37 +39,11 @@ public final class RingsDensity implements Density {
     }
 
     @Override
-    public String name() {
-        return "rings";
-    }
-
-    @Override
-    public int dim() {
-        return 2;
-    }
-
-    @Override
-    public double[] sample(RandomStream rng, long firstSample, int n) {
-        double[] out = new double[2 * n];
-        double s = Math.sqrt(variance);
-        for (int i = 0; i < n; i++) {
-            long index = firstSample + i;
-            double radius = RADII[rng.below(LAYOUT.uniform(index, 0), RADII.length)];
-            double theta = 2 * Math.PI * rng.uniform(LAYOUT.uniform(index, 1));
-            out[2 * i] = radius * Math.cos(theta) + s * rng.gaussian(LAYOUT.gaussian(index, 0));
-            out[2 * i + 1] = radius * Math.sin(theta) + s * rng.gaussian(LAYOUT.gaussian(index, 1));
-        }
-        return out;
-    }
-
-    @Override
-    public boolean knownScore() {
-        return true;
-    }
-
-    @Override
-    public boolean knownNoisedScore() {
-        return true;
+    void draw(RandomStream rng, DrawLayout layout, long s, double[] out, int off) {
+        double radius = RADII[rng.below(layout.uniform(s, 0), RADII.length)];
+        double theta = 2 * Math.PI * rng.uniform(layout.uniform(s, 1));
+        out[off] = radius * Math.cos(theta) + std * rng.gaussian(layout.gaussian(s, 0));
+        out[off + 1] = radius * Math.sin(theta) + std * rng.gaussian(layout.gaussian(s, 1));
     }
 
     private double ringLogDensity(double r, double radius) {
@@ -76,15 +52,21 @@ public final class RingsDensity implements Density {
         return -Math.log(2 * Math.PI * variance) - dr * dr / (2 * variance) + Bessel.logI0Scaled(z);
     }
 
-    @Override
-    public double logDensity(double[] x, int off) {
-        double r = Math.hypot(x[off], x[off + 1]);
+    /** log p_j(r) of every ring into terms; returns their largest, the shift of a stable log-sum-exp. */
+    private double ringLogDensities(double r, double[] terms) {
         double max = Double.NEGATIVE_INFINITY;
-        double[] terms = new double[RADII.length];
         for (int j = 0; j < RADII.length; j++) {
             terms[j] = ringLogDensity(r, RADII[j]);
             max = Math.max(max, terms[j]);
         }
+        return max;
+    }
+
+    @Override
+    public double logDensity(double[] x, int off) {
+        double r = Math.hypot(x[off], x[off + 1]);
+        double[] terms = new double[RADII.length];
+        double max = ringLogDensities(r, terms);
         double sum = 0;
         for (double t : terms) sum += Math.exp(t - max);
         return max + Math.log(sum / RADII.length);
@@ -93,12 +75,8 @@ public final class RingsDensity implements Density {
     @Override
     public void score(double[] x, int off, double[] out, int outOff) {
         double r = Math.hypot(x[off], x[off + 1]);
-        double max = Double.NEGATIVE_INFINITY;
         double[] terms = new double[RADII.length];
-        for (int j = 0; j < RADII.length; j++) {
-            terms[j] = ringLogDensity(r, RADII[j]);
-            max = Math.max(max, terms[j]);
-        }
+        double max = ringLogDensities(r, terms);
         double sum = 0;
         double coefficient = 0;
         for (int j = 0; j < RADII.length; j++) {

@@ -1,5 +1,6 @@
 package ebm.eval;
 
+import ebm.data.PointChunk;
 import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
 import ebm.model.TraceAlgorithm;
@@ -24,13 +25,11 @@ public final class PointValues {
         int d = model.dim();
         int w = width(d);
         double[] out = new double[n * w];
-        for (int start = 0; start < n; start += CHUNK) {
-            int rows = Math.min(CHUNK, n - start);
-            double[] chunk = new double[rows * d];
-            System.arraycopy(points, start * d, chunk, 0, rows * d);
+        for (PointChunk c : PointChunk.split(points, n, d, CHUNK)) {
+            int start = c.start(), rows = c.rows();
             Tape tape = new Tape();
             BoundEnergy<Node> e = model.bind(tape, params);
-            Node x = tape.constant(chunk, rows, d);
+            Node x = tape.constant(c.points(), rows, d);
             double[] energy = e.energy(x).value;
             double[] laplacian = e.exact(x, TraceAlgorithm.AUTO).laplacian().value;
             double[] grad = e.gradX(x).value;

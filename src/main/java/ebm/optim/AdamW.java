@@ -13,24 +13,22 @@ import jdk.incubator.vector.VectorSpecies;
  * It may own only some ranges of the flat buffer (Muon hands it the parameters it does not orthogonalise);
  * its moments are stored compactly over those ranges.
  */
-public final class AdamW implements Optimizer {
+public final class AdamW extends AbstractOptimizer {
     private static final VectorSpecies<Double> SPECIES = DoubleVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
     /** Below this many owned coordinates one thread does the step (a hand-off costs more than it saves). */
     private static final int PARALLEL_MIN = 1 << 16;
     private final AdamWOptions options;
-    private final int size;
     private final int[] rangeStarts;
     private final int[] rangeLengths;
     private final double[] expAvg;
     private final double[] expAvgSq;
-    private long steps;
     private double lastVSpread = Double.NaN;
 
     /** AdamW over the ranges [rangeStarts[k], rangeStarts[k] + rangeLengths[k]) of a buffer of {@code size}. */
     AdamW(AdamWOptions options, int size, int[] rangeStarts, int[] rangeLengths) {
+        super(size);
         this.options = options;
-        this.size = size;
         this.rangeStarts = rangeStarts.clone();
         this.rangeLengths = rangeLengths.clone();
         int owned = 0;
@@ -40,9 +38,7 @@ public final class AdamW implements Optimizer {
     }
 
     @Override
-    public void step(double[] params, double[] grad, double lrScale) {
-        StateMaps.checkGradient(params, grad, size);
-        steps++;
+    void update(double[] params, double[] grad, double lrScale) {
         double lr = options.lr() * lrScale;
         Step s = new Step(1 - lr * options.weightDecay(), options.beta1(), options.beta2(), options.eps(),
                 lr / (1 - Math.pow(options.beta1(), steps)), Math.sqrt(1 - Math.pow(options.beta2(), steps)));
@@ -115,27 +111,11 @@ public final class AdamW implements Optimizer {
     }
 
     @Override
-    public long steps() {
-        return steps;
-    }
-
-    @Override
-    public Map<String, double[]> state() {
-        Map<String, double[]> state = new LinkedHashMap<>();
-        state.put("step", new double[] {steps});
-        state.put("exp_avg", expAvg.clone());
-        state.put("exp_avg_sq", expAvgSq.clone());
-        return state;
-    }
-
-    @Override
-    public void loadState(Map<String, double[]> state) {
-        long loadedSteps = StateMaps.loadCounter(state, "step");
-        StateMaps.require(state, "exp_avg", expAvg.length);
-        StateMaps.require(state, "exp_avg_sq", expAvgSq.length);
-        StateMaps.load(state, "exp_avg", expAvg);
-        StateMaps.load(state, "exp_avg_sq", expAvgSq);
-        steps = loadedSteps;
+    Map<String, double[]> buffers() {
+        Map<String, double[]> buffers = new LinkedHashMap<>();
+        buffers.put("exp_avg", expAvg);
+        buffers.put("exp_avg_sq", expAvgSq);
+        return buffers;
     }
 
     /** "adam_v_spread": max over min of the denominators √v̂ + eps of the last step (NaN before the first). */

@@ -13,7 +13,7 @@ import java.util.Map;
  * u = (1 − μ)g + μb with Nesterov (u = b without), O = NewtonSchulz(u),
  * θ ← θ(1 − lr·λ) − lr·√max(1, rows/cols)·O. Every other parameter goes to an inner AdamW with its own lr.
  */
-public final class Muon implements Optimizer {
+public final class Muon extends AbstractOptimizer {
     /** Quintic Newton–Schulz coefficients: steep at 0 so small singular values grow fast, then oscillate near 1. */
     static final double NS_A = 3.4445;
     static final double NS_B = -4.7750;
@@ -22,24 +22,18 @@ public final class Muon implements Optimizer {
     static final double NS_NORM_EPS = 1e-7;
 
     private final MuonOptions options;
-    private final int size;
     private final List<ParamView> muonViews;
     /** Momentum buffers of the Muon matrices, back to back in layout order. */
     private final double[] momentum;
     private final AdamW inner;
-    private long steps;
     private double lastOrthogonalityError = Double.NaN;
 
     Muon(MuonOptions options, ParamLayout layout) {
+        super(layout.size());
         this.options = options;
-        this.size = layout.size();
         List<ParamView> toMuon = new ArrayList<>();
         List<ParamView> toAdam = new ArrayList<>();
-        for (ParamView view : layout.views()) {
-            boolean orthogonalise = view.role() == ParamView.Role.HIDDEN_WEIGHT
-                    || (view.role() == ParamView.Role.FIRST_WEIGHT && options.muonFirstLayer());
-            (orthogonalise ? toMuon : toAdam).add(view);
-        }
+        for (ParamView view : layout.views()) (options.orthogonalises(view) ? toMuon : toAdam).add(view);
         this.muonViews = List.copyOf(toMuon);
         int buffered = 0;
         for (ParamView view : muonViews) buffered += view.size();
@@ -54,8 +48,7 @@ public final class Muon implements Optimizer {
     }
 
     @Override
-    public void step(double[] params, double[] grad, double lrScale) {
-        StateMaps.checkGradient(params, grad, size);
+    void update(double[] params, double[] grad, double lrScale) {
         double lr = options.lr() * lrScale;
         double mu = options.momentum();
         double decayFactor = 1 - lr * options.weightDecay();
@@ -76,14 +69,10 @@ public final class Muon implements Optimizer {
             worstError = Double.isNaN(worstError) ? error : Math.max(worstError, error);
             // Tall matrices get larger steps so that the per-row update size matches the wide case.
             double scale = Math.sqrt(Math.max(1.0, (double) view.rows() / view.cols()));
-            for (int k = 0; k < n; k++) {
-                int i = view.offset() + k;
-                params[i] = params[i] * decayFactor - lr * scale * orthogonal[k];
-            }
+            decayAndStep(params, view.offset(), decayFactor, lr * scale, orthogonal);
         }
         lastOrthogonalityError = worstError;
         inner.step(params, grad, lrScale);
-        steps++;
     }
 
     /**
@@ -148,22 +137,19 @@ public final class Muon implements Optimizer {
     }
 
     @Override
-    public long steps() {
-        return steps;
+    Map<String, double[]> buffers() {
+        return Map.of("muon_momentum", momentum);
     }
 
+    /** The momentum, then the inner AdamW's whole state under "adamw.". */
     @Override
-    public Map<String, double[]> state() {
-        Map<String, double[]> state = new LinkedHashMap<>();
-        state.put("step", new double[] {steps});
-        state.put("muon_momentum", momentum.clone());
+    void saveState(Map<String, double[]> state) {
+        super.saveState(state);
         inner.state().forEach((key, value) -> state.put("adamw." + key, value));
-        return state;
     }
 
     @Override
-    public void loadState(Map<String, double[]> state) {
-        long loadedSteps = StateMaps.loadCounter(state, "step");
+    void loadOwnState(Map<String, double[]> state) {
         StateMaps.require(state, "muon_momentum", momentum.length);
         // Check the inner entries under their saved names before anything changes.
         inner.state().forEach((key, value) -> StateMaps.require(state, "adamw." + key, value.length));
@@ -173,7 +159,6 @@ public final class Muon implements Optimizer {
         });
         inner.loadState(innerState);
         StateMaps.load(state, "muon_momentum", momentum);
-        steps = loadedSteps;
     }
 
     /** "muon_orthogonality_error" (max over the Muon matrices) and the inner AdamW's diagnostics. */

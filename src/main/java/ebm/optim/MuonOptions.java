@@ -1,6 +1,7 @@
 package ebm.optim;
 
 import ebm.EbmException;
+import ebm.model.ParamView;
 
 /**
  * Muon: momentum EMA (optionally Nesterov), Newton–Schulz orthogonalisation, decoupled weight decay, on the hidden
@@ -31,6 +32,12 @@ public record MuonOptions(double lr, double momentum, boolean nesterov, int nsSt
         if (inner == null) {
             throw new EbmException("optimizer.adamw is missing: Muon needs an inner AdamW for non-matrix parameters");
         }
+    }
+
+    /** Whether Muon orthogonalises this parameter (the hidden weights, the first layer's when asked); else the inner AdamW. */
+    public boolean orthogonalises(ParamView view) {
+        return view.role() == ParamView.Role.HIDDEN_WEIGHT
+                || (view.role() == ParamView.Role.FIRST_WEIGHT && muonFirstLayer);
     }
 
     /** Muon with μ = 0.95 Nesterov, 5 steps, no weight decay, and PyTorch-default AdamW at innerLr for the rest. */

@@ -19,7 +19,7 @@ import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
  * before startStep. Weight decay is decoupled: θ ← θ(1 − lr·λ) − lr·step. A root refresh that fails
  * (non-finite statistic or root, or a failed eigendecomposition) keeps the last good roots and is counted.
  */
-public final class Shampoo implements Optimizer {
+public final class Shampoo extends AbstractOptimizer {
     /**
      * Eigenvalues below this fraction of the largest are raised to it before the inverse root: rounding can
      * leave tiny or negative eigenvalues whose −1/4 power would blow up, and this caps the root's condition
@@ -28,11 +28,9 @@ public final class Shampoo implements Optimizer {
     static final double EIGENVALUE_FLOOR = 1e-12;
 
     private final ShampooOptions options;
-    private final int size;
     private final List<MatrixBlock> blocks;
     private final double[] expAvg;
     private final double[] expAvgSq;
-    private long steps;
     private long rootFailures;
     private double condLeftMax = Double.NaN;
     private double condRightMax = Double.NaN;
@@ -59,8 +57,8 @@ public final class Shampoo implements Optimizer {
     }
 
     Shampoo(ShampooOptions options, ParamLayout layout) {
+        super(layout.size());
         this.options = options;
-        this.size = layout.size();
         List<MatrixBlock> matrices = new ArrayList<>();
         for (ParamView view : layout.views()) {
             if (view.isMatrix()) matrices.add(new MatrixBlock(view, options.maxPrecondDim(), options.eps()));
@@ -71,9 +69,7 @@ public final class Shampoo implements Optimizer {
     }
 
     @Override
-    public void step(double[] params, double[] grad, double lrScale) {
-        StateMaps.checkGradient(params, grad, size);
-        steps++;
+    void update(double[] params, double[] grad, double lrScale) {
         double lr = options.lr() * lrScale;
         double[] direction = graftStep(grad);
 
@@ -107,10 +103,7 @@ public final class Shampoo implements Optimizer {
             condRightMax = stepCondRight;
         }
 
-        double decayFactor = 1 - lr * options.weightDecay();
-        for (int i = 0; i < size; i++) {
-            params[i] = params[i] * decayFactor - lr * direction[i];
-        }
+        decayAndStep(params, 0, 1 - lr * options.weightDecay(), lr, direction);
     }
 
     /** Updates the AdamW moments of every parameter and returns the AdamW step without its learning rate. */
@@ -265,72 +258,44 @@ public final class Shampoo implements Optimizer {
         return identity;
     }
 
+    /** The failure count and the last condition numbers, then the buffers. */
     @Override
-    public long steps() {
-        return steps;
-    }
-
-    /** Step, failure count, graft moments, the last condition numbers, and each matrix's statistics and roots. */
-    @Override
-    public Map<String, double[]> state() {
-        Map<String, double[]> state = new LinkedHashMap<>();
-        state.put("step", new double[] {steps});
+    void saveState(Map<String, double[]> state) {
         state.put("root_failures", new double[] {rootFailures});
         state.put("cond_left_max", new double[] {condLeftMax});
         state.put("cond_right_max", new double[] {condRightMax});
-        state.put("exp_avg", expAvg.clone());
-        state.put("exp_avg_sq", expAvgSq.clone());
-        for (MatrixBlock block : blocks) {
-            String name = block.view.name();
-            if (block.leftStat != null) {
-                state.put(name + ".left_stat", block.leftStat.clone());
-                state.put(name + ".left_root", block.leftRoot.clone());
-            }
-            if (block.rightStat != null) {
-                state.put(name + ".right_stat", block.rightStat.clone());
-                state.put(name + ".right_root", block.rightRoot.clone());
-            }
-        }
-        return state;
+        super.saveState(state);
     }
 
     @Override
-    public void loadState(Map<String, double[]> state) {
-        // Check every entry before changing anything, so that a bad state leaves the optimizer as it was.
-        long loadedSteps = StateMaps.loadCounter(state, "step");
+    void loadOwnState(Map<String, double[]> state) {
         long loadedFailures = StateMaps.loadCounter(state, "root_failures");
         double loadedCondLeft = StateMaps.require(state, "cond_left_max", 1)[0];
         double loadedCondRight = StateMaps.require(state, "cond_right_max", 1)[0];
-        StateMaps.require(state, "exp_avg", size);
-        StateMaps.require(state, "exp_avg_sq", size);
-        for (MatrixBlock block : blocks) {
-            String name = block.view.name();
-            if (block.leftStat != null) {
-                StateMaps.require(state, name + ".left_stat", block.leftStat.length);
-                StateMaps.require(state, name + ".left_root", block.leftRoot.length);
-            }
-            if (block.rightStat != null) {
-                StateMaps.require(state, name + ".right_stat", block.rightStat.length);
-                StateMaps.require(state, name + ".right_root", block.rightRoot.length);
-            }
-        }
-        StateMaps.load(state, "exp_avg", expAvg);
-        StateMaps.load(state, "exp_avg_sq", expAvgSq);
-        for (MatrixBlock block : blocks) {
-            String name = block.view.name();
-            if (block.leftStat != null) {
-                StateMaps.load(state, name + ".left_stat", block.leftStat);
-                StateMaps.load(state, name + ".left_root", block.leftRoot);
-            }
-            if (block.rightStat != null) {
-                StateMaps.load(state, name + ".right_stat", block.rightStat);
-                StateMaps.load(state, name + ".right_root", block.rightRoot);
-            }
-        }
-        steps = loadedSteps;
+        super.loadOwnState(state);
         rootFailures = loadedFailures;
         condLeftMax = loadedCondLeft;
         condRightMax = loadedCondRight;
+    }
+
+    /** The graft moments, then each matrix's statistics and roots (a side without a preconditioner has none). */
+    @Override
+    Map<String, double[]> buffers() {
+        Map<String, double[]> buffers = new LinkedHashMap<>();
+        buffers.put("exp_avg", expAvg);
+        buffers.put("exp_avg_sq", expAvgSq);
+        for (MatrixBlock block : blocks) {
+            String name = block.view.name();
+            if (block.leftStat != null) {
+                buffers.put(name + ".left_stat", block.leftStat);
+                buffers.put(name + ".left_root", block.leftRoot);
+            }
+            if (block.rightStat != null) {
+                buffers.put(name + ".right_stat", block.rightStat);
+                buffers.put(name + ".right_root", block.rightRoot);
+            }
+        }
+        return buffers;
     }
 
     /**

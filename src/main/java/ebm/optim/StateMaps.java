@@ -24,6 +24,17 @@ final class StateMaps {
         System.arraycopy(require(state, key, into.length), 0, into, 0, into.length);
     }
 
+    /** Puts a copy of every live buffer under its name, in the order of {@code buffers}. */
+    static void save(Map<String, double[]> state, Map<String, double[]> buffers) {
+        buffers.forEach((key, buffer) -> state.put(key, buffer.clone()));
+    }
+
+    /** Checks every named buffer is present with its length, then loads them all (nothing changes on an error). */
+    static void loadAll(Map<String, double[]> state, Map<String, double[]> buffers) {
+        buffers.forEach((key, buffer) -> require(state, key, buffer.length));
+        buffers.forEach((key, buffer) -> load(state, key, buffer));
+    }
+
     static long loadCounter(Map<String, double[]> state, String key) {
         double value = require(state, key, 1)[0];
         if (!(value >= 0) || value != Math.rint(value)) {

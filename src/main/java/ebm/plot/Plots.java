@@ -1,19 +1,18 @@
 package ebm.plot;
 
-import ebm.EbmException;
+import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
+import ebm.tape.Node;
 import ebm.tape.Tape;
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
+import java.util.function.BiFunction;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
@@ -31,20 +30,11 @@ public final class Plots {
     private Plots() {}
 
     private static XYChart chart(String title, String x, String y) {
-        XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x).yAxisTitle(y).build();
-        c.getStyler().setChartBackgroundColor(Color.WHITE);
-        c.getStyler().setPlotGridLinesVisible(true);
-        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-        c.getStyler().setMarkerSize(3);
-        return c;
+        return Charts.chart(WIDTH, HEIGHT, title, x, y, Styler.LegendPosition.InsideNE, 3);
     }
 
     private static void save(XYChart c, Path file) {
-        try {
-            BitmapEncoder.saveBitmap(c, file.toString(), BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException e) {
-            throw new EbmException("cannot write plot " + file + ": " + e.getMessage());
-        }
+        Charts.savePng(c, file);
     }
 
     private static double[] column(List<Map<String, Object>> records, String key, List<Double> stepsOut) {
@@ -135,6 +125,30 @@ public final class Plots {
         return grid;
     }
 
+    /** What the bound energy computes (E, ∇E) at n 2-D points, on a CPU tape of its own. */
+    private static double[] atPoints(EnergyModel model, double[] params, double[] points, int n,
+                                     BiFunction<BoundEnergy<Node>, Node, Node> what) {
+        Tape t = new Tape();
+        return what.apply(model.bind(t, params), t.constant(points, n, 2)).value;
+    }
+
+    /** {xs, ys} of polylines drawn as one series: each line's points, then a NaN point that breaks the line. */
+    private static double[][] brokenLines(List<double[][]> lines) {
+        int n = 0;
+        for (double[][] line : lines) n += line.length + 1;
+        double[] xs = new double[n], ys = new double[n];
+        int i = 0;
+        for (double[][] line : lines) {
+            for (double[] p : line) {
+                xs[i] = p[0];
+                ys[i++] = p[1];
+            }
+            xs[i] = Double.NaN;
+            ys[i++] = Double.NaN;
+        }
+        return new double[][] {xs, ys};
+    }
+
     private static void frame(XYChart c, double[] w) {
         c.getStyler().setXAxisMin(w[0]).setXAxisMax(w[1]).setYAxisMin(w[2]).setYAxisMax(w[3]);
     }
@@ -144,8 +158,7 @@ public final class Plots {
         double[] w = window(data, n);
         int g = 120;
         double[] grid = grid(w, g);
-        Tape t = new Tape();
-        double[] e = model.bind(t, params).energy(t.constant(grid, g * g, 2)).value;
+        double[] e = atPoints(model, params, grid, g * g, BoundEnergy::energy);
         double[] sorted = e.clone();
         Arrays.sort(sorted);
         double lo = sorted[(int) (0.02 * sorted.length)], hi = sorted[(int) (0.8 * sorted.length)];
@@ -156,18 +169,11 @@ public final class Plots {
             double level = lo + (hi - lo) * (k + 0.5) / levels;
             List<double[]> segs = MarchingSquares.segments(e, g, g, level, w);
             if (segs.isEmpty()) continue;
-            double[] xs = new double[segs.size() * 3], ys = new double[segs.size() * 3];
-            for (int s = 0; s < segs.size(); s++) {
-                double[] seg = segs.get(s);
-                xs[3 * s] = seg[0];
-                ys[3 * s] = seg[1];
-                xs[3 * s + 1] = seg[2];
-                ys[3 * s + 1] = seg[3];
-                xs[3 * s + 2] = Double.NaN;
-                ys[3 * s + 2] = Double.NaN;
-            }
+            List<double[][]> lines = new ArrayList<>();
+            for (double[] seg : segs) lines.add(new double[][] {{seg[0], seg[1]}, {seg[2], seg[3]}});
+            double[][] xy = brokenLines(lines);
             // the level number keeps names unique when a nearly flat energy gives levels that print alike
-            XYSeries series = c.addSeries(String.format(java.util.Locale.ROOT, "%d: E = %.3g", k + 1, level), xs, ys);
+            XYSeries series = c.addSeries(String.format(java.util.Locale.ROOT, "%d: E = %.3g", k + 1, level), xy[0], xy[1]);
             series.setMarker(SeriesMarkers.NONE);
             float shade = (float) k / levels;
             series.setLineColor(new Color(0.1f + 0.8f * shade, 0.2f + 0.5f * shade, 0.6f - 0.5f * shade));
@@ -183,12 +189,11 @@ public final class Plots {
         double[] w = window(data, n);
         int g = 21;
         double[] grid = grid(w, g);
-        Tape t = new Tape();
-        double[] grad = model.bind(t, params).gradX(t.constant(grid, g * g, 2)).value;
+        double[] grad = atPoints(model, params, grid, g * g, BoundEnergy::gradX);
         double maxLen = 1e-12;
         for (int k = 0; k < g * g; k++) maxLen = Math.max(maxLen, Math.hypot(grad[2 * k], grad[2 * k + 1]));
         double cell = (w[1] - w[0]) / (g - 1);
-        double[] xs = new double[g * g * 6], ys = new double[g * g * 6];
+        List<double[][]> arrows = new ArrayList<>();
         for (int k = 0; k < g * g; k++) {
             double x0 = grid[2 * k], y0 = grid[2 * k + 1];
             // length ∝ sqrt(|s|) so weak and strong regions both stay visible
@@ -196,16 +201,13 @@ public final class Plots {
             double scale = len > 0 ? 0.9 * cell * Math.sqrt(len / maxLen) / len : 0;
             double x1 = x0 + sx * scale, y1 = y0 + sy * scale;
             double hx = (x0 - x1) * 0.3, hy = (y0 - y1) * 0.3;
-            double[][] pts = {{x0, y0}, {x1, y1}, {x1 + hx - 0.5 * hy, y1 + hy + 0.5 * hx}, {x1, y1},
-                {x1 + hx + 0.5 * hy, y1 + hy - 0.5 * hx}, {Double.NaN, Double.NaN}};
-            for (int p = 0; p < 6; p++) {
-                xs[6 * k + p] = pts[p][0];
-                ys[6 * k + p] = pts[p][1];
-            }
+            arrows.add(new double[][] {{x0, y0}, {x1, y1}, {x1 + hx - 0.5 * hy, y1 + hy + 0.5 * hx}, {x1, y1},
+                {x1 + hx + 0.5 * hy, y1 + hy - 0.5 * hx}});
         }
+        double[][] xy = brokenLines(arrows);
         XYChart c = chart("Learned score s_θ = −∇E (arrow length ∝ √|s|) over data", "x1", "x2");
         addPoints(c, "data", data, n, 2000, DATA);
-        XYSeries s = c.addSeries("score", xs, ys);
+        XYSeries s = c.addSeries("score", xy[0], xy[1]);
         s.setMarker(SeriesMarkers.NONE);
         s.setLineColor(new Color(200, 40, 30));
         frame(c, w);

@@ -1,11 +1,11 @@
 package ebm.sweep;
 
+import ebm.plot.Charts;
 import ebm.sweep.SweepReport.Arm;
 import ebm.sweep.SweepReport.Contents;
 import ebm.sweep.SweepReport.ObjectiveScale;
 import ebm.sweep.SweepReport.RateStats;
 import ebm.sweep.SweepReport.Run;
-import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
@@ -94,11 +93,7 @@ final class SweepPlots {
     }
 
     private static XYChart chart(String title, String x, String y, boolean logY) {
-        XYChart c = new XYChartBuilder().width(800).height(600).title(title).xAxisTitle(x).yAxisTitle(y).build();
-        c.getStyler().setChartBackgroundColor(Color.WHITE);
-        c.getStyler().setPlotGridLinesVisible(true);
-        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-        c.getStyler().setMarkerSize(5);
+        XYChart c = Charts.chart(800, 600, title, x, y, Styler.LegendPosition.InsideNE, 5);
         c.getStyler().setYAxisLogarithmic(logY);
         return c;
     }

@@ -153,7 +153,9 @@ public final class SweepSpec {
                         + "'; make their values or variant names differ in letters or digits");
             }
             ObjectNode tree = base.deepCopy();
-            for (Map.Entry<String, JsonNode> s : p.settings().entrySet()) set(tree, s.getKey(), s.getValue(), where);
+            for (Map.Entry<String, JsonNode> s : p.settings().entrySet()) {
+                ConfigLoader.setKey(tree, s.getKey(), s.getValue().deepCopy(), where + ": key '" + s.getKey() + "'");
+            }
             RunConfig config = ConfigLoader.fromTree(tree, where + ", run " + name);
             points.add(new Point(index, name, p.values(), config));
         }
@@ -285,23 +287,6 @@ public final class SweepSpec {
             return DoubleNode.valueOf(Double.parseDouble(v.asText().trim()));
         }
         return v;
-    }
-
-    /** Sets a dotted key on a config tree, creating sections on the way. */
-    static void set(ObjectNode root, String key, JsonNode value, String where) {
-        String[] parts = key.split("\\.");
-        ObjectNode node = root;
-        for (int i = 0; i < parts.length - 1; i++) {
-            JsonNode child = node.get(parts[i]);
-            if (child == null || child.isNull()) {
-                child = node.putObject(parts[i]);
-            } else if (!child.isObject()) {
-                throw new EbmException(where + ": key '" + key + "': '" + String.join(".", List.of(parts).subList(0, i + 1))
-                        + "' is a value, not a section");
-            }
-            node = (ObjectNode) child;
-        }
-        node.set(parts[parts.length - 1], value.deepCopy());
     }
 
     /** A folder name from the point's values: e.g. exact_nesterov_lr0.01_seed0. */

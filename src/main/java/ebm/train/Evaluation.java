@@ -1,6 +1,7 @@
 package ebm.train;
 
 import ebm.data.Density;
+import ebm.data.PointChunk;
 import ebm.model.EnergyModel;
 import ebm.model.TraceAlgorithm;
 import ebm.objective.ExactObjective;
@@ -18,11 +19,8 @@ public final class Evaluation {
         ExactObjective exact = new ExactObjective(TraceAlgorithm.AUTO);
         int d = model.dim();
         double total = 0;
-        for (int start = 0; start < n; start += CHUNK) {
-            int rows = Math.min(CHUNK, n - start);
-            double[] chunk = new double[rows * d];
-            System.arraycopy(points, start * d, chunk, 0, rows * d);
-            total += rows * exact.evaluate(model, params, chunk, rows, 0, null);
+        for (PointChunk c : PointChunk.split(points, n, d, CHUNK)) {
+            total += c.rows() * exact.evaluate(model, params, c.points(), c.rows(), 0, null);
         }
         return total / n;
     }
@@ -31,13 +29,10 @@ public final class Evaluation {
     public static double[] modelScores(EnergyModel model, double[] params, double[] points, int n) {
         int d = model.dim();
         double[] scores = new double[n * d];
-        for (int start = 0; start < n; start += CHUNK) {
-            int rows = Math.min(CHUNK, n - start);
-            double[] chunk = new double[rows * d];
-            System.arraycopy(points, start * d, chunk, 0, rows * d);
+        for (PointChunk c : PointChunk.split(points, n, d, CHUNK)) {
             Tape t = new Tape();
-            double[] g = model.bind(t, params).gradX(t.constant(chunk, rows, d)).value;
-            for (int i = 0; i < g.length; i++) scores[start * d + i] = -g[i];
+            double[] g = model.bind(t, params).gradX(t.constant(c.points(), c.rows(), d)).value;
+            for (int i = 0; i < g.length; i++) scores[c.start() * d + i] = -g[i];
         }
         return scores;
     }

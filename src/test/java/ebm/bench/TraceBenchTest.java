@@ -157,11 +157,7 @@ class TraceBenchTest {
         Cli r = Cli.run("bench", "trace", "--backend", "cuda-emulated", "--precision", "tf32", "--dims", "3,12", "--hidden", "8",
                 "--layers", "2", "--batch", "16", "--methods", "exact-per-dimension,exact-row-space,hutchinson-2,denoising,hutch++-3",
                 "--budget", "0.2", "--draws", "3", "--out", out.toString());
-        assertEquals(0, r.exitCode(), r.err());
-        java.util.List<String> lines = java.nio.file.Files.readAllLines(out.resolve("results.csv"));
-        lines.forEach(System.out::println);
-        assertEquals(1 + 10, lines.size());
-        for (String line : lines.subList(1, lines.size())) {
+        for (String line : resultRows(r, out, 10)) {
             String[] f = line.split(",", -1);
             assertEquals("cuda-emulated-tf32", f[5], line);
             assertTrue(!f[6].isEmpty() && Double.parseDouble(f[6]) > 0, "ms per step measured: " + line);
@@ -176,11 +172,7 @@ class TraceBenchTest {
         Cli r = Cli.run("bench", "trace", "--backend", "cuda-emulated", "--dims", "3," + large, "--hidden", "4", "--layers", "1",
                 "--batch", "4", "--methods", "exact-row-space,hutchinson-1", "--budget", "0.1", "--draws", "2",
                 "--out", out.toString());
-        assertEquals(0, r.exitCode(), r.err());
-        java.util.List<String> lines = java.nio.file.Files.readAllLines(out.resolve("results.csv"));
-        lines.forEach(System.out::println);
-        assertEquals(1 + 4, lines.size());
-        for (String line : lines.subList(1, lines.size())) {
+        for (String line : resultRows(r, out, 4)) {
             String[] f = line.split(",", -1);
             assertTrue(Double.parseDouble(f[6]) > 0 && Long.parseLong(f[8]) > 0, "time and memory measured: " + line);
             boolean timingOnly = Integer.parseInt(f[1]) == large;
@@ -195,15 +187,20 @@ class TraceBenchTest {
     void aListOfWidthsRunsOneGridPerWidth(@org.junit.jupiter.api.io.TempDir java.nio.file.Path out) throws java.io.IOException {
         Cli r = Cli.run("bench", "trace", "--quick", "--dims", "2", "--hidden", "4,6", "--layers", "1", "--batch", "8",
                 "--methods", "exact-row-space,hutchinson-1", "--budget", "0.1", "--draws", "2", "--out", out.toString());
-        assertEquals(0, r.exitCode(), r.err());
-        java.util.List<String> lines = java.nio.file.Files.readAllLines(out.resolve("results.csv"));
-        lines.forEach(System.out::println);
-        assertEquals(1 + 4, lines.size());
-        assertEquals(java.util.List.of("4", "4", "6", "6"), lines.subList(1, 5).stream().map(l -> l.split(",")[2]).toList());
+        assertEquals(List.of("4", "4", "6", "6"), resultRows(r, out, 4).stream().map(l -> l.split(",")[2]).toList());
         for (String w : new String[] {"H4", "H6"}) {
             assertTrue(java.nio.file.Files.isRegularFile(out.resolve(w).resolve("report.md")), w);
             assertTrue(java.nio.file.Files.readString(out.resolve("report.md")).contains("(" + w + "/report.md)"));
         }
         assertEquals(2, Cli.run("bench", "trace", "--hidden", "8,0").exitCode());
+    }
+
+    /** The rows of a bench run's results.csv (printed), after checking that the run succeeded and wrote {@code rows} of them. */
+    private static List<String> resultRows(Cli r, Path out, int rows) throws IOException {
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> lines = Files.readAllLines(out.resolve("results.csv"));
+        lines.forEach(System.out::println);
+        assertEquals(1 + rows, lines.size());
+        return lines.subList(1, lines.size());
     }
 }

@@ -89,22 +89,32 @@ class CudaBackendTrainingTest {
         return out;
     }
 
-    @Test
-    void aStoppedCudaRunResumesWhereAnUninterruptedOneEnds() throws IOException {
-        Path cfg = tmp.resolve("c.yaml");
+    /** The same config trained into {@code whole} uninterrupted and into {@code parts} stopped after step 20, then resumed. */
+    private record Runs(Path whole, Path parts) {}
+
+    /** A small cuda-emulated run (30 steps, checkpoints every 10) of the objective and optimizer sections given. */
+    private Runs trainWholeAndResumed(String file, int seed, String objective, String optimizer) throws IOException {
+        Path cfg = tmp.resolve(file);
         Files.writeString(cfg, """
-                seed: 5
+                seed: %d
                 backend: cuda-emulated
                 data: {name: two-peaks, n_train: 2000, n_val: 300}
                 model: {hidden: [16, 12], activation: softplus}
-                objective: {name: sliced, probes: 2}
-                optimizer: {name: muon, lr: 0.02}
+                objective: %s
+                optimizer: %s
                 train: {steps: 30, batch_size: 64, eval_every: 10, checkpoint_every: 10, schedule: cosine, warmup: 3}
-                """);
+                """.formatted(seed, objective, optimizer));
         Path whole = tmp.resolve("whole"), parts = tmp.resolve("parts");
         assertEquals(0, Cli.run("train", cfg.toString(), "--out", whole.toString()).exitCode());
         assertEquals(0, Cli.run("train", cfg.toString(), "--out", parts.toString(), "--set", "train.stop_after=20").exitCode());
         assertEquals(0, Cli.run("train", "--resume", parts.toString()).exitCode());
+        return new Runs(whole, parts);
+    }
+
+    @Test
+    void aStoppedCudaRunResumesWhereAnUninterruptedOneEnds() throws IOException {
+        Runs runs = trainWholeAndResumed("c.yaml", 5, "{name: sliced, probes: 2}", "{name: muon, lr: 0.02}");
+        Path whole = runs.whole(), parts = runs.parts();
         double[] a = Safetensors.read(whole.resolve("state.safetensors")).tensors().get("params").data();
         double[] b = Safetensors.read(parts.resolve("state.safetensors")).tensors().get("params").data();
         System.out.printf("cuda-emulated sliced + muon: uninterrupted vs resumed, %d parameters, first %.9g vs %.9g; "
@@ -165,21 +175,10 @@ class CudaBackendTrainingTest {
 
     @Test
     void aStoppedShampooRunOnTheCudaPathResumesBitwise() throws IOException {
-        Path cfg = tmp.resolve("s.yaml");
         // roots at steps 4, 7, ..., 19, 22, ...: the run stops between two refreshes and resumes with the saved roots
-        Files.writeString(cfg, """
-                seed: 3
-                backend: cuda-emulated
-                data: {name: two-peaks, n_train: 2000, n_val: 300}
-                model: {hidden: [16, 12], activation: softplus}
-                objective: {name: exact}
-                optimizer: {name: shampoo, lr: 0.01, root_every: 3, start_step: 4, weight_decay: 0.01}
-                train: {steps: 30, batch_size: 64, eval_every: 10, checkpoint_every: 10, schedule: cosine, warmup: 3}
-                """);
-        Path whole = tmp.resolve("whole"), parts = tmp.resolve("parts");
-        assertEquals(0, Cli.run("train", cfg.toString(), "--out", whole.toString()).exitCode());
-        assertEquals(0, Cli.run("train", cfg.toString(), "--out", parts.toString(), "--set", "train.stop_after=20").exitCode());
-        assertEquals(0, Cli.run("train", "--resume", parts.toString()).exitCode());
+        Runs runs = trainWholeAndResumed("s.yaml", 3, "{name: exact}",
+                "{name: shampoo, lr: 0.01, root_every: 3, start_step: 4, weight_decay: 0.01}");
+        Path whole = runs.whole(), parts = runs.parts();
         Map<String, ebm.io.Safetensors.Tensor> a = Safetensors.read(whole.resolve("state.safetensors")).tensors();
         Map<String, ebm.io.Safetensors.Tensor> b = Safetensors.read(parts.resolve("state.safetensors")).tensors();
         System.out.printf("cuda-emulated exact + shampoo: uninterrupted vs resumed, %d tensors (%s); step-30 loss %.9g vs %.9g%n",

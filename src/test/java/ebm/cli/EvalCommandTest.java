@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestFiles;
 import ebm.TestNets;
 import ebm.io.Npy;
 import java.io.IOException;
@@ -76,10 +77,7 @@ class EvalCommandTest {
 
     @Test
     void nonFinitePointsAreRejectedNamingTheRow() throws IOException {
-        Path points = tmp.resolve("nan.npy");
-        double[] x = new double[9];
-        x[7] = Double.NaN;
-        Npy.write(points, 3, 3, x);
+        Path points = TestFiles.npyWithOne(tmp.resolve("nan.npy"), 3, 3, 7, Double.NaN);
         Path out = tmp.resolve("values.npy");
         Cli r = Cli.run("eval", "--checkpoint", fixture("softplus-f64.safetensors").toString(), "--data", points.toString(),
                 "--out", out.toString());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestFiles;
 import ebm.io.MlpCheckpoint;
 import ebm.io.Npy;
 import ebm.io.Safetensors;
@@ -26,9 +27,7 @@ class TrainCommandTest {
     Path tmp;
 
     private Path config(String yaml) throws IOException {
-        Path c = tmp.resolve("c" + System.nanoTime() + ".yaml");
-        Files.writeString(c, yaml);
-        return c;
+        return TestFiles.yaml(tmp, "c", yaml);
     }
 
     private static final String SMALL = """
@@ -134,10 +133,7 @@ class TrainCommandTest {
 
     @Test
     void badUserDataIsAnErrorNamingTheFileAndRow() throws IOException {
-        Path npy = tmp.resolve("points.npy");
-        double[] x = new double[20];
-        x[13] = Double.POSITIVE_INFINITY;
-        Npy.write(npy, 10, 2, x);
+        Path npy = TestFiles.npyWithOne(tmp.resolve("points.npy"), 10, 2, 13, Double.POSITIVE_INFINITY);
         Path csv = tmp.resolve("points.csv");
         Files.writeString(csv, "a,b\n1,2\n3,x\n");
         Path empty = tmp.resolve("empty.csv");

@@ -161,6 +161,14 @@ class MlpCheckpointTest {
         return m;
     }
 
+    /** The base metadata with key set to value, or without key when value is null. */
+    private static Map<String, String> metadataWith(String key, String value) {
+        Map<String, String> m = baseMetadata();
+        if (value == null) m.remove(key);
+        else m.put(key, value);
+        return m;
+    }
+
     private EbmException loadError(Path file, String... expectedParts) {
         EbmException e = assertThrows(EbmException.class, () -> MlpCheckpoint.load(file));
         System.out.println("load error: " + e.getMessage());
@@ -211,23 +219,17 @@ class MlpCheckpointTest {
 
     @Test
     void formatMissingOrWrong() {
-        Map<String, String> noFormat = baseMetadata();
-        noFormat.remove("format");
-        assertLoadError(noFormat, baseTensors(), "no 'format' key", "ebm-mlp-v1");
-        Map<String, String> wrong = baseMetadata();
-        wrong.put("format", "pt");
-        assertLoadError(wrong, baseTensors(), "format is 'pt'", "expected 'ebm-mlp-v1'");
+        assertLoadError(metadataWith("format", null), baseTensors(), "no 'format' key", "ebm-mlp-v1");
+        assertLoadError(metadataWith("format", "pt"), baseTensors(), "format is 'pt'", "expected 'ebm-mlp-v1'");
         assertLoadError(Map.of(), baseTensors(), "no 'format' key");
     }
 
     @Test
     void activationMissingOrUnknown() {
-        Map<String, String> none = baseMetadata();
-        none.remove("activation");
-        assertLoadError(none, baseTensors(), "no 'activation' key", "softplus, silu, tanh, gelu_tanh");
-        Map<String, String> relu = baseMetadata();
-        relu.put("activation", "relu");
-        assertLoadError(relu, baseTensors(), "activation is 'relu'", "allowed: softplus, silu, tanh, gelu_tanh");
+        assertLoadError(metadataWith("activation", null), baseTensors(), "no 'activation' key",
+                "softplus, silu, tanh, gelu_tanh");
+        assertLoadError(metadataWith("activation", "relu"), baseTensors(), "activation is 'relu'",
+                "allowed: softplus, silu, tanh, gelu_tanh");
     }
 
     @Test
@@ -274,18 +276,10 @@ class MlpCheckpointTest {
 
     @Test
     void sizeMetadataDisagreesWithShapes() {
-        Map<String, String> badDim = baseMetadata();
-        badDim.put("input_dim", "5");
-        assertLoadError(badDim, baseTensors(), "input_dim=5 disagrees", "give 3");
-        Map<String, String> badHidden = baseMetadata();
-        badHidden.put("hidden", "4,3");
-        assertLoadError(badHidden, baseTensors(), "hidden=4,3 disagrees", "give 4,2");
-        Map<String, String> deeper = baseMetadata();
-        deeper.put("hidden", "4,2,2");
-        assertLoadError(deeper, baseTensors(), "hidden=4,2,2 disagrees");
-        Map<String, String> garbage = baseMetadata();
-        garbage.put("hidden", "4,x");
-        assertLoadError(garbage, baseTensors(), "hidden='4,x' is not a positive integer list");
+        assertLoadError(metadataWith("input_dim", "5"), baseTensors(), "input_dim=5 disagrees", "give 3");
+        assertLoadError(metadataWith("hidden", "4,3"), baseTensors(), "hidden=4,3 disagrees", "give 4,2");
+        assertLoadError(metadataWith("hidden", "4,2,2"), baseTensors(), "hidden=4,2,2 disagrees");
+        assertLoadError(metadataWith("hidden", "4,x"), baseTensors(), "hidden='4,x' is not a positive integer list");
         Map<String, String> agreeing = baseMetadata();
         agreeing.put("input_dim", "3");
         agreeing.put("hidden", "4, 2");

@@ -20,6 +20,11 @@ class GemmTest {
     private record Case(boolean transA, boolean transB, int m, int n, int k, double alpha, double beta,
                         double[] a, int aOff, int lda, double[] b, int bOff, int ldb, double[] c, int cOff, int ldc) {
 
+        /** A random case of shape {m, n, k} in transposition combo 0..3 (bit 1: op(A) = Aᵀ, bit 0: op(B) = Bᵀ). */
+        static Case random(SplittableRandom rng, int combo, int[] shape, double alpha, double beta, boolean padded) {
+            return random(rng, (combo & 2) != 0, (combo & 1) != 0, shape[0], shape[1], shape[2], alpha, beta, padded);
+        }
+
         static Case random(SplittableRandom rng, boolean transA, boolean transB, int m, int n, int k,
                            double alpha, double beta, boolean padded) {
             int lda = (transA ? m : k) + (padded ? rng.nextInt(4) : 0);
@@ -120,8 +125,7 @@ class GemmTest {
         int[][] large = {{300, 70, 600}, {37, 129, 513}, {261, 261, 257}, {5, 1100, 40}, {520, 17, 300}, {64, 64, 1500}};
         for (int[] s : large) {
             for (int combo = 0; combo < 4; combo++) {
-                Case cs = Case.random(rng, (combo & 2) != 0, (combo & 1) != 0, s[0], s[1], s[2],
-                        combo == 3 ? -0.75 : 1.0, combo % 2 == 0 ? 0.0 : 0.5, true);
+                Case cs = Case.random(rng, combo, s, combo == 3 ? -0.75 : 1.0, combo % 2 == 0 ? 0.0 : 0.5, true);
                 worst = Math.max(worst, check(cs, cs.runFast(), combo == 0 && s == large[0]));
                 cases++;
             }
@@ -152,7 +156,7 @@ class GemmTest {
         int[][] shapes = {{256, 128, 2}, {512, 128, 64}, {96, 40, 3000}};
         for (int[] s : shapes) {
             for (int combo = 0; combo < 4; combo++) {
-                Case cs = Case.random(rng, (combo & 2) != 0, (combo & 1) != 0, s[0], s[1], s[2], 1.0, 0.0, false);
+                Case cs = Case.random(rng, combo, s, 1.0, 0.0, false);
                 check(cs, cs.runFast(), false);
             }
         }
@@ -166,7 +170,7 @@ class GemmTest {
         int[][] shapes = {{1030, 300, 700}, {3, 4000, 1000}, {130, 130, 6000}};
         for (int[] s : shapes) {
             for (int combo = 0; combo < 4; combo++) {
-                Case cs = Case.random(rng, (combo & 2) != 0, (combo & 1) != 0, s[0], s[1], s[2], 1.25, 0.5, true);
+                Case cs = Case.random(rng, combo, s, 1.25, 0.5, true);
                 double[][] results = new double[3][];
                 Gemm.withThreads(1, () -> results[0] = cs.runFast());
                 Gemm.withThreads(2, () -> results[1] = cs.runFast());

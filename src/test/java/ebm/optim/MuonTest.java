@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.TestSeeds;
+import ebm.model.MlpSpec;
 import ebm.model.ParamLayout;
 import ebm.model.ParamView;
+import ebm.tape.Activation;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
@@ -65,14 +67,8 @@ class MuonTest {
     /** Hidden matrices (and the first layer only when asked) get the Muon step; the rest exactly AdamW's. */
     @Test
     void routesMatricesToMuonAndTheRestToInnerAdamW() {
-        ParamLayout layout = new ParamLayout.Builder()
-                .add("hidden.0.weight", 4, 2, ParamView.Role.FIRST_WEIGHT)
-                .add("hidden.0.bias", 1, 4, ParamView.Role.BIAS)
-                .add("hidden.1.weight", 3, 4, ParamView.Role.HIDDEN_WEIGHT)
-                .add("hidden.1.bias", 1, 3, ParamView.Role.BIAS)
-                .add("out.weight", 1, 3, ParamView.Role.OUTPUT_WEIGHT)
-                .add("out.bias", 1, 1, ParamView.Role.OUTPUT_BIAS)
-                .build();
+        // An MLP 2 -> 4 -> 3 -> 1: first, hidden and output weights with a bias each.
+        ParamLayout layout = new MlpSpec(2, new int[] {4, 3}, Activation.SOFTPLUS).layout();
         Random random = new Random(TestSeeds.fixed("Muon routing: parameters and gradient", 7));
         double[] start = gaussian(layout.size(), random);
         double[] grad = gaussian(layout.size(), random);

@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.TestSeeds;
+import ebm.model.MlpSpec;
 import ebm.model.ParamLayout;
-import ebm.model.ParamView;
+import ebm.tape.Activation;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,14 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /** Ten steps in one go equal five, state() → fresh optimizer → loadState() → five more, bit for bit. */
 class StateResumeTest {
-    private static final ParamLayout LAYOUT = new ParamLayout.Builder()
-            .add("hidden.0.weight", 5, 3, ParamView.Role.FIRST_WEIGHT)
-            .add("hidden.0.bias", 1, 5, ParamView.Role.BIAS)
-            .add("hidden.1.weight", 4, 5, ParamView.Role.HIDDEN_WEIGHT)
-            .add("hidden.1.bias", 1, 4, ParamView.Role.BIAS)
-            .add("out.weight", 1, 4, ParamView.Role.OUTPUT_WEIGHT)
-            .add("out.bias", 1, 1, ParamView.Role.OUTPUT_BIAS)
-            .build();
+    /** An MLP 3 -> 5 -> 4 -> 1, so that every optimizer sees first, hidden and output weights and biases. */
+    private static final ParamLayout LAYOUT = new MlpSpec(3, new int[] {5, 4}, Activation.SOFTPLUS).layout();
     private static final int STEPS = 10;
 
     private record Case(String name, Supplier<Optimizer> create) {}

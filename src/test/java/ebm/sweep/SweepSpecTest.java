@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestFiles;
 import ebm.cli.Cli;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,9 +21,7 @@ class SweepSpecTest {
     Path tmp;
 
     private Path sweep(String yaml) throws IOException {
-        Path f = tmp.resolve("s" + System.nanoTime() + ".yaml");
-        Files.writeString(f, yaml);
-        return f;
+        return TestFiles.yaml(tmp, "s", yaml);
     }
 
     @Test
