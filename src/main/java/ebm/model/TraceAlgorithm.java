@@ -1,28 +1,22 @@
 package ebm.model;
 
-import ebm.EbmException;
+import ebm.ConfigNames;
 
 /** How the exact Hessian trace ΔE is computed (ARCHITECTURE.md §3); both algorithms agree to rounding. */
 public enum TraceAlgorithm {
     /** Row-space when D > H_1 (fewer directions), per-dimension otherwise. */
-    AUTO("auto"),
+    AUTO,
     /** D directions e_d carried from the input. */
-    PER_DIMENSION("per-dimension"),
+    PER_DIMENSION,
     /** r = min(D, H_1) directions: the columns of a factor C with CCᵀ = W_1W_1ᵀ, started at z_1. */
-    ROW_SPACE("row-space");
+    ROW_SPACE;
 
-    private final String configName;
-
-    TraceAlgorithm(String configName) {
-        this.configName = configName;
-    }
-
+    /** As configs spell it: auto, per-dimension, row-space. */
     public String configName() {
-        return configName;
+        return ConfigNames.of(this, true);
     }
 
     public static TraceAlgorithm parse(String name) {
-        for (TraceAlgorithm t : values()) if (t.configName.equals(name)) return t;
-        throw new EbmException("unknown objective.trace '" + name + "'; allowed: auto, per-dimension, row-space");
+        return ConfigNames.parse(values(), TraceAlgorithm::configName, "objective.trace", name);
     }
 }

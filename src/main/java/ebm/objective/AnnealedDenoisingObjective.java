@@ -11,7 +11,7 @@ import ebm.tape.Tensor;
  * ½‖∇ₓE_θ(x̃) − ε‖² with x̃ = x + σε. This shared-network form is weak in very low D, where one energy cannot
  * be the right shape at every scale.
  */
-public record AnnealedDenoisingObjective(double[] sigmas, long seed) implements Objective {
+public record AnnealedDenoisingObjective(double[] sigmas, long seed) implements NoiseObjective {
 
     public AnnealedDenoisingObjective {
         sigmas = sigmas.clone();
@@ -44,13 +44,7 @@ public record AnnealedDenoisingObjective(double[] sigmas, long seed) implements 
 
     @Override
     public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
-        Draws.Noised<T> noised = draws.annealedDenoising(x, sigmas);
-        return new LossInputs<>(noised.noisy(), null, 0, noised.target());
-    }
-
-    @Override
-    public <T extends Tensor> T losses(Ops<T> ops, BoundEnergy<T> energy, LossInputs<T> in) {
-        return DenoisingObjective.residualLoss(ops, energy, in);
+        return LossInputs.noised(draws.annealedDenoising(x, sigmas));
     }
 
     @Override

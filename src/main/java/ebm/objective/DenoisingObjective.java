@@ -9,7 +9,7 @@ import ebm.tape.Tensor;
  * Denoising score matching at one noise level: x̃ = x + σε, J = ½ mean‖∇ₓE(x̃) − ε/σ‖² (the score −∇E matches the
  * score of the noising kernel, −ε/σ). It learns the score of the noised density p_σ, not of p.
  */
-public record DenoisingObjective(double sigma, long seed) implements Objective {
+public record DenoisingObjective(double sigma, long seed) implements NoiseObjective {
 
     public DenoisingObjective {
         if (!(sigma > 0) || !Double.isFinite(sigma)) throw new EbmException("objective.sigma must be > 0, got " + sigma);
@@ -22,17 +22,7 @@ public record DenoisingObjective(double sigma, long seed) implements Objective {
 
     @Override
     public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
-        Draws.Noised<T> noised = draws.denoising(x, sigma);
-        return new LossInputs<>(noised.noisy(), null, 0, noised.target());
+        return LossInputs.noised(draws.denoising(x, sigma));
     }
 
-    @Override
-    public <T extends Tensor> T losses(Ops<T> ops, BoundEnergy<T> energy, LossInputs<T> in) {
-        return residualLoss(ops, energy, in);
-    }
-
-    /** ½‖∇ₓE(x̃) − target‖² per sample: the loss of both denoising objectives. */
-    static <T extends Tensor> T residualLoss(Ops<T> ops, BoundEnergy<T> energy, LossInputs<T> in) {
-        return ops.scale(ops.rowSumSquares(ops.sub(energy.gradX(in.x()), in.target())), 0.5);
-    }
 }

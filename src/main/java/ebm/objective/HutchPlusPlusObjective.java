@@ -1,6 +1,5 @@
 package ebm.objective;
 
-import ebm.EbmException;
 import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
 import ebm.tape.Node;
@@ -17,7 +16,7 @@ import ebm.tape.Tensor;
 public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution, long seed) implements Objective {
 
     public HutchPlusPlusObjective {
-        if (probes < 1) throw new EbmException("objective.probes must be >= 1, got " + probes);
+        LossInputs.requireProbes(probes);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package ebm.objective;
 
-import ebm.EbmException;
 import ebm.model.BoundEnergy;
 import ebm.tape.Ops;
 import ebm.tape.Tensor;
@@ -9,20 +8,15 @@ import ebm.tape.Tensor;
  * J = mean[−(1/K) Σ_k v_kᵀ∇²ₓE v_k + ½‖∇ₓE‖²]: ½‖∇E‖² stays exact (one reverse pass) and only the trace is
  * estimated, with K probes per sample (sliced SM's variance-reduced form).
  */
-public record HutchinsonObjective(int probes, ProbeDistribution distribution, long seed) implements Objective {
+public record HutchinsonObjective(int probes, ProbeDistribution distribution, long seed) implements ProbeObjective {
 
     public HutchinsonObjective {
-        if (probes < 1) throw new EbmException("objective.probes must be >= 1, got " + probes);
+        LossInputs.requireProbes(probes);
     }
 
     @Override
     public String name() {
         return "hutchinson";
-    }
-
-    @Override
-    public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
-        return new LossInputs<>(x, draws.probes(distribution, x.rows() * probes, x.cols()), probes, null);
     }
 
     @Override

@@ -12,8 +12,7 @@ import ebm.tape.Tensor;
  * mean and the gradient. Random draws are keyed by (seed, step), so the same step always sees the same draws, on
  * every backend and after a resume.
  */
-public sealed interface Objective permits ExactObjective, HutchinsonObjective, SlicedObjective, HutchPlusPlusObjective,
-        DenoisingObjective, AnnealedDenoisingObjective {
+public sealed interface Objective permits ExactObjective, ProbeObjective, HutchPlusPlusObjective, NoiseObjective {
 
     /** Name as written in configs. */
     String name();

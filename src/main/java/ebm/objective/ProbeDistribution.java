@@ -1,27 +1,21 @@
 package ebm.objective;
 
-import ebm.EbmException;
+import ebm.ConfigNames;
 import ebm.linalg.CpuThreads;
 import ebm.rng.RandomStream;
 
 /** Distribution of Hutchinson/sliced probe vectors: both have E[vvᵀ] = I. */
 public enum ProbeDistribution {
-    GAUSSIAN("gaussian"),
-    RADEMACHER("rademacher");
+    GAUSSIAN,
+    RADEMACHER;
 
-    private final String configName;
-
-    ProbeDistribution(String configName) {
-        this.configName = configName;
-    }
-
+    /** As configs spell it: gaussian, rademacher. */
     public String configName() {
-        return configName;
+        return ConfigNames.of(this, false);
     }
 
     public static ProbeDistribution parse(String name) {
-        for (ProbeDistribution p : values()) if (p.configName.equals(name)) return p;
-        throw new EbmException("unknown objective.probe_dist '" + name + "'; allowed: gaussian, rademacher");
+        return ConfigNames.parse(values(), ProbeDistribution::configName, "objective.probe_dist", name);
     }
 
     /**

@@ -1,6 +1,5 @@
 package ebm.objective;
 
-import ebm.EbmException;
 import ebm.model.BoundEnergy;
 import ebm.tape.Ops;
 import ebm.tape.Tensor;
@@ -9,20 +8,15 @@ import ebm.tape.Tensor;
  * Song et al.'s sliced score matching: J = mean (1/K) Σ_k [−v_kᵀ∇²ₓE v_k + ½(v_kᵀ∇ₓE)²]. Both terms come from one
  * forward second-order pass along the probes; no reverse pass for ∇ₓE is needed.
  */
-public record SlicedObjective(int probes, ProbeDistribution distribution, long seed) implements Objective {
+public record SlicedObjective(int probes, ProbeDistribution distribution, long seed) implements ProbeObjective {
 
     public SlicedObjective {
-        if (probes < 1) throw new EbmException("objective.probes must be >= 1, got " + probes);
+        LossInputs.requireProbes(probes);
     }
 
     @Override
     public String name() {
         return "sliced";
-    }
-
-    @Override
-    public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
-        return new LossInputs<>(x, draws.probes(distribution, x.rows() * probes, x.cols()), probes, null);
     }
 
     @Override

@@ -1,38 +1,27 @@
 package ebm.tape;
 
-import ebm.EbmException;
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import ebm.ConfigNames;
 
 /**
  * Hidden-layer activations with their first three derivatives. σ‴ is needed to train through the Laplacian:
  * ΔE uses σ″, and its parameter gradient differentiates σ″ once more.
  */
 public enum Activation {
-    SOFTPLUS("softplus"),
-    SILU("silu"),
-    TANH("tanh"),
-    GELU_TANH("gelu_tanh");
+    SOFTPLUS,
+    SILU,
+    TANH,
+    GELU_TANH;
 
     private static final double GELU_K = Math.sqrt(2.0 / Math.PI);
     private static final double GELU_A = 0.044715;
 
-    private final String configName;
-
-    Activation(String configName) {
-        this.configName = configName;
-    }
-
+    /** As configs spell it: softplus, silu, tanh, gelu_tanh. */
     public String configName() {
-        return configName;
+        return ConfigNames.of(this, false);
     }
 
     public static Activation parse(String name) {
-        for (Activation a : values()) {
-            if (a.configName.equals(name)) return a;
-        }
-        throw new EbmException("unknown activation '" + name + "'; allowed: "
-                + Arrays.stream(values()).map(Activation::configName).collect(Collectors.joining(", ")));
+        return ConfigNames.parse(values(), Activation::configName, "activation", name);
     }
 
     private static double sigmoid(double z) {

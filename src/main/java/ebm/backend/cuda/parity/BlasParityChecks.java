@@ -7,7 +7,6 @@ import ebm.backend.cuda.runtime.KernelLauncher;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * A {@link Blas} implementation against a naive fp64 triple loop with cuBLAS's semantics (column-major, op(A) and
@@ -28,18 +27,12 @@ import java.util.SplittableRandom;
  *       √k·1.1e-16 ≈ 1e-15; a dgemm that went through fp32 anywhere (inputs, α/β or sums) is off by 1e-8 or more.</li>
  * </ul>
  */
-public final class BlasParityChecks {
+public final class BlasParityChecks extends DeviceChecks {
     private static final float SENTINEL = 777.0f;
     private static final int PAIRS_SHOWN = 3;
 
-    private final Blas blas;
-    private final KernelLauncher launcher;
-    private final SplittableRandom random;
-
     public BlasParityChecks(Blas blas, KernelLauncher launcher, long seed) {
-        this.blas = blas;
-        this.launcher = launcher;
-        this.random = new SplittableRandom(seed);
+        super(launcher, blas, seed);
     }
 
     public static double tolerance(Blas.GemmPrecision precision) {

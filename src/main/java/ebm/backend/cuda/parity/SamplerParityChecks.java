@@ -11,7 +11,6 @@ import ebm.tape.Activation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * The device Langevin sampler ({@link DeviceLangevin}, fp32) against the CPU one ({@link Langevin}, fp64) on fresh
@@ -29,19 +28,13 @@ import java.util.SplittableRandom;
  *       most a few percent per step; 20 steps of ~1e-7 stay near 1e-6.</li>
  * </ul>
  */
-public final class SamplerParityChecks {
+public final class SamplerParityChecks extends DeviceChecks {
     private static final double NOISE_TOLERANCE = 2e-6;
     private static final double STEP_TOLERANCE = 1e-5;
     private static final double CHAIN_TOLERANCE = 1e-4;
 
-    private final KernelLauncher launcher;
-    private final Blas blas;
-    private final SplittableRandom random;
-
     public SamplerParityChecks(KernelLauncher launcher, Blas blas, long seed) {
-        this.launcher = launcher;
-        this.blas = blas;
-        this.random = new SplittableRandom(seed);
+        super(launcher, blas, seed);
     }
 
     public List<ParityResult> all() {

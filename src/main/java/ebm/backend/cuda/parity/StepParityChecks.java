@@ -39,7 +39,6 @@ import ebm.tape.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * The GPU backend's composite work against the fp64 CPU reference on fresh random inputs, through any launcher
@@ -75,20 +74,14 @@ import java.util.SplittableRandom;
  *       gradient: λmin moves by up to ~2·1e-6·√κ relative, κ ~ 1e7 here; measured ~4e-6); root failures equal.</li>
  * </ul>
  */
-public final class StepParityChecks {
+public final class StepParityChecks extends DeviceChecks {
     private static final double OP_TOLERANCE = 1e-5;
     private static final double OBJECTIVE_TOLERANCE = 1e-4;
     private static final double TF32_OBJECTIVE_TOLERANCE = 5e-3;
     private static final double BF16_OBJECTIVE_TOLERANCE = 5e-2;
 
-    private final KernelLauncher launcher;
-    private final Blas blas;
-    private final SplittableRandom random;
-
     public StepParityChecks(KernelLauncher launcher, Blas blas, long seed) {
-        this.launcher = launcher;
-        this.blas = blas;
-        this.random = new SplittableRandom(seed);
+        super(launcher, blas, seed);
     }
 
     public List<ParityResult> all() {

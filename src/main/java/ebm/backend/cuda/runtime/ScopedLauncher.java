@@ -1,8 +1,5 @@
 package ebm.backend.cuda.runtime;
 
-import ebm.backend.cuda.bindings.Dim3;
-import ebm.backend.cuda.bindings.KernelFunction;
-import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -10,35 +7,19 @@ import java.util.Map;
  * A launcher that remembers what was allocated through it and frees exactly that on {@link #close()}, leaving the
  * launcher it wraps open: what a training step, a sampler or a benchmark case holds on a device shared with later
  * work (one runtime for a whole benchmark run, say) goes back when it is done, not when the runtime closes.
- * Everything else (launches, copies, capture, timing) is the wrapped launcher's.
+ * Everything else (launches, copies, capture, timing) is forwarded to the wrapped launcher.
  */
-public final class ScopedLauncher implements KernelLauncher {
-    private final KernelLauncher target;
+public final class ScopedLauncher extends ForwardingLauncher {
     private final Map<Long, DeviceBuffer> owned = new LinkedHashMap<>();
     private boolean closed;
 
     public ScopedLauncher(KernelLauncher target) {
-        this.target = target;
-    }
-
-    /** The launcher this one allocates on. */
-    public KernelLauncher target() {
-        return target;
+        super(target);
     }
 
     /** Buffers allocated here and not freed yet. */
     public synchronized int liveAllocations() {
         return owned.size();
-    }
-
-    @Override
-    public String description() {
-        return target.description();
-    }
-
-    @Override
-    public KernelFunction function(String name) {
-        return target.function(name);
     }
 
     @Override
@@ -58,11 +39,6 @@ public final class ScopedLauncher implements KernelLauncher {
         return buffer;
     }
 
-    @Override
-    public void noteSubAllocation(DeviceBuffer piece) {
-        target.noteSubAllocation(piece);
-    }
-
     /** Frees a buffer allocated through this scope (it is then not freed again on close). */
     @Override
     public void free(DeviceBuffer buffer) {
@@ -72,46 +48,6 @@ public final class ScopedLauncher implements KernelLauncher {
             }
         }
         target.free(buffer);
-    }
-
-    @Override
-    public void copyToDevice(MemorySegment src, DeviceBuffer dst) {
-        target.copyToDevice(src, dst);
-    }
-
-    @Override
-    public void copyToHost(DeviceBuffer src, MemorySegment dst) {
-        target.copyToHost(src, dst);
-    }
-
-    @Override
-    public void launch(KernelFunction function, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args) {
-        target.launch(function, grid, block, sharedBytes, args);
-    }
-
-    @Override
-    public void launchAsync(KernelFunction function, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args) {
-        target.launchAsync(function, grid, block, sharedBytes, args);
-    }
-
-    @Override
-    public void synchronize() {
-        target.synchronize();
-    }
-
-    @Override
-    public Graph capture(Runnable body) {
-        return target.capture(body);
-    }
-
-    @Override
-    public float elapsedMillis(Runnable body) {
-        return target.elapsedMillis(body);
-    }
-
-    @Override
-    public void poison(DeviceBuffer buffer) {
-        target.poison(buffer);
     }
 
     /**

@@ -144,59 +144,16 @@ final class FakeDriverCaptureScenarios {
 
     /** A view of the launcher that never captures: the eager reference on the same driver path and cuBLAS. */
     private static KernelLauncher eager(DriverLauncher driver) {
-        return new KernelLauncher() {
+        return new ForwardingLauncher(driver) {
             @Override
             public String description() {
                 return driver.description() + ", eager";
             }
 
             @Override
-            public KernelFunction function(String name) {
-                return driver.function(name);
+            public Graph capture(Runnable body) {
+                return null; // never captures: the caller runs the body itself every time
             }
-
-            @Override
-            public DeviceBuffer allocate(long bytes) {
-                return driver.allocate(bytes);
-            }
-
-            @Override
-            public DeviceBuffer allocate(long bytes, String label) {
-                return driver.allocate(bytes, label);
-            }
-
-            @Override
-            public void free(DeviceBuffer buffer) {
-                driver.free(buffer);
-            }
-
-            @Override
-            public void copyToDevice(MemorySegment src, DeviceBuffer dst) {
-                driver.copyToDevice(src, dst);
-            }
-
-            @Override
-            public void copyToHost(DeviceBuffer src, MemorySegment dst) {
-                driver.copyToHost(src, dst);
-            }
-
-            @Override
-            public void launch(KernelFunction function, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args) {
-                driver.launch(function, grid, block, sharedBytes, args);
-            }
-
-            @Override
-            public void launchAsync(KernelFunction function, Dim3 grid, Dim3 block, int sharedBytes, KernelArgs args) {
-                driver.launchAsync(function, grid, block, sharedBytes, args);
-            }
-
-            @Override
-            public void synchronize() {
-                driver.synchronize();
-            }
-
-            @Override
-            public void close() {}
         };
     }
 

@@ -25,6 +25,7 @@ public final class RecordingGraphs implements AutoCloseable {
 
     public RecordingGraphs(HostEmulationLauncher host) {
         this.host = host;
+        this.launcher = new Recording();
     }
 
     /** Copies each argument's slot bytes, so the replay sees the values at capture time. */
@@ -48,7 +49,14 @@ public final class RecordingGraphs implements AutoCloseable {
         return args;
     }
 
-    public final KernelLauncher launcher = new KernelLauncher() {
+    /** The host launcher with its captures recorded (arguments baked as a CUDA graph bakes them) and replayed. */
+    public final KernelLauncher launcher;
+
+    private final class Recording extends ForwardingLauncher {
+        Recording() {
+            super(host);
+        }
+
         @Override
         public String description() {
             return host.description() + ", graphs recorded";
@@ -61,28 +69,15 @@ public final class RecordingGraphs implements AutoCloseable {
 
         @Override
         public DeviceBuffer allocate(long bytes) {
-            if (++allocations == failAllocation) throw new ebm.EbmException("out of device memory (allocation " + allocations + ", refused by the test)");
-            return host.allocate(bytes);
+            return allocate(bytes, "unnamed buffer");
         }
 
         @Override
-        public void noteSubAllocation(DeviceBuffer piece) {
-            host.noteSubAllocation(piece);
-        }
-
-        @Override
-        public void free(DeviceBuffer buffer) {
-            host.free(buffer);
-        }
-
-        @Override
-        public void copyToDevice(MemorySegment src, DeviceBuffer dst) {
-            host.copyToDevice(src, dst);
-        }
-
-        @Override
-        public void copyToHost(DeviceBuffer src, MemorySegment dst) {
-            host.copyToHost(src, dst);
+        public DeviceBuffer allocate(long bytes, String label) {
+            if (++allocations == failAllocation) {
+                throw new ebm.EbmException("out of device memory for '" + label + "' (allocation " + allocations + ", refused by the test)");
+            }
+            return host.allocate(bytes, label);
         }
 
         @Override
@@ -126,10 +121,7 @@ public final class RecordingGraphs implements AutoCloseable {
                 public void close() {}
             };
         }
-
-        @Override
-        public void close() {}
-    };
+    }
 
     public final Blas blas = new Blas() {
         @Override
@@ -146,16 +138,14 @@ public final class RecordingGraphs implements AutoCloseable {
         public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, int lda, long b,
                          int ldb, float beta, long c, int ldc) {
             Runnable call = () -> hostBlas.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-            if (recording != null) recording.add(call);
-            else call.run();
+            recordOrRun(call);
         }
 
         @Override
         public void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, long a, int lda, long b,
                           int ldb, double beta, long c, int ldc) {
             Runnable call = () -> hostBlas.dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-            if (recording != null) recording.add(call);
-            else call.run();
+            recordOrRun(call);
         }
 
         @Override
@@ -164,13 +154,18 @@ public final class RecordingGraphs implements AutoCloseable {
                                        long strideC, int batchCount) {
             Runnable call = () -> hostBlas.gemmStridedBatched(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb,
                     strideB, beta, c, ldc, strideC, batchCount);
-            if (recording != null) recording.add(call);
-            else call.run();
+            recordOrRun(call);
         }
 
         @Override
         public void close() {}
     };
+
+    /** A GEMM inside a captured body is recorded (cuBLAS's calls join the graph); outside it runs at once. */
+    private void recordOrRun(Runnable call) {
+        if (recording != null) recording.add(call);
+        else call.run();
+    }
 
     @Override
     public void close() {
