@@ -1,16 +1,24 @@
 package ebm.cli;
 
 import ebm.EbmException;
+import ebm.train.TrainingDiverged;
+import ebm.train.TrainingStopped;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
-/** Entry point: `ebm COMMAND ...`. User errors print one line (`ebm: ...`) and exit 2; nothing else is hidden. */
+/**
+ * Entry point: `ebm COMMAND ...`. User errors print one line (`ebm: ...`) and exit 2; a run that diverged prints its
+ * one line and exits 3; a run stopped by a termination signal has printed how to resume and exits 128 + the signal
+ * (143 for SIGTERM; the JVM sets it). Nothing else is hidden: an internal error prints its stack trace (exit 2).
+ */
 @Command(name = "ebm", mixinStandardHelpOptions = true, version = "ebm 0.1.0",
         description = "Energy-based models trained by score matching.",
         subcommands = {CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    /** 128 + SIGTERM, what the JVM exits with after the signal; returned too when a stop comes some other way. */
+    public static final int STOPPED_EXIT_CODE = 143;
 
     @Option(names = {"-v", "--verbose"}, description = "Debug logging.", scope = CommandLine.ScopeType.INHERIT)
     void verbose(boolean on) {
@@ -32,6 +40,9 @@ public final class Main implements Runnable {
             Throwable t = ex;
             while (!(t instanceof EbmException) && t.getCause() != null) t = t.getCause();
             PrintWriter err = line.getErr();
+            if (t instanceof TrainingStopped) {
+                return STOPPED_EXIT_CODE; // the trainer printed how to resume before the JVM was let go
+            }
             if (t instanceof EbmException) {
                 err.println("ebm: " + t.getMessage());
             } else {
@@ -39,7 +50,7 @@ public final class Main implements Runnable {
                 ex.printStackTrace(err);
             }
             err.flush();
-            return 2;
+            return t instanceof TrainingDiverged ? TrainingDiverged.EXIT_CODE : 2;
         });
         return cl;
     }

@@ -42,7 +42,7 @@ final class RunFolder {
         }
     }
 
-    /** The content of sweep-point.json; `status` is running, finished, diverged or failed as last written. */
+    /** The content of sweep-point.json; `status` is running, finished, diverged, failed or stopped (by a signal) as last written. */
     record PointRecord(int index, String name, Map<String, JsonNode> values, boolean sharedCpu, String status, String message) {
         PointRecord with(boolean shared, String newStatus, String newMessage) {
             return new PointRecord(index, name, values, shared, newStatus, newMessage);

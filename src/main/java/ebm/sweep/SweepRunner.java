@@ -7,7 +7,10 @@ import ebm.config.ConfigLoader;
 import ebm.config.RunConfig;
 import ebm.linalg.CpuThreads;
 import ebm.train.RunState;
+import ebm.train.StopSignal;
 import ebm.train.Trainer;
+import ebm.train.TrainingDiverged;
+import ebm.train.TrainingStopped;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -26,7 +29,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Runs a sweep's grid points (or one shard of them) into DIR/runs/NAME: finished runs are skipped, unfinished ones
  * resumed, the rest started; `parallel` points at a time, each single-threaded when more than one runs. A run that
- * stops on a non-finite loss is recorded as diverged and the sweep goes on. Ends by writing the report.
+ * diverges (non-finite or blown-up loss, dead gradient; see the trainer's divergence rules) is recorded as diverged
+ * and the sweep goes on. Ends by writing the report. On a termination signal the running points write their
+ * checkpoints, nothing new starts, and the sweep ends with how to continue it (run the same command again).
  */
 public final class SweepRunner {
     private SweepRunner() {}
@@ -95,6 +100,24 @@ public final class SweepRunner {
         }
 
         List<Task> todo = tasks.stream().filter(t -> t.action() == Action.START || t.action() == Action.RESUME).toList();
+        try (StopSignal.Ticket ticket = StopSignal.JVM.enter("the sweep in " + dir + " did not stop in time; run the same "
+                + "command again to continue it")) {
+            int failed = runAll(todo, options, out);
+            if (ticket.requested()) {
+                String message = "sweep stopped by a termination signal (SIGTERM or Ctrl-C): the running points wrote their "
+                        + "checkpoints; run the same command again to continue (finished points are skipped, stopped ones resume)";
+                synchronized (out) {
+                    out.println(message);
+                    out.flush();
+                }
+                throw new TrainingStopped(message);
+            }
+            SweepReport.write(dir, out);
+            return failed;
+        }
+    }
+
+    private static int runAll(List<Task> todo, Options options, PrintStream out) {
         AtomicInteger done = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
         boolean shared = options.parallel() > 1;
@@ -119,13 +142,13 @@ public final class SweepRunner {
         } finally {
             pool.shutdownNow();
         }
-        SweepReport.write(dir, out);
         return failed.get();
     }
 
     /** Trains one point; returns false when it failed for a reason other than divergence. Never throws. */
     private static boolean runOne(Task t, boolean shared, PrintStream out, AtomicInteger done, int total) {
         SweepSpec.Point p = t.point();
+        if (StopSignal.JVM.stopping()) return true; // a termination signal came: start nothing new
         RunFolder.PointRecord before = RunFolder.readPoint(t.runDir());
         boolean everShared = shared || (before != null && before.sharedCpu());
         RunFolder.PointRecord record = new RunFolder.PointRecord(p.index(), p.name(), p.values(), everShared, "running", null);
@@ -155,10 +178,18 @@ public final class SweepRunner {
                 else body.run();
                 outcome = result[0];
                 status = "finished";
-            } catch (EbmException e) {
-                // The trainer's message for a blown-up run starts with "non-finite"; anything else is a failure.
+            } catch (TrainingDiverged e) {
                 message = e.getMessage();
-                status = message != null && message.startsWith("non-finite") ? "diverged" : "failed";
+                status = "diverged";
+                log.println("sweep: " + status + ": " + message);
+            } catch (TrainingStopped e) {
+                // Checkpointed on a termination signal: unfinished, so the next sweep resumes it.
+                message = e.getMessage();
+                status = "stopped";
+                log.println("sweep: " + status + ": " + message);
+            } catch (EbmException e) {
+                message = e.getMessage();
+                status = "failed";
                 log.println("sweep: " + status + ": " + message);
             } catch (RuntimeException e) {
                 message = "internal error: " + e;

@@ -72,9 +72,34 @@ public final class Evaluation {
      */
     public static Double momentMatchedGaussianFisher(double[] train, int nTrain, double[] points, int n, Density density) {
         if (density == null || !density.knownScore()) return null;
-        int d = density.dim();
+        double[] scores = momentMatchedGaussianScores(train, nTrain, points, n, density.dim());
+        return scores == null ? null : fisherToTruth(scores, points, n, density);
+    }
+
+    /**
+     * The held-out exact SM loss of the same Gaussian, −tr S⁻¹ + ½ mean ‖S⁻¹(x − m)‖² over the points: what a model's
+     * val_loss must beat where the density is unknown (both equal the Fisher divergence to the data up to the same
+     * constant). Null when S is singular.
+     */
+    public static Double momentMatchedGaussianExactLoss(double[] train, int nTrain, double[] points, int n, int d) {
+        org.ejml.data.DMatrixRMaj precision = momentMatchedPrecision(train, nTrain, d);
+        double[] scores = momentMatchedGaussianScores(train, nTrain, points, n, d);
+        if (precision == null || scores == null) return null;
+        double trace = 0, squares = 0;
+        for (int a = 0; a < d; a++) trace += precision.get(a, a);
+        for (double s : scores) squares += s * s;
+        return -trace + 0.5 * squares / n;
+    }
+
+    private static double[] momentMatchedMean(double[] train, int nTrain, int d) {
         double[] mean = new double[d];
         for (int i = 0; i < nTrain; i++) for (int j = 0; j < d; j++) mean[j] += train[i * d + j] / nTrain;
+        return mean;
+    }
+
+    /** S⁻¹ of the training points (1/N normalisation), or null when S is singular. */
+    private static org.ejml.data.DMatrixRMaj momentMatchedPrecision(double[] train, int nTrain, int d) {
+        double[] mean = momentMatchedMean(train, nTrain, d);
         org.ejml.data.DMatrixRMaj cov = new org.ejml.data.DMatrixRMaj(d, d);
         for (int i = 0; i < nTrain; i++) {
             for (int a = 0; a < d; a++) {
@@ -83,14 +108,23 @@ public final class Evaluation {
             }
         }
         if (!org.ejml.dense.row.CommonOps_DDRM.invert(cov)) return null;
+        for (double v : cov.data) if (!Double.isFinite(v)) return null; // (EJML may "invert" an exactly singular S)
+        return cov;
+    }
+
+    /** The Gaussian's score −S⁻¹(x − m) at every point ([n x D]), or null when S is singular. */
+    private static double[] momentMatchedGaussianScores(double[] train, int nTrain, double[] points, int n, int d) {
+        double[] mean = momentMatchedMean(train, nTrain, d);
+        org.ejml.data.DMatrixRMaj precision = momentMatchedPrecision(train, nTrain, d);
+        if (precision == null) return null;
         double[] scores = new double[n * d];
         for (int i = 0; i < n; i++) {
             for (int a = 0; a < d; a++) {
                 double s = 0;
-                for (int b = 0; b < d; b++) s -= cov.get(a, b) * (points[i * d + b] - mean[b]);
+                for (int b = 0; b < d; b++) s -= precision.get(a, b) * (points[i * d + b] - mean[b]);
                 scores[i * d + a] = s;
             }
         }
-        return fisherToTruth(scores, points, n, density);
+        return scores;
     }
 }

@@ -32,6 +32,11 @@ final class Summary {
         if (o.fisher() != null && o.gaussianFisher() != null) {
             rows.add(new String[] {"ratio model / Gaussian", String.format(Locale.ROOT, "%.3g", o.fisher() / o.gaussianFisher())});
         }
+        if (o.gaussianValLoss() != null) {
+            rows.add(new String[] {"moment-matched Gaussian's held-out exact SM loss", num(o.gaussianValLoss())});
+        }
+        String verdict = worseThanGaussian(o);
+        if (verdict != null) rows.add(new String[] {"WARNING", verdict});
         StringBuilder md = new StringBuilder("# Run summary\n\n| quantity | value |\n|---|---|\n");
         int w = 0;
         for (String[] r : rows) w = Math.max(w, r[0].length());
@@ -46,6 +51,22 @@ final class Summary {
         } catch (IOException e) {
             throw new EbmException("cannot write " + o.dir().resolve("summary.md") + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * A plain sentence when the model ends worse than the moment-matched Gaussian: by the Fisher divergence where the
+     * density is known, else by the held-out exact SM loss (lower is better for both). Null when it does not.
+     */
+    static String worseThanGaussian(Trainer.Outcome o) {
+        if (o.fisher() != null && o.gaussianFisher() != null) {
+            return o.fisher() > o.gaussianFisher() ? String.format(Locale.ROOT, "the model ends worse than the moment-matched "
+                    + "Gaussian: Fisher divergence %.4g against the Gaussian's %.4g", o.fisher(), o.gaussianFisher()) : null;
+        }
+        if (o.fisher() == null && o.valLoss() != null && o.gaussianValLoss() != null) {
+            return o.valLoss() > o.gaussianValLoss() ? String.format(Locale.ROOT, "the model ends worse than the moment-matched "
+                    + "Gaussian: held-out exact SM loss %.4g against the Gaussian's %.4g", o.valLoss(), o.gaussianValLoss()) : null;
+        }
+        return null;
     }
 
     private static String num(Double v) {

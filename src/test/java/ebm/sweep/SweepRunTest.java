@@ -189,7 +189,7 @@ class SweepRunTest {
     void aDivergingRunIsRecordedAndTheSweepGoesOn() throws IOException {
         Path f = tmp.resolve("diverge.yaml");
         Files.writeString(f, TINY.replace("objective.name: [exact, denoising]", "objective.name: [exact]")
-                .replace("optimizer.lr: [0.01]}\n  adamw", "optimizer.lr: [1e12]}\n  adamw"));
+                .replace("optimizer.lr: [0.01]}\n  adamw", "optimizer.lr: [1e200]}\n  adamw"));
         Path dir = tmp.resolve("diverge");
         Cli r = Cli.run("sweep", f.toString(), "--out", dir.toString());
         System.out.print(r.out());
@@ -202,6 +202,32 @@ class SweepRunTest {
         assertTrue(Files.readString(dir.resolve("report.md")).contains("diverged"));
         Cli again = Cli.run("sweep", f.toString(), "--out", dir.toString());
         assertTrue(again.out().contains("diverged before, skipped"), again.out());
+    }
+
+    @Test
+    void aRunThatBlowsUpWithoutANaNIsRecordedAsDivergedNotFinished() throws IOException {
+        // AdamW at lr 1e6: the loss jumps to ~1e25 at step 2 and stays finite; it used to be "finished" with val_loss 0.
+        Path f = tmp.resolve("blowup.yaml");
+        Files.writeString(f, TINY.replace("objective.name: [exact, denoising]", "objective.name: [exact, denoising]")
+                .replace("adamw: {optimizer.name: adamw, optimizer.lr: [0.01]}", "adamw: {optimizer.name: adamw, optimizer.lr: [1e6]}"));
+        Path dir = tmp.resolve("blowup");
+        Cli r = Cli.run("sweep", f.toString(), "--out", dir.toString());
+        System.out.print(r.out());
+        assertEquals(0, r.exitCode(), "diverged runs are results, not failures");
+        List<String> lines = Files.readAllLines(dir.resolve("results.csv"));
+        System.out.println(String.join("\n", lines));
+        for (String name : List.of("exact_adamw_lr1000000", "denoising_adamw_lr1000000")) {
+            String row = lines.stream().filter(l -> l.startsWith(name + ",") || l.contains("," + name + ",")).findFirst().orElse(null);
+            assertTrue(row != null, name + " in results.csv:\n" + String.join("\n", lines));
+        }
+        int diverged = 0;
+        for (int i = 0; i < lines.size() - 1; i++) {
+            if (column(dir, "status", i).equals("diverged")) {
+                diverged++;
+                assertTrue(lines.get(i + 1).contains("rule: loss magnitude"), lines.get(i + 1));
+            }
+        }
+        assertEquals(2, diverged, "both AdamW runs diverged");
     }
 
     @Test
