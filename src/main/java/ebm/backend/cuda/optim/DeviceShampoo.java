@@ -2,6 +2,7 @@ package ebm.backend.cuda.optim;
 
 import ebm.EbmException;
 import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.KernelLauncher;
@@ -122,7 +123,7 @@ public final class DeviceShampoo extends DeviceOptimizer {
     }
 
     private void identity(DeviceBuffer buffer, int n, float diagonal) {
-        kernels.launch("ebm_set_identity_f32", (long) n * n, a -> a.pointer(buffer).i64(n).f32(diagonal));
+        kernels.setIdentityF32(Grid.over((long) n * n), buffer.address(), n, diagonal);
     }
 
     /** AdamWScalarsInDevice: step, lr (unused), β₁, β₂, eps, λ (unused: decay is applied with the update), then three the advance fills. */
@@ -153,9 +154,9 @@ public final class DeviceShampoo extends DeviceOptimizer {
     @Override
     public void step(long params, long grad) {
         long n = size;
-        kernels.launch("ebm_adamw_advance", 1, a -> a.pointer(graftScalars));
-        kernels.launch("ebm_adamw_direction_f32", n, a -> a.i64(grad).pointer(expAvg).pointer(expAvgSq).i64(n)
-                .pointer(graftScalars).pointer(direction));
+        kernels.adamwAdvance(Grid.blocks(1), graftScalars.address());
+        kernels.adamwDirectionF32(Grid.over(n), grad, expAvg.address(), expAvgSq.address(), n, graftScalars.address(),
+                direction.address());
         AdamW.denominatorRange(kernels, expAvgSq, n, graftScalars, rangePartials, range);
         for (Block block : blocks) {
             // statistics accumulate from the first step, so they are warm when preconditioning starts
@@ -174,7 +175,7 @@ public final class DeviceShampoo extends DeviceOptimizer {
     public static void accumulateStatistics(DeviceKernels kernels, Blas blas, long g, int rows, int cols, long wide,
                                      DeviceBuffer left, DeviceBuffer right) {
         long n = (long) rows * cols;
-        kernels.launch("ebm_widen_f32_f64", n, a -> a.i64(g).i64(n).i64(wide));
+        kernels.widenF32F64(Grid.over(n), g, n, wide);
         if (left != null) blas.dgemm(true, false, rows, rows, cols, 1.0, wide, cols, wide, cols, 1.0, left.address(), rows);
         if (right != null) blas.dgemm(false, true, cols, cols, rows, 1.0, wide, cols, wide, cols, 1.0, right.address(), cols);
     }
@@ -246,10 +247,10 @@ public final class DeviceShampoo extends DeviceOptimizer {
             kernels.dot(dir, dir, n, partials.address(), graftSq);
             kernels.dot(p, p, n, partials.address(), pSq);
             long flag = updateScalars.address() + 16;
-            kernels.launch("ebm_shampoo_graft_norm_f32", n, a -> a.i64(p).i64(n).i64(graftSq).i64(pSq).i64(flag).i64(dir));
+            kernels.shampooGraftNormF32(Grid.over(n), p, n, graftSq, pSq, flag, dir);
         }
         long n = size;
-        kernels.launch("ebm_muon_apply_f32", n, a -> a.i64(params).pointer(direction).i64(n).pointer(updateScalars).f32(1f));
+        kernels.muonApplyF32(Grid.over(n), params, direction.address(), n, updateScalars.address(), 1f);
     }
 
     /**

@@ -4,12 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import ebm.TestSeeds;
-import ebm.backend.cuda.bindings.Dim3;
-import ebm.backend.cuda.bindings.KernelFunction;
+import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.HostBuild;
 import ebm.backend.cuda.runtime.HostEmulationLauncher;
-import ebm.backend.cuda.runtime.KernelArgs;
 import ebm.rng.RandomStream;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
@@ -59,20 +58,19 @@ class ProbesParityTest {
         long seed = TestSeeds.fixed("probes replay with a new step", 1234567890123L);
         DeviceBuffer key = checks.philoxKey(seed, 41);
         DeviceBuffer out = launcher.allocate(4L * n);
-        try (KernelArgs args = new KernelArgs().pointer(out).i64(n).i64(0).i32(stream).pointer(key)) {
-            KernelFunction kernel = launcher.function("ebm_probes_words_u32");
-            launcher.poison(out);
-            launcher.launch(kernel, Dim3.of(2), Dim3.of(128), 0, args);
-            int[] first = launcher.readInts(out, n);
-            launcher.write(key, new long[] {seed, 42});
-            launcher.poison(out);
-            launcher.launch(kernel, Dim3.of(2), Dim3.of(128), 0, args);
-            int[] second = launcher.readInts(out, n);
-            assertFalse(Arrays.equals(first, second), "two replays with different steps drew the same words");
-            assertArrayEquals(words(seed, 41, stream, n), first);
-            assertArrayEquals(words(seed, 42, stream, n), second);
-            System.out.printf("replay: step 41 word0 %08x, step 42 word0 %08x%n", first[0], second[0]);
-        }
+        DeviceKernels kernels = DeviceKernels.waiting(launcher);
+        Runnable launch = () -> kernels.probesWordsU32(Grid.of(2, 128, 0), out.address(), n, 0, stream, key.address());
+        launcher.poison(out);
+        launch.run();
+        int[] first = launcher.readInts(out, n);
+        launcher.write(key, new long[] {seed, 42});
+        launcher.poison(out);
+        launch.run();
+        int[] second = launcher.readInts(out, n);
+        assertFalse(Arrays.equals(first, second), "two replays with different steps drew the same words");
+        assertArrayEquals(words(seed, 41, stream, n), first);
+        assertArrayEquals(words(seed, 42, stream, n), second);
+        System.out.printf("replay: step 41 word0 %08x, step 42 word0 %08x%n", first[0], second[0]);
     }
 
     private static int[] words(long seed, long step, int stream, int n) {
