@@ -51,7 +51,6 @@ public final class DeviceShampoo extends DeviceOptimizer {
     private final Blas blas;
     private final ShampooOptions c;
     private final int size;
-    private final long firstPreconditioned;
     private final List<Block> blocks;
     /** AdamWScalarsInDevice of the graft (its lr is unused: the graft direction has none). */
     private final DeviceBuffer graftScalars;
@@ -72,7 +71,6 @@ public final class DeviceShampoo extends DeviceOptimizer {
         this.blas = blas;
         this.c = c;
         this.size = layout.size();
-        this.firstPreconditioned = Math.max(1, c.startStep());
         List<Block> matrices = new ArrayList<>();
         int largest = 1, largestWithStatistics = 0;
         for (ParamView view : layout.views()) {
@@ -107,19 +105,13 @@ public final class DeviceShampoo extends DeviceOptimizer {
         for (Block block : blocks) {
             int rows = block.view.rows(), cols = block.view.cols();
             // statistics start at ε·I, roots at I (the direction is then G itself, still grafted)
-            if (block.leftStat != null) launcher.write(block.leftStat, scaledIdentity(rows, c.eps()));
-            if (block.rightStat != null) launcher.write(block.rightStat, scaledIdentity(cols, c.eps()));
+            if (block.leftStat != null) launcher.write(block.leftStat, Shampoo.scaledIdentity(rows, c.eps()));
+            if (block.rightStat != null) launcher.write(block.rightStat, Shampoo.scaledIdentity(cols, c.eps()));
             if (block.leftRoot != null) identity(block.leftRoot, rows, 1f);
             if (block.rightRoot != null) identity(block.rightRoot, cols, 1f);
         }
         writeGraftScalars(0);
         setLearningRate(1.0);
-    }
-
-    private static double[] scaledIdentity(int n, double diagonal) {
-        double[] identity = new double[n * n];
-        for (int i = 0; i < n; i++) identity[i * n + i] = diagonal;
-        return identity;
     }
 
     private void identity(DeviceBuffer buffer, int n, float diagonal) {
@@ -141,7 +133,7 @@ public final class DeviceShampoo extends DeviceOptimizer {
         MemorySegment s = MemorySegment.ofArray(new long[3]);
         s.set(ValueLayout.JAVA_DOUBLE, 0, c.lr() * lrScale);
         s.set(ValueLayout.JAVA_DOUBLE, 8, c.weightDecay());
-        s.set(ValueLayout.JAVA_LONG, 16, steps + 1 >= firstPreconditioned ? 1 : 0);
+        s.set(ValueLayout.JAVA_LONG, 16, c.preconditions(steps + 1) ? 1 : 0);
         launcher.copyToDevice(s, updateScalars);
     }
 
@@ -189,8 +181,7 @@ public final class DeviceShampoo extends DeviceOptimizer {
     @Override
     public void hostWork() {
         steps++;
-        boolean refresh = steps >= firstPreconditioned && (steps - firstPreconditioned) % c.rootEvery() == 0;
-        if (!refresh) return;
+        if (!c.refreshesRoots(steps)) return;
         launcher.synchronize();
         double stepCondLeft = Double.NaN, stepCondRight = Double.NaN;
         for (Block block : blocks) {
@@ -203,8 +194,8 @@ public final class DeviceShampoo extends DeviceOptimizer {
             }
             if (roots.left() != null) launcher.writeAsFloats(block.leftRoot, roots.left());
             if (roots.right() != null) launcher.writeAsFloats(block.rightRoot, roots.right());
-            stepCondLeft = nanMax(stepCondLeft, roots.conditionLeft());
-            stepCondRight = nanMax(stepCondRight, roots.conditionRight());
+            stepCondLeft = Shampoo.nanMax(stepCondLeft, roots.conditionLeft());
+            stepCondRight = Shampoo.nanMax(stepCondRight, roots.conditionRight());
         }
         condLeftMax = stepCondLeft;
         condRightMax = stepCondRight;
@@ -220,11 +211,6 @@ public final class DeviceShampoo extends DeviceOptimizer {
             for (int j = 0; j < i; j++) s[i * n + j] = s[j * n + i] = 0.5 * (s[i * n + j] + s[j * n + i]);
         }
         return s;
-    }
-
-    private static double nanMax(double current, double candidate) {
-        if (Double.isNaN(candidate)) return current;
-        return Double.isNaN(current) ? candidate : Math.max(current, candidate);
     }
 
     /** Per matrix: D = L^{−1/4} G R^{−1/4}, rescaled to the graft direction's norm (from start_step); then the update. */
@@ -259,13 +245,7 @@ public final class DeviceShampoo extends DeviceOptimizer {
      */
     @Override
     public Map<String, Double> diagnostics() {
-        Map<String, Double> diagnostics = new LinkedHashMap<>();
-        if (!Double.isNaN(condLeftMax)) diagnostics.put("shampoo_cond_left_max", condLeftMax);
-        if (!Double.isNaN(condRightMax)) diagnostics.put("shampoo_cond_right_max", condRightMax);
-        diagnostics.put("shampoo_root_failures", (double) rootFailures);
-        double spread = size > 0 ? AdamW.spread(launcher, range) : Double.NaN;
-        if (!Double.isNaN(spread)) diagnostics.put("adam_v_spread", spread);
-        return diagnostics;
+        return Shampoo.diagnostics(condLeftMax, condRightMax, rootFailures, size > 0 ? AdamW.spread(launcher, range) : Double.NaN);
     }
 
     /** ebm.optim.Shampoo's state names and layout (statistics and roots row-major per matrix). */

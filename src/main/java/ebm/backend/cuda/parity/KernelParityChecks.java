@@ -186,24 +186,21 @@ public final class KernelParityChecks {
     }
 
     public ParityResult gaussianF64() {
-        int n = 8_191;
-        long first = 5;
-        Draw draw = draw(kernels::probesGaussianF64, n, first, 8);
-        double[] got = launcher.readDoubles(draw.out(), n);
-        return gaussianResult(n, first, "fp64", 1e-13, draw, e -> got[e], problems(got));
+        return gaussian(kernels::probesGaussianF64, 5, 8, "fp64", 1e-13);
     }
 
     public ParityResult gaussianF32() {
-        int n = 8_191;
-        long first = 7;
-        Draw draw = draw(kernels::probesGaussianF32, n, first, 4);
-        float[] got = launcher.readFloats(draw.out(), n);
-        return gaussianResult(n, first, "fp32", 2e-6, draw, e -> got[e], problems(got));
+        return gaussian(kernels::probesGaussianF32, 7, 4, "fp32", 2e-6);
     }
 
-    /** Error of each element relative to its Box-Muller pair's radius r (both of a pair share r's rounding). */
-    private static ParityResult gaussianResult(int n, long first, String precision, double tolerance, Draw draw,
-                                               IntToDoubleFunction got, String problem) {
+    /**
+     * 8191 Gaussians from an odd `first` (Box-Muller pairs straddle both ends), elements of `bytes` read back as fp64;
+     * the error of each relative to its pair's radius r (both of a pair share r's rounding).
+     */
+    private ParityResult gaussian(ProbesKernel kernel, long first, int bytes, String precision, double tolerance) {
+        int n = 8_191;
+        Draw draw = draw(kernel, n, first, bytes);
+        double[] got = bytes == 8 ? launcher.readDoubles(draw.out(), n) : launcher.readFloatsAsDoubles(draw.out(), n);
         RandomStream reference = draw.reference();
         double[] want = new double[n];
         reference.fillGaussian(want, 0, n, first);
@@ -212,12 +209,12 @@ public final class KernelParityChecks {
             long pairStart = i & ~1L;
             double a = reference.gaussian(pairStart), b = reference.gaussian(pairStart + 1);
             double r = Math.hypot(a, b);
-            double d = Math.abs(got.applyAsDouble(e) - want[e]);
+            double d = Math.abs(got[e] - want[e]);
             return Double.isNaN(d) ? Double.NaN : d / Math.max(r, Double.MIN_NORMAL);
         };
         double worst = worst(n, error);
         return new ParityResult("probes gaussian", "n=" + n + " from " + first, precision, worst, tolerance, "|Δ|/r",
-                problem, worstPairs(n, error, got, e -> want[e]));
+                problems(got), worstPairs(n, error, e -> got[e], e -> want[e]));
     }
 
     // ---- AdamW ----------------------------------------------------------------------------------------------------

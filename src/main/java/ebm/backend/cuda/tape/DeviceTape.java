@@ -163,26 +163,28 @@ public final class DeviceTape implements Ops<DeviceNode> {
     @Override
     public DeviceNode matmulNT(DeviceNode a, DeviceNode b) {
         Tensor.requireShape(a.cols == b.cols, "matmulNT inner sizes " + a.cols + " vs " + b.cols);
-        int n = a.rows, k = a.cols, m = b.rows;
-        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, b), "matmul output");
-        gemm(false, true, n, m, k, a.value, k, b.value, k, 0f, out.value, m);
-        out.backward = () -> {
-            if (a.requiresGrad) gemm(false, false, n, k, m, out.grad, m, b.value, k, 1f, grad(a), k);
-            if (b.requiresGrad) gemm(true, false, m, k, n, out.grad, m, a.value, k, 1f, grad(b), k);
-        };
-        return out;
+        return product(a, b, true);
     }
 
     /** A [n x k] times B [k x m]: [n x m]. */
     @Override
     public DeviceNode matmulNN(DeviceNode a, DeviceNode b) {
         Tensor.requireShape(a.cols == b.rows, "matmulNN inner sizes " + a.cols + " vs " + b.rows);
-        int n = a.rows, k = a.cols, m = b.cols;
+        return product(a, b, false);
+    }
+
+    /**
+     * A [n x k] times op(B) [k x m], op(B) = Bᵀ of B [m x k] (transB) or B itself [k x m], and its adjoints:
+     * gA += G op(B)ᵀ, and gB += Gᵀ A (transB) or Aᵀ G.
+     */
+    private DeviceNode product(DeviceNode a, DeviceNode b, boolean transB) {
+        int n = a.rows, k = a.cols, m = transB ? b.rows : b.cols, ldb = b.cols;
         DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, b), "matmul output");
-        gemm(false, false, n, m, k, a.value, k, b.value, m, 0f, out.value, m);
+        gemm(false, transB, n, m, k, a.value, k, b.value, ldb, 0f, out.value, m);
         out.backward = () -> {
-            if (a.requiresGrad) gemm(false, true, n, k, m, out.grad, m, b.value, m, 1f, grad(a), k);
-            if (b.requiresGrad) gemm(true, false, k, m, n, a.value, k, out.grad, m, 1f, grad(b), m);
+            if (a.requiresGrad) gemm(false, !transB, n, k, m, out.grad, m, b.value, ldb, 1f, grad(a), k);
+            if (b.requiresGrad && transB) gemm(true, false, m, k, n, out.grad, m, a.value, k, 1f, grad(b), k);
+            if (b.requiresGrad && !transB) gemm(true, false, k, m, n, a.value, k, out.grad, m, 1f, grad(b), m);
         };
         return out;
     }
@@ -226,14 +228,9 @@ public final class DeviceTape implements Ops<DeviceNode> {
             kernels.activationAdjointF32(Grid.over(size), planes.address(), out[0].grad, out[1].grad, out[2].grad, size,
                     gz);
             if (pre.requiresGrad) axpy(1f, gz, size, grad(pre));
-            if (bias.requiresGrad) columnSums(gz, n, m, 1f, grad(bias));
+            if (bias.requiresGrad) groupedReduce(gz, 0, 1, n, m, 1f, true, grad(bias)); // column sums
         };
         return new Activations<>(out[0], out[1], out[2]);
-    }
-
-    /** out[1 x m] += scale · Σ_rows g[rows x m]. */
-    private void columnSums(long g, int rows, int m, float scale, long out) {
-        kernels.groupedReduceF32(Grid.over(m), g, 0, 1, rows, m, scale, 1, out);
     }
 
     /** alpha*A + beta*B for same-shaped A, B. */
@@ -283,29 +280,30 @@ public final class DeviceTape implements Ops<DeviceNode> {
     /** A [n x m] plus the row vector b [1 x m] on every row. */
     @Override
     public DeviceNode addRow(DeviceNode a, DeviceNode b) {
-        Tensor.requireShape(b.rows == 1 && b.cols == a.cols, "addRow needs a [1 x " + a.cols + "] row, got " + b.rows + "x" + b.cols);
-        int n = a.rows, m = a.cols;
-        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, b), "addRow");
-        kernels.addRowF32(Grid.over(a.size()), a.value, b.value, n, m, out.value);
-        out.backward = () -> {
-            if (a.requiresGrad) axpy(1f, out.grad, a.size(), grad(a));
-            if (b.requiresGrad) columnSums(out.grad, n, m, 1f, grad(b));
-        };
-        return out;
+        return rowBroadcast("addRow", a, b, false);
     }
 
     /** A [n x m] times the row vector v [1 x m], elementwise on every row. */
     @Override
     public DeviceNode mulRow(DeviceNode a, DeviceNode v) {
-        Tensor.requireShape(v.rows == 1 && v.cols == a.cols, "mulRow needs a [1 x " + a.cols + "] row, got " + v.rows + "x" + v.cols);
+        return rowBroadcast("mulRow", a, v, true);
+    }
+
+    /**
+     * out = a + row or a ⊙ row (multiply) on every row. The adjoints: ga += g or g ⊙ row, and the row's is the column
+     * sum of g times ∂out/∂row, which is 1 or a: grow[j] += Σ_i g_ij (· a_ij).
+     */
+    private DeviceNode rowBroadcast(String op, DeviceNode a, DeviceNode row, boolean multiply) {
+        Tensor.requireShape(row.rows == 1 && row.cols == a.cols, op + " needs a [1 x " + a.cols + "] row, got " + row.rows + "x" + row.cols);
         int n = a.rows, m = a.cols;
-        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, v), "mulRow");
-        kernels.mulRowF32(Grid.over(a.size()), a.value, v.value, n, m, 0, out.value);
+        Grid grid = Grid.over(a.size());
+        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, row), op);
+        if (multiply) kernels.mulRowF32(grid, a.value, row.value, n, m, 0, out.value);
+        else kernels.addRowF32(grid, a.value, row.value, n, m, out.value);
         out.backward = () -> {
-            if (a.requiresGrad) kernels.mulRowF32(Grid.over(a.size()), out.grad, v.value, n, m, 1, grad(a));
-            if (v.requiresGrad) { // gv[j] += Σ_i g_ij a_ij: a grouped reduce of the product over n rows
-                kernels.groupedReduceF32(Grid.over(m), out.grad, a.value, 1, n, m, 1f, 1, grad(v));
-            }
+            if (a.requiresGrad && multiply) kernels.mulRowF32(grid, out.grad, row.value, n, m, 1, grad(a));
+            if (a.requiresGrad && !multiply) axpy(1f, out.grad, a.size(), grad(a));
+            if (row.requiresGrad) groupedReduce(out.grad, multiply ? a.value : 0, 1, n, m, 1f, true, grad(row));
         };
         return out;
     }
