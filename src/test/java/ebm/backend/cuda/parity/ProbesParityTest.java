@@ -11,19 +11,23 @@ import ebm.backend.cuda.runtime.HostBuild;
 import ebm.backend.cuda.runtime.HostEmulationLauncher;
 import ebm.rng.RandomStream;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 /** kernels/probes.cu (and philox.cuh) through the host build against ebm.rng.RandomStream. */
 class ProbesParityTest {
     private HostEmulationLauncher launcher;
-    private KernelParityChecks checks;
 
     @BeforeEach
     void open() {
         launcher = HostBuild.launcherOrSkip();
-        checks = new KernelParityChecks(launcher, TestSeeds.seed("KernelParityChecks probes"));
     }
 
     @AfterEach
@@ -31,24 +35,17 @@ class ProbesParityTest {
         if (launcher != null) launcher.close();
     }
 
-    @Test
-    void philoxWordsAreBitIdentical() {
-        HostBuild.report(checks.philoxWords());
-    }
-
-    @Test
-    void rademacherSignsAreExact() {
-        HostBuild.report(checks.rademacherF32());
-    }
-
-    @Test
-    void gaussiansFp64MatchToRounding() {
-        HostBuild.report(checks.gaussianF64());
-    }
-
-    @Test
-    void gaussiansFp32MatchToFp32Rounding() {
-        HostBuild.report(checks.gaussianF32());
+    /** Each probes kernel against RandomStream: one dynamic test per check, each on fresh checks of the same seed. */
+    @TestFactory
+    Stream<DynamicTest> everyProbesKernelMatchesRandomStream() {
+        long seed = TestSeeds.seed("KernelParityChecks probes");
+        Map<String, Function<KernelParityChecks, ParityResult>> checked = new LinkedHashMap<>();
+        checked.put("philox words are bit-identical", KernelParityChecks::philoxWords);
+        checked.put("rademacher signs are exact", KernelParityChecks::rademacherF32);
+        checked.put("fp64 Gaussians match to rounding", KernelParityChecks::gaussianF64);
+        checked.put("fp32 Gaussians match to fp32 rounding", KernelParityChecks::gaussianF32);
+        return checked.entrySet().stream().map(e -> DynamicTest.dynamicTest(e.getKey(),
+                () -> HostBuild.report(e.getValue().apply(new KernelParityChecks(launcher, seed)))));
     }
 
     /** The same launch arguments (as a captured graph bakes them) with a new step in device memory: new probes. */
@@ -56,7 +53,7 @@ class ProbesParityTest {
     void replayWithNewStepInDeviceMemoryDrawsNewProbes() {
         int n = 1000, stream = 7;
         long seed = TestSeeds.fixed("probes replay with a new step", 1234567890123L);
-        DeviceBuffer key = checks.philoxKey(seed, 41);
+        DeviceBuffer key = new KernelParityChecks(launcher, seed).philoxKey(seed, 41);
         DeviceBuffer out = launcher.allocate(4L * n);
         DeviceKernels kernels = DeviceKernels.waiting(launcher);
         Runnable launch = () -> kernels.probesWordsU32(Grid.of(2, 128, 0), out.address(), n, 0, stream, key.address());
