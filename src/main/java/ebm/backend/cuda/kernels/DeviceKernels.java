@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * than a launch.
  *
  * <p>One class with a section per kernels/*.cu file, in file order, rather than a class per file: every caller needs
- * entries of several families (the tape alone uses six), each entry is a one-line marshal with no state of its own,
+ * entries of several families (the tape alone uses five), each entry is a one-line marshal with no state of its own,
  * and one object keeps the launch path private and the launch count in one place. Functions are looked up once, every
  * launch is queued on the launcher (so a step can be captured) and counted, so a step can say how many launches it
  * takes. The few compositions every caller needs (fill, copy, dot, row reductions) come first.
