@@ -14,25 +14,29 @@
 //   version 1: one thread per output element, a serial loop over the reduced index in a fixed order (results do not
 //              depend on the launch shape); neighbouring threads take neighbouring j, so loads coalesce for m ≥ 32.
 
-#define EBM_GROUPED_STRIDE(i, n) \
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
+#include "grid_stride.cuh"
+
+// Σ_t p[t·p_stride] · (q ? q[t·q_stride] : 1) for t = 0 .. count−1, in that order: the one serial reduction of every
+// reducing kernel here (a column of a group, of the shared directions, or of the samples).
+__device__ __forceinline__ float strided_dot(const float* p, long long p_stride, const float* q, long long q_stride,
+                                             long long count) {
+    float sum = 0.0f;
+    for (long long t = 0; t < count; t++) sum += q ? p[t * p_stride] * q[t * q_stride] : p[t * p_stride];
+    return sum;
+}
 
 extern "C" __global__ void ebm_grouped_reduce_f32(const float* x, const float* y, long long n, long long r, long long m,
                                                   float scale, int accumulate, float* out) {
-    EBM_GROUPED_STRIDE(i, n * m) {
+    EBM_GRID_STRIDE(i, n * m) {
         long long b = i / m, j = i % m;
-        const float* xs = x + b * r * m + j;
-        const float* ys = y ? y + b * r * m + j : nullptr;
-        float sum = 0.0f;
-        for (long long k = 0; k < r; k++) sum += ys ? xs[k * m] * ys[k * m] : xs[k * m];
-        float v = scale * sum;
+        float v = scale * strided_dot(x + b * r * m + j, m, y ? y + b * r * m + j : nullptr, m, r);
         out[i] = accumulate ? out[i] + v : v;
     }
 }
 
 extern "C" __global__ void ebm_grouped_broadcast_f32(const float* a, const float* t, long long n, long long r,
                                                      long long m, float scale, int accumulate, float* out) {
-    EBM_GROUPED_STRIDE(i, n * r * m) {
+    EBM_GRID_STRIDE(i, n * r * m) {
         long long row = i / m, j = i % m, b = row / r;
         float v = scale * a[b * m + j];
         if (t) v *= t[i];
@@ -42,7 +46,7 @@ extern "C" __global__ void ebm_grouped_broadcast_f32(const float* a, const float
 
 extern "C" __global__ void ebm_shared_mul_f32(const float* a, const float* c, long long n, long long r, long long m,
                                               float* out) {
-    EBM_GROUPED_STRIDE(i, n * r * m) {
+    EBM_GRID_STRIDE(i, n * r * m) {
         long long row = i / m, j = i % m, b = row / r, k = row % r;
         out[i] = a[b * m + j] * c[k * m + j];
     }
@@ -50,20 +54,16 @@ extern "C" __global__ void ebm_shared_mul_f32(const float* a, const float* c, lo
 
 extern "C" __global__ void ebm_shared_mul_adjoint_a_f32(const float* g, const float* c, long long n, long long r,
                                                         long long m, float* ga) {
-    EBM_GROUPED_STRIDE(i, n * m) {
+    EBM_GRID_STRIDE(i, n * m) {
         long long b = i / m, j = i % m;
-        float sum = 0.0f;
-        for (long long k = 0; k < r; k++) sum += g[(b * r + k) * m + j] * c[k * m + j];
-        ga[i] += sum;
+        ga[i] += strided_dot(g + b * r * m + j, m, c + j, m, r); // over k: g[b·r+k, j] · c[k, j]
     }
 }
 
 extern "C" __global__ void ebm_shared_mul_adjoint_c_f32(const float* g, const float* a, long long n, long long r,
                                                         long long m, float* gc) {
-    EBM_GROUPED_STRIDE(i, r * m) {
+    EBM_GRID_STRIDE(i, r * m) {
         long long k = i / m, j = i % m;
-        float sum = 0.0f;
-        for (long long b = 0; b < n; b++) sum += g[(b * r + k) * m + j] * a[b * m + j];
-        gc[i] += sum;
+        gc[i] += strided_dot(g + k * m + j, r * m, a + j, m, n); // over b: g[b·r+k, j] · a[b, j]
     }
 }

@@ -11,6 +11,8 @@
 // signs of Householder's columns need not match the CPU's QR; a rank-deficient Y_b completes the basis arbitrarily
 // there (an unbiased estimate either way, but then not the CPU's draw).
 
+#include "grid_stride.cuh"
+
 #define EBM_HUTCHPP_MAX_THREADS 1024
 
 // rows b*sketch + k of x_rep and s are x_b and draw row b*per_sample + k.
@@ -18,7 +20,7 @@ extern "C" __global__ void ebm_hutchpp_sketch_inputs_f32(const float* x, const f
                                                          long long sketch, long long per_sample, float* x_rep,
                                                          float* s) {
     const long long n = batch * sketch * d;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         const long long j = i % d, row = i / d, b = row / sketch, k = row % sketch;
         x_rep[i] = x[b * d + j];
         s[i] = draws[(b * per_sample + k) * d + j];
@@ -49,6 +51,48 @@ __device__ __forceinline__ double hutchpp_dot(const float* a, const float* c, lo
     return hutchpp_block_sum(sum, partial);
 }
 
+// The rest of Householder step k: every later column a_j (j > k) ← H_k a_j = a_j − β (v_kᵀa_j) v_k, v_k = ak (zero
+// above k). Each thread updates the elements i = k + tid + m·blockDim.x, the ones it reads in the dots.
+__device__ __forceinline__ void hutchpp_reflect_later_columns(float* a, const float* ak, long long k, double beta,
+                                                              long long d, long long sketch, double* partial) {
+    for (long long j = k + 1; j < sketch; j++) {
+        float* aj = a + j * d;
+        const double f = beta * hutchpp_dot(ak, aj, k, d, partial);
+        for (long long i = k + threadIdx.x; i < d; i += blockDim.x) aj[i] = (float)(aj[i] - f * ak[i]);
+    }
+}
+
+// Q's column c = H_0 ⋯ H_{s−1} e_c, applied right to left, into row c of out for c < sketch, from the Householder
+// vectors in a.
+__device__ __forceinline__ void hutchpp_form_q(const float* a, float* out, long long d, long long sketch, double* partial) {
+    for (long long c = 0; c < sketch; c++) {
+        float* q = out + c * d;
+        for (long long i = threadIdx.x; i < d; i += blockDim.x) q[i] = i == c ? 1.0f : 0.0f;
+        for (long long k = sketch - 1; k >= 0; k--) {
+            const float* vk = a + k * d;
+            const double vv = hutchpp_dot(vk, vk, k, d, partial);
+            if (!(vv > 0)) continue; // uniform across the block: every thread computed the same vv
+            const double f = 2.0 / vv * hutchpp_dot(vk, q, k, d, partial);
+            for (long long i = k + threadIdx.x; i < d; i += blockDim.x) q[i] = (float)(q[i] - f * vk[i]);
+        }
+    }
+}
+
+// Rows sketch .. per_sample − 1 of out: each probe v ← rest_scale · (I − QQᵀ)v, Q's columns (rows 0 .. sketch − 1)
+// subtracted one after another (modified Gram–Schmidt, as on the CPU).
+__device__ __forceinline__ void hutchpp_project_rest(float* out, long long d, long long sketch, long long per_sample,
+                                                     float rest_scale, double* partial) {
+    for (long long p = sketch; p < per_sample; p++) {
+        float* v = out + p * d;
+        for (long long c = 0; c < sketch; c++) {
+            const float* q = out + c * d;
+            const double f = hutchpp_dot(q, v, 0, d, partial);
+            for (long long i = threadIdx.x; i < d; i += blockDim.x) v[i] = (float)(v[i] - f * q[i]);
+        }
+        for (long long i = threadIdx.x; i < d; i += blockDim.x) v[i] *= rest_scale;
+    }
+}
+
 // y: [batch*sketch x d], row b*sketch + k = column k of Y_b, overwritten by the Householder vectors. directions:
 // [batch*per_sample x d] holding the draws; rows b*per_sample + k (k < sketch) become Q_b's columns, the others
 // rest_scale·(I − Q_bQ_bᵀ)v.
@@ -74,32 +118,9 @@ extern "C" __global__ void ebm_hutchpp_directions_f32(float* y, long long batch,
             if (tid == 0) ak[k] = v0;
             const double vv = (double)v0 * v0 + tail;
             const double beta = vv > 0 ? 2.0 / vv : 0.0; // a zero column: H_k = I
-            for (long long j = k + 1; j < sketch; j++) {
-                float* aj = a + j * d;
-                const double f = beta * hutchpp_dot(ak, aj, k, d, partial);
-                for (long long i = k + tid; i < d; i += blockDim.x) aj[i] = (float)(aj[i] - f * ak[i]);
-            }
+            hutchpp_reflect_later_columns(a, ak, k, beta, d, sketch, partial);
         }
-        // Q's column c = H_0 ⋯ H_{s−1} e_c, applied right to left.
-        for (long long c = 0; c < sketch; c++) {
-            float* q = out + c * d;
-            for (long long i = tid; i < d; i += blockDim.x) q[i] = i == c ? 1.0f : 0.0f;
-            for (long long k = sketch - 1; k >= 0; k--) {
-                const float* vk = a + k * d;
-                const double vv = hutchpp_dot(vk, vk, k, d, partial);
-                if (!(vv > 0)) continue; // uniform across the block: every thread computed the same vv
-                const double f = 2.0 / vv * hutchpp_dot(vk, q, k, d, partial);
-                for (long long i = k + tid; i < d; i += blockDim.x) q[i] = (float)(q[i] - f * vk[i]);
-            }
-        }
-        for (long long p = sketch; p < per_sample; p++) {
-            float* v = out + p * d;
-            for (long long c = 0; c < sketch; c++) {
-                const float* q = out + c * d;
-                const double f = hutchpp_dot(q, v, 0, d, partial);
-                for (long long i = tid; i < d; i += blockDim.x) v[i] = (float)(v[i] - f * q[i]);
-            }
-            for (long long i = tid; i < d; i += blockDim.x) v[i] *= rest_scale;
-        }
+        hutchpp_form_q(a, out, d, sketch, partial);
+        hutchpp_project_rest(out, d, sketch, per_sample, rest_scale, partial);
     }
 }

@@ -26,7 +26,7 @@ __device__ __forceinline__ void store_inside(T* out, long long n, long long base
 }
 
 // The grid-stride loop over Philox blocks shared by every probe kernel; `transform` turns one block's four words
-// into four output values.
+// into four output values (each kernel passes its own, as a lambda: device code, so no extended lambdas are needed).
 template <typename T, typename Transform>
 __device__ __forceinline__ void fill_from_blocks(T* out, long long n, long long first, uint32_t stream,
                                                  const PhiloxKeyInDevice* key, Transform transform) {
@@ -40,49 +40,33 @@ __device__ __forceinline__ void fill_from_blocks(T* out, long long n, long long 
     }
 }
 
-struct WordsTransform {
-    __device__ void operator()(PhiloxWords w, uint32_t* v) const {
-        v[0] = w.w0; v[1] = w.w1; v[2] = w.w2; v[3] = w.w3;
-    }
-};
-
-struct RademacherF32Transform {
-    __device__ void operator()(PhiloxWords w, float* v) const {
-        v[0] = philox_rademacher_f32(w.w0); v[1] = philox_rademacher_f32(w.w1);
-        v[2] = philox_rademacher_f32(w.w2); v[3] = philox_rademacher_f32(w.w3);
-    }
-};
-
-struct GaussianF32Transform {
-    __device__ void operator()(PhiloxWords w, float* v) const {
-        philox_box_muller_f32(w.w0, w.w1, &v[0], &v[1]);
-        philox_box_muller_f32(w.w2, w.w3, &v[2], &v[3]);
-    }
-};
-
-struct GaussianF64Transform {
-    __device__ void operator()(PhiloxWords w, double* v) const {
-        philox_box_muller_f64(w.w0, w.w1, &v[0], &v[1]);
-        philox_box_muller_f64(w.w2, w.w3, &v[2], &v[3]);
-    }
-};
-
 extern "C" __global__ void ebm_probes_words_u32(uint32_t* out, long long n, long long first, uint32_t stream,
                                                 const PhiloxKeyInDevice* key) {
-    fill_from_blocks(out, n, first, stream, key, WordsTransform{});
+    fill_from_blocks(out, n, first, stream, key, [](PhiloxWords w, uint32_t* v) {
+        v[0] = w.w0; v[1] = w.w1; v[2] = w.w2; v[3] = w.w3;
+    });
 }
 
 extern "C" __global__ void ebm_probes_rademacher_f32(float* out, long long n, long long first, uint32_t stream,
                                                      const PhiloxKeyInDevice* key) {
-    fill_from_blocks(out, n, first, stream, key, RademacherF32Transform{});
+    fill_from_blocks(out, n, first, stream, key, [](PhiloxWords w, float* v) {
+        v[0] = philox_rademacher_f32(w.w0); v[1] = philox_rademacher_f32(w.w1);
+        v[2] = philox_rademacher_f32(w.w2); v[3] = philox_rademacher_f32(w.w3);
+    });
 }
 
 extern "C" __global__ void ebm_probes_gaussian_f32(float* out, long long n, long long first, uint32_t stream,
                                                    const PhiloxKeyInDevice* key) {
-    fill_from_blocks(out, n, first, stream, key, GaussianF32Transform{});
+    fill_from_blocks(out, n, first, stream, key, [](PhiloxWords w, float* v) {
+        philox_box_muller_f32(w.w0, w.w1, &v[0], &v[1]);
+        philox_box_muller_f32(w.w2, w.w3, &v[2], &v[3]);
+    });
 }
 
 extern "C" __global__ void ebm_probes_gaussian_f64(double* out, long long n, long long first, uint32_t stream,
                                                    const PhiloxKeyInDevice* key) {
-    fill_from_blocks(out, n, first, stream, key, GaussianF64Transform{});
+    fill_from_blocks(out, n, first, stream, key, [](PhiloxWords w, double* v) {
+        philox_box_muller_f64(w.w0, w.w1, &v[0], &v[1]);
+        philox_box_muller_f64(w.w2, w.w3, &v[2], &v[3]);
+    });
 }

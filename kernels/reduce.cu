@@ -9,13 +9,15 @@
 // ebm_count_nonfinite_f32: how many of n floats are NaN or ±inf, added to a 64-bit counter (a finiteness check
 // without copying the buffer to the host).
 
+#include "grid_stride.cuh"
+
 #define EBM_REDUCE_MAX_THREADS 1024
 
 extern "C" __global__ void ebm_reduce_sum_f32(const float* x, long long n, float scale, float* out) {
     __shared__ float partial[EBM_REDUCE_MAX_THREADS];
     const unsigned tid = threadIdx.x;
     float sum = 0.0f;
-    for (long long i = (long long)blockIdx.x * blockDim.x + tid; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         sum += x[i];
     }
     partial[tid] = sum;
@@ -33,7 +35,7 @@ extern "C" __global__ void ebm_reduce_dot_f32(const float* x, const float* y, lo
     __shared__ float partial[EBM_REDUCE_MAX_THREADS];
     const unsigned tid = threadIdx.x;
     float sum = 0.0f;
-    for (long long i = (long long)blockIdx.x * blockDim.x + tid; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         sum += x[i] * y[i];
     }
     partial[tid] = sum;
@@ -102,7 +104,7 @@ extern "C" __global__ void ebm_count_nonfinite_f32(const float* x, long long n, 
     __shared__ unsigned long long partial[EBM_REDUCE_MAX_THREADS];
     const unsigned tid = threadIdx.x;
     unsigned long long mine = 0;
-    for (long long i = (long long)blockIdx.x * blockDim.x + tid; i < n; i += (long long)gridDim.x * blockDim.x) {
+    EBM_GRID_STRIDE(i, n) {
         if (!(fabsf(x[i]) <= 3.40282347e38f)) mine++; // false for NaN and for ±inf, true for every finite float
     }
     partial[tid] = mine;

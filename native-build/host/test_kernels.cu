@@ -122,8 +122,8 @@ extern "C" __global__ void ebm_test_atomic_sum_f32(const float* x, float* out) {
 
 // Version 1 of ebm_hutchpp_directions_f32 (kernels/hutchpp.cu), kept so that a test shows the schedule comparison
 // catching its race: v₀ was stored by thread k mod blockDim.x while thread 0 read element k in the same barrier
-// phase (in thread order always the stale value). Uses hutchpp.cu's helpers: build-host.sh includes every
-// kernels/*.cu before this file, in one translation unit.
+// phase (in thread order always the stale value). Only that store differs; the rest is hutchpp.cu's helpers
+// (build-host.sh includes every kernels/*.cu before this file, in one translation unit).
 extern "C" __global__ void ebm_test_hutchpp_directions_v1_f32(float* y, long long batch, long long d, long long sketch,
                                                               long long per_sample, float rest_scale, float* directions) {
     __shared__ double partial[EBM_HUTCHPP_MAX_THREADS];
@@ -142,31 +142,9 @@ extern "C" __global__ void ebm_test_hutchpp_directions_v1_f32(float* y, long lon
             if (k % blockDim.x == tid) ak[k] = v0; // the race: thread 0 reads ak[k] below, in this phase
             const double vv = (double)v0 * v0 + tail;
             const double beta = vv > 0 ? 2.0 / vv : 0.0;
-            for (long long j = k + 1; j < sketch; j++) {
-                float* aj = a + j * d;
-                const double f = beta * hutchpp_dot(ak, aj, k, d, partial);
-                for (long long i = k + tid; i < d; i += blockDim.x) aj[i] = (float)(aj[i] - f * ak[i]);
-            }
+            hutchpp_reflect_later_columns(a, ak, k, beta, d, sketch, partial);
         }
-        for (long long c = 0; c < sketch; c++) {
-            float* q = out + c * d;
-            for (long long i = tid; i < d; i += blockDim.x) q[i] = i == c ? 1.0f : 0.0f;
-            for (long long k = sketch - 1; k >= 0; k--) {
-                const float* vk = a + k * d;
-                const double vv = hutchpp_dot(vk, vk, k, d, partial);
-                if (!(vv > 0)) continue;
-                const double f = 2.0 / vv * hutchpp_dot(vk, q, k, d, partial);
-                for (long long i = k + tid; i < d; i += blockDim.x) q[i] = (float)(q[i] - f * vk[i]);
-            }
-        }
-        for (long long p = sketch; p < per_sample; p++) {
-            float* v = out + p * d;
-            for (long long c = 0; c < sketch; c++) {
-                const float* q = out + c * d;
-                const double f = hutchpp_dot(q, v, 0, d, partial);
-                for (long long i = tid; i < d; i += blockDim.x) v[i] = (float)(v[i] - f * q[i]);
-            }
-            for (long long i = tid; i < d; i += blockDim.x) v[i] *= rest_scale;
-        }
+        hutchpp_form_q(a, out, d, sketch, partial);
+        hutchpp_project_rest(out, d, sketch, per_sample, rest_scale, partial);
     }
 }

@@ -1,5 +1,7 @@
 package ebm.bench;
 
+import static ebm.backend.cuda.parity.KernelParityChecks.normRelative;
+
 import ebm.EbmException;
 import ebm.backend.cuda.kernels.DeviceKernels;
 import ebm.backend.cuda.optim.DeviceNewtonSchulz;
@@ -41,6 +43,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * `ebm bench kernels`: per kernel family, achieved GB/s or GFLOP/s next to the limit measured in the same run (a
@@ -270,17 +273,6 @@ public final class KernelBench {
         return n % 2 == 1 ? sorted.get(n / 2) : 0.5 * (sorted.get(n / 2 - 1) + sorted.get(n / 2));
     }
 
-    /** ‖got − want‖/‖want‖ (NaN if got has a NaN). */
-    static double relative(double[] got, double[] want) {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < want.length; i++) {
-            double d = got[i] - want[i];
-            diff += d * d;
-            norm += want[i] * want[i];
-        }
-        return Math.sqrt(diff / Math.max(norm, Double.MIN_NORMAL));
-    }
-
     /** A wrong result for the fault seam: every value doubled (an error of 100%, over every tolerance). */
     private static void corrupt(double[] got) {
         for (int i = 0; i < got.length; i++) got[i] *= 2;
@@ -486,7 +478,7 @@ public final class KernelBench {
                     java.util.Arrays.fill(dst, 0);
                     stream.run();
                     if (COPY.equals(s.fault())) corrupt(dst);
-                    return new Check(relative(dst, src), 0, "the source array (added to zeros)");
+                    return new Check(normRelative(dst, src), 0, "the source array (added to zeros)");
                 }
 
                 @Override
@@ -536,7 +528,7 @@ public final class KernelBench {
                     adam.step(params, grad, 1.0);
                     double[] got = params.clone();
                     if ("adamw".equals(s.fault())) corrupt(got);
-                    return new Check(relative(got, want), 1e-12, "first step's known answer (fp64)");
+                    return new Check(normRelative(got, want), 1e-12, "first step's known answer (fp64)");
                 }
 
                 @Override
@@ -555,7 +547,7 @@ public final class KernelBench {
                 public Check validate() {
                     double[] got = Muon.newtonSchulz(known[0], n, n, NS_STEPS);
                     if ("muon-ns5".equals(s.fault())) corrupt(got);
-                    return new Check(relative(got, known[1]), 1e-10, "known answer (signed permutation input)");
+                    return new Check(normRelative(got, known[1]), 1e-10, "known answer (signed permutation input)");
                 }
 
                 @Override
@@ -608,7 +600,7 @@ public final class KernelBench {
                     double[] got = Arrays.copyOf(bound.energy(input).value, checked), want = new double[checked];
                     for (int b = 0; b < checked; b++) want[b] = energies(Arrays.copyOfRange(x, b * dim, (b + 1) * dim), 1)[0];
                     if (family.equals(s.fault())) corrupt(got);
-                    return new Check(relative(got, want), 1e-12, "per-sample energies (fp64)");
+                    return new Check(normRelative(got, want), 1e-12, "per-sample energies (fp64)");
                 }
                 BoundEnergy.Exact<Node> exact = bound.exact(input, TraceAlgorithm.AUTO);
                 double[] got = new double[2 * checked], want = new double[2 * checked];
@@ -636,7 +628,7 @@ public final class KernelBench {
                 }
                 if (family.equals(s.fault())) corrupt(got);
                 // h = 0.05 balances truncation (O(h⁴)) and rounding (O(eps·|E|/h²)): measured errors stay below 5e-8.
-                return new Check(relative(got, want), 1e-6, "4th-order central differences of E, " + checked + " samples (fp64)");
+                return new Check(normRelative(got, want), 1e-6, "4th-order central differences of E, " + checked + " samples (fp64)");
             }
 
             private double[] energies(double[] points, int rows) {
@@ -863,7 +855,7 @@ public final class KernelBench {
                         int len = (int) Math.min(CHUNK, n - off);
                         double[] got = read(dst, off, len);
                         if (COPY.equals(s.fault())) corrupt(got);
-                        worst = Math.max(worst, relative(got, gaussianChunk(21, off, len, 1)));
+                        worst = Math.max(worst, normRelative(got, gaussianChunk(21, off, len, 1)));
                     }
                     return new Check(worst, 0, "the source buffer");
                 }
@@ -935,22 +927,10 @@ public final class KernelBench {
          */
         private Case adamw(int n) {
             ParamLayout layout = flatLayout("flat", n);
-            ScopedLauncher scope = new ScopedLauncher(launcher); // the optimizer's state and both buffers, freed by close
-            DeviceOptimizers.Handle adam;
-            DeviceBuffer params, grad;
-            try {
-                adam = DeviceOptimizers.open(ADAMW, layout, scope, blas("fp32"));
-                params = scope.allocate(4L * n, "AdamW parameters");
-                grad = scope.allocate(4L * n, "AdamW gradient");
-            } catch (RuntimeException e) {
-                scope.close();
-                throw e;
-            }
-            return new Case() {
-                @Override
-                public void close() {
-                    scope.close();
-                }
+            return new ScopedCase() { // the optimizer's state and both buffers
+                final DeviceOptimizers.Handle adam = setUp(() -> DeviceOptimizers.open(ADAMW, layout, scope, blas("fp32")));
+                final DeviceBuffer params = setUp(() -> scope.allocate(4L * n, "AdamW parameters"));
+                final DeviceBuffer grad = setUp(() -> scope.allocate(4L * n, "AdamW gradient"));
 
                 @Override
                 public Check validate() {
@@ -1006,22 +986,10 @@ public final class KernelBench {
          */
         private Case ns(int n, String precision, double[][] reference) {
             long size = (long) n * n;
-            ScopedLauncher scope = new ScopedLauncher(launcher); // Newton-Schulz's buffers and the input, freed by close
-            DeviceNewtonSchulz newtonSchulz;
-            DeviceBuffer g;
-            try {
-                newtonSchulz = new DeviceNewtonSchulz(scope, kernels, blas(precision), size, size);
-                g = scope.allocate(4 * size, "Newton-Schulz input");
-            } catch (RuntimeException e) {
-                scope.close();
-                throw e;
-            }
             boolean dense = n <= s.nsDenseMax();
-            return new Case() {
-                @Override
-                public void close() {
-                    scope.close();
-                }
+            return new ScopedCase() { // Newton-Schulz's buffers and the input
+                final DeviceNewtonSchulz newtonSchulz = setUp(() -> new DeviceNewtonSchulz(scope, kernels, blas(precision), size, size));
+                final DeviceBuffer g = setUp(() -> scope.allocate(4 * size, "Newton-Schulz input"));
 
                 @Override
                 public Check validate() {
@@ -1035,7 +1003,7 @@ public final class KernelBench {
                     double[] got = read(new DeviceBuffer(out, 4 * size), 0, (int) size);
                     if ("muon-ns5".equals(s.fault())) corrupt(got);
                     if (!dense) write(g, 0, gaussian(33, (int) size, 1)); // timed on a dense input either way
-                    return new Check(relative(got, reference[1]), tolerance("muon-ns5", precision),
+                    return new Check(normRelative(got, reference[1]), tolerance("muon-ns5", precision),
                             dense ? "ebm.optim.Muon.newtonSchulz (fp64), dense Gaussian input" : "known answer (signed permutation input)");
                 }
 
@@ -1080,12 +1048,34 @@ public final class KernelBench {
             return out;
         }
 
+        /**
+         * A case whose device memory comes from a scope of its own: close frees it, and so does a failure while the
+         * case is set up (setUp wraps each step of that).
+         */
+        private abstract class ScopedCase implements Case {
+            final ScopedLauncher scope = new ScopedLauncher(launcher);
+
+            /** One step of setting the case up; when it fails, everything the scope holds is freed before it is thrown. */
+            final <T> T setUp(Supplier<T> step) {
+                try {
+                    return step.get();
+                } catch (RuntimeException e) {
+                    scope.close();
+                    throw e;
+                }
+            }
+
+            @Override
+            public void close() {
+                scope.close();
+            }
+        }
+
         /** The Mlp on a DeviceTape (the training step's code): energies, or ΔE and ‖∇ₓE‖² by the exact trace. */
-        private final class DeviceMlpCase implements Case {
+        private final class DeviceMlpCase extends ScopedCase {
             final MlpReference reference;
             final String precision;
             final DeviceArena arena;
-            final ScopedLauncher scope = new ScopedLauncher(launcher);
             final Mlp mlp;
             final Blas blas;
             final DeviceBuffer params, x;
@@ -1098,22 +1088,15 @@ public final class KernelBench {
                 this.arena = arena;
                 this.mlp = new Mlp(reference.spec);
                 this.blas = blas(precision);
-                try {
-                    this.params = scope.allocate(4L * reference.params.length, "MLP parameters");
-                    this.x = scope.allocate(4L * reference.x.length, "MLP input");
+                this.params = setUp(() -> scope.allocate(4L * reference.params.length, "MLP parameters"));
+                this.x = setUp(() -> scope.allocate(4L * reference.x.length, "MLP input"));
+                // the scope holds the parameters and input; the tape's memory is the arena's, freed with it after
+                // every precision's row
+                this.flops = setUp(() -> {
                     write(params, 0, reference.params);
                     write(x, 0, reference.x);
-                    this.flops = build();
-                } catch (RuntimeException e) {
-                    scope.close();
-                    throw e;
-                }
-            }
-
-            /** The parameters and input; the tape's memory is the arena's, freed with it after every precision's row. */
-            @Override
-            public void close() {
-                scope.close();
+                    return build();
+                });
             }
 
             /** Queues the operation on a fresh tape (the arena rewound, so addresses repeat); returns its GEMM FLOPs. */
@@ -1148,7 +1131,7 @@ public final class KernelBench {
                 double[] got = new double[0];
                 for (DeviceNode n : outputs) got = concat(got, launcher.readFloatsAsDoubles(new DeviceBuffer(n.address(), n.bytes()), (int) n.size()));
                 if (reference.family.equals(s.fault())) corrupt(got);
-                return new Check(relative(got, reference.want), tolerance(reference.family, precision),
+                return new Check(normRelative(got, reference.want), tolerance(reference.family, precision),
                         "ebm.model.Mlp (fp64)" + (reference.family.equals("forward") ? ", energies" : ", ΔE and ‖∇ₓE‖²"));
             }
         }

@@ -73,9 +73,8 @@ public final class Shampoo extends AbstractOptimizer {
         double lr = options.lr() * lrScale;
         double[] direction = graftStep(grad);
 
-        long firstPreconditioned = Math.max(1, options.startStep());
-        boolean precondition = steps >= firstPreconditioned;
-        boolean refreshRoots = precondition && (steps - firstPreconditioned) % options.rootEvery() == 0;
+        boolean precondition = options.preconditions(steps);
+        boolean refreshRoots = options.refreshesRoots(steps);
         double stepCondLeft = Double.NaN;
         double stepCondRight = Double.NaN;
         for (MatrixBlock block : blocks) {
@@ -247,12 +246,14 @@ public final class Shampoo extends AbstractOptimizer {
         return Math.sqrt(sum);
     }
 
-    private static double nanMax(double current, double candidate) {
+    /** The larger condition number of two, where NaN (no statistic, or a failed refresh) is no candidate. */
+    public static double nanMax(double current, double candidate) {
         if (Double.isNaN(candidate)) return current;
         return Double.isNaN(current) ? candidate : Math.max(current, candidate);
     }
 
-    private static double[] scaledIdentity(int n, double diagonal) {
+    /** diagonal·I, n x n row-major: the statistics' ε·I start and the roots' I. */
+    public static double[] scaledIdentity(int n, double diagonal) {
         double[] identity = new double[n * n];
         for (int i = 0; i < n; i++) identity[i * n + i] = diagonal;
         return identity;
@@ -305,11 +306,19 @@ public final class Shampoo extends AbstractOptimizer {
      */
     @Override
     public Map<String, Double> diagnostics() {
+        return diagnostics(condLeftMax, condRightMax, rootFailures, steps > 0 ? lastVSpread : Double.NaN);
+    }
+
+    /**
+     * The diagnostics above from their values, a NaN condition or spread left out; the GPU backend reports through
+     * this too, so both name and omit them alike.
+     */
+    public static Map<String, Double> diagnostics(double condLeftMax, double condRightMax, long rootFailures, double vSpread) {
         Map<String, Double> diagnostics = new LinkedHashMap<>();
         if (!Double.isNaN(condLeftMax)) diagnostics.put("shampoo_cond_left_max", condLeftMax);
         if (!Double.isNaN(condRightMax)) diagnostics.put("shampoo_cond_right_max", condRightMax);
         diagnostics.put("shampoo_root_failures", (double) rootFailures);
-        if (steps > 0 && !Double.isNaN(lastVSpread)) diagnostics.put("adam_v_spread", lastVSpread);
+        if (!Double.isNaN(vSpread)) diagnostics.put("adam_v_spread", vSpread);
         return diagnostics;
     }
 }

@@ -31,6 +31,21 @@ public record ShampooOptions(double lr, double eps, int rootEvery, int startStep
         OptionChecks.positive("optimizer.eps", graftEps);
     }
 
+    /** The first step (1-based) that preconditions: startStep, and step 1 for startStep 0. */
+    public long firstPreconditionedStep() {
+        return Math.max(1, startStep);
+    }
+
+    /** Whether step t (1-based) preconditions; the ones before take the graft step alone. */
+    public boolean preconditions(long t) {
+        return t >= firstPreconditionedStep();
+    }
+
+    /** Whether step t (1-based) recomputes the roots: the first preconditioned step, then every rootEvery steps. */
+    public boolean refreshesRoots(long t) {
+        return preconditions(t) && (t - firstPreconditionedStep()) % rootEvery == 0;
+    }
+
     public static ShampooOptions defaults(double lr) {
         return new ShampooOptions(lr, 1e-12, 10, 10, DEFAULT_MAX_PRECOND_DIM, 0, 0.9, 0.999, 1e-8);
     }

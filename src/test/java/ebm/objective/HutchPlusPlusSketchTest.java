@@ -28,20 +28,13 @@ class HutchPlusPlusSketchTest {
         long step = 5;
         double[] draws = ProbeDistribution.RADEMACHER.draw(21, step, Streams.PROBES, batch * perSample * d);
         int dependent = 0;
-        for (int b = 0; b < batch; b++) {
-            double dot = 0;
-            for (int j = 0; j < d; j++) dot += draws[(b * perSample) * d + j] * draws[(b * perSample + 1) * d + j];
-            if (Math.abs(dot) == d) dependent++;
-        }
+        for (int b = 0; b < batch; b++) if (Math.abs(rowDot(draws, d, b * perSample, b * perSample + 1)) == d) dependent++;
         HutchPlusPlusObjective.Directions dirs = objective.directions(mlp, params, x, batch, step);
         double worst = 0;
         for (int b = 0; b < batch; b++) {
             for (int k = 0; k < sketch; k++) {
                 for (int l = 0; l < sketch; l++) {
-                    double dot = 0;
-                    for (int j = 0; j < d; j++) {
-                        dot += dirs.values()[(b * perSample + k) * d + j] * dirs.values()[(b * perSample + l) * d + j];
-                    }
+                    double dot = rowDot(dirs.values(), d, b * perSample + k, b * perSample + l);
                     worst = Math.max(worst, Math.abs(dot - (k == l ? 1 : 0)));
                 }
             }
@@ -53,5 +46,12 @@ class HutchPlusPlusSketchTest {
         assertTrue(worst < 1e-12, "Q not orthonormal: " + worst);
         assertTrue(Double.isFinite(loss));
         assertEquals(perSample * batch * d, dirs.values().length);
+    }
+
+    /** Rows r1 and r2 of a row-major matrix of width d, dotted. */
+    private static double rowDot(double[] m, int d, int r1, int r2) {
+        double dot = 0;
+        for (int j = 0; j < d; j++) dot += m[r1 * d + j] * m[r2 * d + j];
+        return dot;
     }
 }

@@ -1,6 +1,7 @@
 package ebm.backend.cuda.optim;
 
 import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.KernelLauncher;
@@ -61,11 +62,10 @@ public final class DeviceNewtonSchulz {
         kernels.dot(source, source, n, partials.address(), sumSquares.address());
         long from = source;
         if (tall) { // the wide orientation: X = Gᵀ
-            kernels.launch("ebm_transpose_f32", n, a -> a.i64(source).i64(rows).i64(cols).i32(0).pointer(next));
+            kernels.transposeF32(Grid.over(n), source, rows, cols, 0, next.address());
             from = next.address();
         }
-        long normalise = from;
-        kernels.launch("ebm_normalize_f32", n, a -> a.i64(normalise).i64(n).pointer(sumSquares).f32(NS_NORM_EPS).pointer(x));
+        kernels.normalizeF32(Grid.over(n), from, n, sumSquares.address(), NS_NORM_EPS, x.address());
         long current = x.address(), other = next.address();
         long gramSize = (long) small * small;
         for (int s = 0; s < steps; s++) {
@@ -80,9 +80,8 @@ public final class DeviceNewtonSchulz {
         }
         if (errorInto != 0) orthogonalityError(current, small, wide, errorInto);
         if (!tall) return current;
-        long result = current, into = other; // back to [rows x cols] in the spare buffer
-        kernels.launch("ebm_transpose_f32", n, a -> a.i64(result).i64(small).i64(wide).i32(0).i64(into));
-        return into;
+        kernels.transposeF32(Grid.over(n), current, small, wide, 0, other); // back to [rows x cols] in the spare buffer
+        return other;
     }
 
     /** GEMM floating-point operations (2mnk each) the last call queued: 2·s²·w + 2s³ + 2·s²·w per step, plus the error's. */
@@ -94,8 +93,8 @@ public final class DeviceNewtonSchulz {
     private void orthogonalityError(long wideX, int small, int wide, long into) {
         long gramSize = (long) small * small;
         gemm(false, true, small, small, wide, 1f, wideX, wide, wideX, wide, 0f, gram.address(), small);
-        kernels.launch("ebm_set_identity_f32", gramSize, a -> a.pointer(poly).i64(small).f32(1f));
-        kernels.launch("ebm_combine_f32", gramSize, a -> a.pointer(gram).pointer(poly).i64(gramSize).f32(1f).f32(-1f).i32(0).pointer(poly));
+        kernels.setIdentityF32(Grid.over(gramSize), poly.address(), small, 1f);
+        kernels.combineF32(Grid.over(gramSize), gram.address(), poly.address(), gramSize, 1f, -1f, 0, poly.address());
         kernels.dot(poly.address(), poly.address(), gramSize, partials.address(), into);
     }
 

@@ -2,6 +2,7 @@ package ebm.backend.cuda.optim;
 
 import ebm.EbmException;
 import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.KernelLauncher;
@@ -153,11 +154,11 @@ public abstract class DeviceOptimizer {
 
         @Override
         public void step(long params, long grad) {
-            kernels.launch("ebm_adamw_advance", 1, a -> a.pointer(scalars));
+            kernels.adamwAdvance(Grid.blocks(1), scalars.address());
             for (int k = 0; k < starts.length; k++) {
                 long offset = 4L * starts[k], state = 4L * compact[k], n = lengths[k];
-                kernels.launch("ebm_adamw_step_f32", n, a -> a.i64(params + offset).i64(grad + offset)
-                        .i64(expAvg.address() + state).i64(expAvgSq.address() + state).i64(n).pointer(scalars));
+                kernels.adamwStepF32(Grid.over(n), params + offset, grad + offset, expAvg.address() + state,
+                        expAvgSq.address() + state, n, scalars.address());
             }
             if (owned > 0) denominatorRange(kernels, expAvgSq, owned, scalars, rangePartials, range);
         }
@@ -168,9 +169,9 @@ public abstract class DeviceOptimizer {
         /** range[0..2) = min and max over n moments v of the step's denominators √v/√(1 − β₂ᵗ) + eps. */
         static void denominatorRange(DeviceKernels kernels, DeviceBuffer expAvgSq, long n, DeviceBuffer scalars,
                                      DeviceBuffer partials, DeviceBuffer range) {
-            int blocks = Math.min(RANGE_BLOCKS, DeviceKernels.blocksFor(n));
-            kernels.launch("ebm_adamw_denominator_range_f32", blocks, a -> a.pointer(expAvgSq).i64(n).pointer(scalars).pointer(partials));
-            kernels.launch("ebm_reduce_min_max_f32", 1, a -> a.pointer(partials).i64(blocks).pointer(range));
+            int blocks = Math.min(RANGE_BLOCKS, Grid.blocksFor(n));
+            kernels.adamwDenominatorRangeF32(Grid.blocks(blocks), expAvgSq.address(), n, scalars.address(), partials.address());
+            kernels.reduceMinMaxF32(Grid.blocks(1), partials.address(), blocks, range.address());
         }
 
         /** The spread max/min of the last step's denominators, NaN before the first step (as ebm.optim.AdamW). */
@@ -252,8 +253,8 @@ public abstract class DeviceOptimizer {
         @Override
         public void step(long params, long grad) {
             long buffer = momentumBuffer == null ? 0 : momentumBuffer.address();
-            kernels.launch("ebm_sgd_step_f32", size, a -> a.i64(params).i64(grad).i64(buffer).i64(size).pointer(scalars));
-            kernels.launch("ebm_sgd_advance", 1, a -> a.pointer(scalars));
+            kernels.sgdStepF32(Grid.over(size), params, grad, buffer, size, scalars.address());
+            kernels.sgdAdvance(Grid.blocks(1), scalars.address());
         }
 
         /** None, as ebm.optim.Sgd. */
@@ -350,10 +351,10 @@ public abstract class DeviceOptimizer {
                 ParamView view = views.get(v);
                 long n = view.size(), offset = 4L * view.offset(), buffer = momentum.address() + 4L * momentumOffsets[v];
                 int rows = view.rows(), cols = view.cols();
-                kernels.launch("ebm_muon_momentum_f32", n, a -> a.i64(grad + offset).i64(buffer).i64(n).f32(mu).i32(nesterov).pointer(update));
+                kernels.muonMomentumF32(Grid.over(n), grad + offset, buffer, n, mu, nesterov, update.address());
                 long o = newtonSchulz.orthogonalise(update.address(), rows, cols, c.nsSteps(), errors.address() + 4L * v);
                 float scale = (float) Math.sqrt(Math.max(1.0, (double) rows / cols));
-                kernels.launch("ebm_muon_apply_f32", n, a -> a.i64(params + offset).i64(o).i64(n).pointer(scalars).f32(scale));
+                kernels.muonApplyF32(Grid.over(n), params + offset, o, n, scalars.address(), scale);
             }
             inner.step(params, grad);
         }

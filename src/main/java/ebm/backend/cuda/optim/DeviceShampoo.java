@@ -2,6 +2,7 @@ package ebm.backend.cuda.optim;
 
 import ebm.EbmException;
 import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.KernelLauncher;
@@ -50,7 +51,6 @@ public final class DeviceShampoo extends DeviceOptimizer {
     private final Blas blas;
     private final ShampooOptions c;
     private final int size;
-    private final long firstPreconditioned;
     private final List<Block> blocks;
     /** AdamWScalarsInDevice of the graft (its lr is unused: the graft direction has none). */
     private final DeviceBuffer graftScalars;
@@ -71,7 +71,6 @@ public final class DeviceShampoo extends DeviceOptimizer {
         this.blas = blas;
         this.c = c;
         this.size = layout.size();
-        this.firstPreconditioned = Math.max(1, c.startStep());
         List<Block> matrices = new ArrayList<>();
         int largest = 1, largestWithStatistics = 0;
         for (ParamView view : layout.views()) {
@@ -106,8 +105,8 @@ public final class DeviceShampoo extends DeviceOptimizer {
         for (Block block : blocks) {
             int rows = block.view.rows(), cols = block.view.cols();
             // statistics start at ε·I, roots at I (the direction is then G itself, still grafted)
-            if (block.leftStat != null) launcher.write(block.leftStat, scaledIdentity(rows, c.eps()));
-            if (block.rightStat != null) launcher.write(block.rightStat, scaledIdentity(cols, c.eps()));
+            if (block.leftStat != null) launcher.write(block.leftStat, Shampoo.scaledIdentity(rows, c.eps()));
+            if (block.rightStat != null) launcher.write(block.rightStat, Shampoo.scaledIdentity(cols, c.eps()));
             if (block.leftRoot != null) identity(block.leftRoot, rows, 1f);
             if (block.rightRoot != null) identity(block.rightRoot, cols, 1f);
         }
@@ -115,14 +114,8 @@ public final class DeviceShampoo extends DeviceOptimizer {
         setLearningRate(1.0);
     }
 
-    private static double[] scaledIdentity(int n, double diagonal) {
-        double[] identity = new double[n * n];
-        for (int i = 0; i < n; i++) identity[i * n + i] = diagonal;
-        return identity;
-    }
-
     private void identity(DeviceBuffer buffer, int n, float diagonal) {
-        kernels.launch("ebm_set_identity_f32", (long) n * n, a -> a.pointer(buffer).i64(n).f32(diagonal));
+        kernels.setIdentityF32(Grid.over((long) n * n), buffer.address(), n, diagonal);
     }
 
     /** AdamWScalarsInDevice: step, lr (unused), β₁, β₂, eps, λ (unused: decay is applied with the update), then three the advance fills. */
@@ -140,7 +133,7 @@ public final class DeviceShampoo extends DeviceOptimizer {
         MemorySegment s = MemorySegment.ofArray(new long[3]);
         s.set(ValueLayout.JAVA_DOUBLE, 0, c.lr() * lrScale);
         s.set(ValueLayout.JAVA_DOUBLE, 8, c.weightDecay());
-        s.set(ValueLayout.JAVA_LONG, 16, steps + 1 >= firstPreconditioned ? 1 : 0);
+        s.set(ValueLayout.JAVA_LONG, 16, c.preconditions(steps + 1) ? 1 : 0);
         launcher.copyToDevice(s, updateScalars);
     }
 
@@ -153,9 +146,9 @@ public final class DeviceShampoo extends DeviceOptimizer {
     @Override
     public void step(long params, long grad) {
         long n = size;
-        kernels.launch("ebm_adamw_advance", 1, a -> a.pointer(graftScalars));
-        kernels.launch("ebm_adamw_direction_f32", n, a -> a.i64(grad).pointer(expAvg).pointer(expAvgSq).i64(n)
-                .pointer(graftScalars).pointer(direction));
+        kernels.adamwAdvance(Grid.blocks(1), graftScalars.address());
+        kernels.adamwDirectionF32(Grid.over(n), grad, expAvg.address(), expAvgSq.address(), n, graftScalars.address(),
+                direction.address());
         AdamW.denominatorRange(kernels, expAvgSq, n, graftScalars, rangePartials, range);
         for (Block block : blocks) {
             // statistics accumulate from the first step, so they are warm when preconditioning starts
@@ -174,7 +167,7 @@ public final class DeviceShampoo extends DeviceOptimizer {
     public static void accumulateStatistics(DeviceKernels kernels, Blas blas, long g, int rows, int cols, long wide,
                                      DeviceBuffer left, DeviceBuffer right) {
         long n = (long) rows * cols;
-        kernels.launch("ebm_widen_f32_f64", n, a -> a.i64(g).i64(n).i64(wide));
+        kernels.widenF32F64(Grid.over(n), g, n, wide);
         if (left != null) blas.dgemm(true, false, rows, rows, cols, 1.0, wide, cols, wide, cols, 1.0, left.address(), rows);
         if (right != null) blas.dgemm(false, true, cols, cols, rows, 1.0, wide, cols, wide, cols, 1.0, right.address(), cols);
     }
@@ -188,8 +181,7 @@ public final class DeviceShampoo extends DeviceOptimizer {
     @Override
     public void hostWork() {
         steps++;
-        boolean refresh = steps >= firstPreconditioned && (steps - firstPreconditioned) % c.rootEvery() == 0;
-        if (!refresh) return;
+        if (!c.refreshesRoots(steps)) return;
         launcher.synchronize();
         double stepCondLeft = Double.NaN, stepCondRight = Double.NaN;
         for (Block block : blocks) {
@@ -202,8 +194,8 @@ public final class DeviceShampoo extends DeviceOptimizer {
             }
             if (roots.left() != null) launcher.writeAsFloats(block.leftRoot, roots.left());
             if (roots.right() != null) launcher.writeAsFloats(block.rightRoot, roots.right());
-            stepCondLeft = nanMax(stepCondLeft, roots.conditionLeft());
-            stepCondRight = nanMax(stepCondRight, roots.conditionRight());
+            stepCondLeft = Shampoo.nanMax(stepCondLeft, roots.conditionLeft());
+            stepCondRight = Shampoo.nanMax(stepCondRight, roots.conditionRight());
         }
         condLeftMax = stepCondLeft;
         condRightMax = stepCondRight;
@@ -219,11 +211,6 @@ public final class DeviceShampoo extends DeviceOptimizer {
             for (int j = 0; j < i; j++) s[i * n + j] = s[j * n + i] = 0.5 * (s[i * n + j] + s[j * n + i]);
         }
         return s;
-    }
-
-    private static double nanMax(double current, double candidate) {
-        if (Double.isNaN(candidate)) return current;
-        return Double.isNaN(current) ? candidate : Math.max(current, candidate);
     }
 
     /** Per matrix: D = L^{−1/4} G R^{−1/4}, rescaled to the graft direction's norm (from start_step); then the update. */
@@ -246,10 +233,10 @@ public final class DeviceShampoo extends DeviceOptimizer {
             kernels.dot(dir, dir, n, partials.address(), graftSq);
             kernels.dot(p, p, n, partials.address(), pSq);
             long flag = updateScalars.address() + 16;
-            kernels.launch("ebm_shampoo_graft_norm_f32", n, a -> a.i64(p).i64(n).i64(graftSq).i64(pSq).i64(flag).i64(dir));
+            kernels.shampooGraftNormF32(Grid.over(n), p, n, graftSq, pSq, flag, dir);
         }
         long n = size;
-        kernels.launch("ebm_muon_apply_f32", n, a -> a.i64(params).pointer(direction).i64(n).pointer(updateScalars).f32(1f));
+        kernels.muonApplyF32(Grid.over(n), params, direction.address(), n, updateScalars.address(), 1f);
     }
 
     /**
@@ -258,13 +245,7 @@ public final class DeviceShampoo extends DeviceOptimizer {
      */
     @Override
     public Map<String, Double> diagnostics() {
-        Map<String, Double> diagnostics = new LinkedHashMap<>();
-        if (!Double.isNaN(condLeftMax)) diagnostics.put("shampoo_cond_left_max", condLeftMax);
-        if (!Double.isNaN(condRightMax)) diagnostics.put("shampoo_cond_right_max", condRightMax);
-        diagnostics.put("shampoo_root_failures", (double) rootFailures);
-        double spread = size > 0 ? AdamW.spread(launcher, range) : Double.NaN;
-        if (!Double.isNaN(spread)) diagnostics.put("adam_v_spread", spread);
-        return diagnostics;
+        return Shampoo.diagnostics(condLeftMax, condRightMax, rootFailures, size > 0 ? AdamW.spread(launcher, range) : Double.NaN);
     }
 
     /** ebm.optim.Shampoo's state names and layout (statistics and roots row-major per matrix). */

@@ -1,5 +1,6 @@
 package ebm.backend.cuda.parity;
 
+import ebm.backend.cuda.kernels.DeviceKernels;
 import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.CublasBlas;
 import ebm.backend.cuda.runtime.CudaGraph;
@@ -39,14 +40,16 @@ public final class GpuOnlyChecks {
     public static ParityResult graphReplayReadsStepFromDevice(DriverLauncher launcher, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         KernelParityChecks checks = new KernelParityChecks(launcher, seed);
-        String kernel = "ebm_probes_words_u32";
+        DeviceKernels kernels = DeviceKernels.waiting(launcher); // inside a capture a waiting launch only records
         int n = 4099, stream = random.nextInt(1 << 20);
         long philoxSeed = random.nextLong(), step1 = random.nextLong() >>> 1, step2 = step1 + 1;
         DeviceBuffer out = launcher.allocate(4L * n, "graph check output");
         DeviceBuffer key = checks.philoxKey(philoxSeed, step1);
-        launcher.function(kernel); // looked up (and its parameters read) before capture
+        Runnable probes = () -> kernels.probesWordsU32(KernelParityChecks.probesGrid(n), out.address(), n, 0, stream,
+                key.address());
+        probes.run(); // eagerly once, so the kernel is looked up (and its parameters read) before capture
         int[] first, second;
-        try (CudaGraph graph = launcher.capture(() -> checks.launchProbes(kernel, out, n, 0, stream, key))) {
+        try (CudaGraph graph = launcher.capture(probes)) {
             launcher.poison(out);
             graph.replay();
             first = launcher.readInts(out, n);

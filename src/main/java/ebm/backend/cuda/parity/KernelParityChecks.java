@@ -1,12 +1,10 @@
 package ebm.backend.cuda.parity;
 
-import ebm.backend.cuda.bindings.Dim3;
-import ebm.backend.cuda.bindings.KernelFunction;
 import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.Fp32;
 import ebm.backend.cuda.runtime.HostEmulationLauncher;
-import ebm.backend.cuda.runtime.KernelArgs;
 import ebm.backend.cuda.runtime.KernelLauncher;
 import ebm.model.ParamLayout;
 import ebm.model.ParamView;
@@ -61,7 +59,7 @@ public final class KernelParityChecks {
      */
     public static final java.util.Map<String, HostEmulationLauncher.ScheduleTolerance> SCHEDULE_DEPENDENT = java.util.Map.of();
 
-    private static final int THREADS = 256;
+    private static final int THREADS = Grid.THREADS;
     private static final int PAIRS_SHOWN = 3;
 
     /**
@@ -82,10 +80,13 @@ public final class KernelParityChecks {
     }
 
     private final KernelLauncher launcher;
+    /** Every launch waits, so a fault surfaces at the check that caused it. */
+    private final DeviceKernels kernels;
     private final SplittableRandom random;
 
     public KernelParityChecks(KernelLauncher launcher, long seed) {
         this.launcher = launcher;
+        this.kernels = DeviceKernels.waiting(launcher);
         this.random = new SplittableRandom(seed);
     }
 
@@ -112,11 +113,9 @@ public final class KernelParityChecks {
         return launcher.upload(new long[] {seed, step});
     }
 
-    /** Launches a probes kernel writing n elements from `first` of stream `stream`, keyed by the device-side key. */
-    public void launchProbes(String kernel, DeviceBuffer out, int n, long first, int stream, DeviceBuffer key) {
-        try (KernelArgs args = new KernelArgs().pointer(out).i64(n).i64(first).i32(stream).pointer(key)) {
-            launcher.launch(launcher.function(kernel), Dim3.of(gridFor((n + 7) / 4)), Dim3.of(THREADS), 0, args);
-        }
+    /** The grid of a probes launch writing n elements (a thread per Philox block; either end may be a partial block). */
+    public static Grid probesGrid(int n) {
+        return Grid.blocks(gridFor((n + 7) / 4));
     }
 
     private static int gridFor(long work) {
@@ -127,16 +126,35 @@ public final class KernelParityChecks {
         return random.nextLong() >>> 1 | (1L << 40); // high step bits set: the counter's upper word matters
     }
 
+    /** A probes kernel's typed entry: n elements from `first` of stream `stream`, keyed by the device-side key. */
+    @FunctionalInterface
+    private interface ProbesKernel {
+        void launch(Grid grid, long out, long n, long first, int stream, long key);
+    }
+
+    /** One draw of a probes kernel: its fresh (seed, step, stream) and the output it wrote. */
+    private record Draw(long seed, long step, int stream, DeviceBuffer out) {
+        RandomStream reference() {
+            return new RandomStream(seed, step, stream);
+        }
+    }
+
+    /** n elements from `first` of a fresh (seed, step, stream) into a poisoned buffer of n elements of `bytes` each. */
+    private Draw draw(ProbesKernel kernel, int n, long first, int bytes) {
+        long seed = random.nextLong(), step = nextStep();
+        int stream = random.nextInt(1 << 20);
+        DeviceBuffer out = launcher.allocate((long) bytes * n);
+        launcher.poison(out);
+        kernel.launch(probesGrid(n), out.address(), n, first, stream, philoxKey(seed, step).address());
+        return new Draw(seed, step, stream, out);
+    }
+
     public ParityResult philoxWords() {
         int n = 10_007;
         long first = 13; // not a multiple of 4: the first and last Philox blocks are partly outside the range
-        long seed = random.nextLong(), step = nextStep();
-        int stream = random.nextInt(1 << 20);
-        DeviceBuffer out = launcher.allocate(4L * n);
-        launcher.poison(out);
-        launchProbes("ebm_probes_words_u32", out, n, first, stream, philoxKey(seed, step));
-        int[] got = launcher.readInts(out, n);
-        RandomStream reference = new RandomStream(seed, step, stream);
+        Draw draw = draw(kernels::probesWordsU32, n, first, 4);
+        int[] got = launcher.readInts(draw.out(), n);
+        RandomStream reference = draw.reference();
         int mismatches = 0, nonZero = 0;
         List<String> pairs = new ArrayList<>();
         for (int e = 0; e < n; e++) {
@@ -157,15 +175,10 @@ public final class KernelParityChecks {
     public ParityResult rademacherF32() {
         int n = 4_099;
         long first = 2;
-        long seed = random.nextLong(), step = nextStep();
-        int stream = random.nextInt(1 << 20);
-        DeviceBuffer out = launcher.allocate(4L * n);
-        launcher.poison(out);
-        launchProbes("ebm_probes_rademacher_f32", out, n, first, stream, philoxKey(seed, step));
-        float[] got = launcher.readFloats(out, n);
-        RandomStream reference = new RandomStream(seed, step, stream);
+        Draw draw = draw(kernels::probesRademacherF32, n, first, 4);
+        float[] got = launcher.readFloats(draw.out(), n);
         double[] want = new double[n];
-        reference.fillRademacher(want, 0, n, first);
+        draw.reference().fillRademacher(want, 0, n, first);
         int mismatches = 0;
         for (int e = 0; e < n; e++) if (got[e] != want[e]) mismatches++; // NaN never equals: counted
         return new ParityResult("probes rademacher", "n=" + n + " from " + first, "fp32", mismatches, 0,
@@ -173,33 +186,22 @@ public final class KernelParityChecks {
     }
 
     public ParityResult gaussianF64() {
-        int n = 8_191;
-        long first = 5;
-        long seed = random.nextLong(), step = nextStep();
-        int stream = random.nextInt(1 << 20);
-        DeviceBuffer out = launcher.allocate(8L * n);
-        launcher.poison(out);
-        launchProbes("ebm_probes_gaussian_f64", out, n, first, stream, philoxKey(seed, step));
-        double[] got = launcher.readDoubles(out, n);
-        return gaussianResult("probes gaussian", n, first, "fp64", 1e-13, seed, step, stream, e -> got[e], problems(got));
+        return gaussian(kernels::probesGaussianF64, 5, 8, "fp64", 1e-13);
     }
 
     public ParityResult gaussianF32() {
-        int n = 8_191;
-        long first = 7;
-        long seed = random.nextLong(), step = nextStep();
-        int stream = random.nextInt(1 << 20);
-        DeviceBuffer out = launcher.allocate(4L * n);
-        launcher.poison(out);
-        launchProbes("ebm_probes_gaussian_f32", out, n, first, stream, philoxKey(seed, step));
-        float[] got = launcher.readFloats(out, n);
-        return gaussianResult("probes gaussian", n, first, "fp32", 2e-6, seed, step, stream, e -> got[e], problems(got));
+        return gaussian(kernels::probesGaussianF32, 7, 4, "fp32", 2e-6);
     }
 
-    /** Error of each element relative to its Box-Muller pair's radius r (both of a pair share r's rounding). */
-    private ParityResult gaussianResult(String op, int n, long first, String precision, double tolerance, long seed,
-                                        long step, int stream, IntToDoubleFunction got, String problem) {
-        RandomStream reference = new RandomStream(seed, step, stream);
+    /**
+     * 8191 Gaussians from an odd `first` (Box-Muller pairs straddle both ends), elements of `bytes` read back as fp64;
+     * the error of each relative to its pair's radius r (both of a pair share r's rounding).
+     */
+    private ParityResult gaussian(ProbesKernel kernel, long first, int bytes, String precision, double tolerance) {
+        int n = 8_191;
+        Draw draw = draw(kernel, n, first, bytes);
+        double[] got = bytes == 8 ? launcher.readDoubles(draw.out(), n) : launcher.readFloatsAsDoubles(draw.out(), n);
+        RandomStream reference = draw.reference();
         double[] want = new double[n];
         reference.fillGaussian(want, 0, n, first);
         IntToDoubleFunction error = e -> {
@@ -207,12 +209,12 @@ public final class KernelParityChecks {
             long pairStart = i & ~1L;
             double a = reference.gaussian(pairStart), b = reference.gaussian(pairStart + 1);
             double r = Math.hypot(a, b);
-            double d = Math.abs(got.applyAsDouble(e) - want[e]);
+            double d = Math.abs(got[e] - want[e]);
             return Double.isNaN(d) ? Double.NaN : d / Math.max(r, Double.MIN_NORMAL);
         };
         double worst = worst(n, error);
-        return new ParityResult(op, "n=" + n + " from " + first, precision, worst, tolerance, "|Δ|/r",
-                problem, worstPairs(n, error, got, e -> want[e]));
+        return new ParityResult("probes gaussian", "n=" + n + " from " + first, precision, worst, tolerance, "|Δ|/r",
+                problems(got), worstPairs(n, error, e -> got[e], e -> want[e]));
     }
 
     // ---- AdamW ----------------------------------------------------------------------------------------------------
@@ -236,21 +238,16 @@ public final class KernelParityChecks {
         DeviceBuffer scalars = launcher.allocate(8L * 9);
         launcher.poison(scalars);
         launcher.write(scalars, new long[] {0});
-        KernelFunction advance = launcher.function("ebm_adamw_advance");
-        KernelFunction update = launcher.function("ebm_adamw_step_f32");
-        // One set of arguments for every step, as a captured graph would have: only device memory changes.
-        try (KernelArgs advanceArgs = new KernelArgs().pointer(scalars);
-             KernelArgs updateArgs = new KernelArgs().pointer(paramsDevice).pointer(gradDevice).pointer(expAvg)
-                     .pointer(expAvgSq).i64(n).pointer(scalars)) {
-            for (int t = 1; t <= steps; t++) {
-                double lrScale = 1.0 / t; // a schedule: the lr in device memory changes every step
-                float[] grad = gaussianFloats(n, 0.1 * t);
-                launcher.write(gradDevice, grad);
-                writeScalarsAfterStep(scalars, options, lrScale);
-                launcher.launch(advance, Dim3.of(1), Dim3.of(1), 0, advanceArgs);
-                launcher.launch(update, Dim3.of(gridFor(n) / 2 + 1), Dim3.of(THREADS), 0, updateArgs);
-                reference.step(referenceParams, Fp32.toDoubles(grad), lrScale);
-            }
+        // The same arguments every step, as a captured graph would have them: only device memory changes.
+        for (int t = 1; t <= steps; t++) {
+            double lrScale = 1.0 / t; // a schedule: the lr in device memory changes every step
+            float[] grad = gaussianFloats(n, 0.1 * t);
+            launcher.write(gradDevice, grad);
+            writeScalarsAfterStep(scalars, options, lrScale);
+            kernels.adamwAdvance(Grid.of(1, 1, 0), scalars.address());
+            kernels.adamwStepF32(Grid.blocks(gridFor(n) / 2 + 1), paramsDevice.address(), gradDevice.address(),
+                    expAvg.address(), expAvgSq.address(), n, scalars.address());
+            reference.step(referenceParams, Fp32.toDoubles(grad), lrScale);
         }
         float[] got = launcher.readFloats(paramsDevice, n);
         long deviceStep = launcher.readLongs(scalars, 1)[0];
@@ -293,10 +290,8 @@ public final class KernelParityChecks {
         DeviceBuffer biasDevice = launcher.upload(bias);
         DeviceBuffer out = launcher.allocate(4L * 4 * n);
         launcher.poison(out);
-        try (KernelArgs args = new KernelArgs().pointer(preDevice).pointer(biasDevice).i64(rows).i64(cols)
-                .i32(activation.ordinal()).pointer(out)) {
-            launcher.launch(launcher.function("ebm_bias_activation_f32"), Dim3.of(gridFor(n)), Dim3.of(THREADS), 0, args);
-        }
+        kernels.biasActivationF32(Grid.blocks(gridFor(n)), preDevice.address(), biasDevice.address(), rows, cols,
+                activation.ordinal(), out.address());
         float[] got = launcher.readFloats(out, 4 * n);
         List<ParityResult> results = new ArrayList<>();
         for (int order = 0; order <= 3; order++) {
@@ -326,12 +321,8 @@ public final class KernelParityChecks {
         DeviceBuffer mean = launcher.allocate(4);
         launcher.poison(partials);
         launcher.poison(mean);
-        KernelFunction reduce = launcher.function("ebm_reduce_sum_f32");
-        try (KernelArgs first = new KernelArgs().pointer(input).i64(n).f32(1f).pointer(partials);
-             KernelArgs second = new KernelArgs().pointer(partials).i64(grid).f32(1f / n).pointer(mean)) {
-            launcher.launch(reduce, Dim3.of(grid), Dim3.of(threads), 0, first);
-            launcher.launch(reduce, Dim3.of(1), Dim3.of(64), 0, second);
-        }
+        kernels.reduceSumF32(Grid.of(grid, threads, 0), input.address(), n, 1f, partials.address());
+        kernels.reduceSumF32(Grid.of(1, 64, 0), partials.address(), grid, 1f / n, mean.address());
         double[] wantPartials = new double[grid];
         double total = 0;
         for (int i = 0; i < n; i++) {
@@ -373,14 +364,9 @@ public final class KernelParityChecks {
         DeviceBuffer sums = launcher.allocate(4L * n), sumsOneBlock = launcher.allocate(4L * n), dots = launcher.upload(start);
         launcher.poison(sums);
         launcher.poison(sumsOneBlock);
-        KernelFunction reduce = launcher.function("ebm_row_reduce_f32");
-        try (KernelArgs sumArgs = new KernelArgs().pointer(xDevice).i64(0).i64(n).i64(m).f32(scale).i32(0).pointer(sums);
-             KernelArgs oneBlockArgs = new KernelArgs().pointer(xDevice).i64(0).i64(n).i64(m).f32(scale).i32(0).pointer(sumsOneBlock);
-             KernelArgs dotArgs = new KernelArgs().pointer(xDevice).pointer(yDevice).i64(n).i64(m).f32(scale).i32(1).pointer(dots)) {
-            launcher.launch(reduce, Dim3.of(n), Dim3.of(threads), 0, sumArgs);
-            launcher.launch(reduce, Dim3.of(1), Dim3.of(threads), 0, oneBlockArgs);
-            launcher.launch(reduce, Dim3.of(n), Dim3.of(threads), 0, dotArgs);
-        }
+        kernels.rowReduceF32(Grid.of(n, threads, 0), xDevice.address(), 0, n, m, scale, 0, sums.address());
+        kernels.rowReduceF32(Grid.of(1, threads, 0), xDevice.address(), 0, n, m, scale, 0, sumsOneBlock.address());
+        kernels.rowReduceF32(Grid.of(n, threads, 0), xDevice.address(), yDevice.address(), n, m, scale, 1, dots.address());
         float[] gotSums = launcher.readFloats(sums, n), gotOneBlock = launcher.readFloats(sumsOneBlock, n);
         float[] gotDots = launcher.readFloats(dots, n);
         double[] got = new double[2 * n], want = new double[2 * n], size = new double[2 * n];
@@ -432,12 +418,8 @@ public final class KernelParityChecks {
         long offset = 5;
         DeviceBuffer input = launcher.upload(x);
         DeviceBuffer many = launcher.upload(new long[] {offset}), one = launcher.upload(new long[] {offset});
-        KernelFunction count = launcher.function("ebm_count_nonfinite_f32");
-        try (KernelArgs manyArgs = new KernelArgs().pointer(input).i64(n).pointer(many);
-             KernelArgs oneArgs = new KernelArgs().pointer(input).i64(n).pointer(one)) {
-            launcher.launch(count, Dim3.of(37), Dim3.of(THREADS), 0, manyArgs);
-            launcher.launch(count, Dim3.of(1), Dim3.of(1024), 0, oneArgs);
-        }
+        kernels.countNonfiniteF32(Grid.blocks(37), input.address(), n, many.address());
+        kernels.countNonfiniteF32(Grid.of(1, 1024, 0), input.address(), n, one.address());
         long gotMany = launcher.readLongs(many, 1)[0] - offset, gotOne = launcher.readLongs(one, 1)[0] - offset;
         double worst = Math.max(Math.abs(gotMany - want), Math.abs(gotOne - want));
         return new ParityResult("count non-finite", "n=" + n + ", 37x256 and 1x1024", "fp32", worst, 0,
@@ -459,8 +441,11 @@ public final class KernelParityChecks {
     }
 
 
-    /** ‖got − want‖ / ‖want‖; NaN when got holds a NaN (so it can never pass). */
-    static double normRelative(double[] got, double[] want) {
+    /**
+     * ‖got − want‖ / ‖want‖; NaN when got holds a NaN, and NaN or ∞ against an all-zero reference (which shows
+     * nothing), so neither can pass. The parity checks and the kernel benchmarks' checks share it.
+     */
+    public static double normRelative(double[] got, double[] want) {
         double diff = 0, ref = 0;
         for (int i = 0; i < want.length; i++) {
             double d = got[i] - want[i];

@@ -319,39 +319,41 @@ public final class DriverLauncher implements KernelLauncher {
 
     @Override
     public void copyToDevice(MemorySegment src, DeviceBuffer dst) {
-        long n = src.byteSize();
-        checkFits(n, dst.bytes(), "into");
-        if (n == 0) return;
-        makeCurrent();
-        if (src.isNative()) {
-            CudaDriver.memcpyHtoDAsync(dst.address(), src, n, stream);
-            CudaDriver.streamSynchronize(stream);
-            return;
-        }
-        try (Arena arena = Arena.ofConfined()) { // a heap array cannot be handed to the driver: stage it
-            MemorySegment staging = arena.allocate(n, 16);
-            MemorySegment.copy(src, 0, staging, 0, n);
-            CudaDriver.memcpyHtoDAsync(dst.address(), staging, n, stream);
-            CudaDriver.streamSynchronize(stream);
-        }
+        copyWaiting(src, dst, true, (host, n) -> CudaDriver.memcpyHtoDAsync(dst.address(), host, n, stream));
     }
 
     @Override
     public void copyToHost(DeviceBuffer src, MemorySegment dst) {
-        long n = dst.byteSize();
-        checkFits(n, src.bytes(), "out of");
+        copyWaiting(dst, src, false, (host, n) -> CudaDriver.memcpyDtoHAsync(host, src.address(), n, stream));
+    }
+
+    /** One copy queued between host memory and a device buffer, given the host side as the driver may read it. */
+    @FunctionalInterface
+    private interface HostCopy {
+        void queue(MemorySegment host, long bytes);
+    }
+
+    /**
+     * Copies all of `host` to the start of `device` (toDevice) or the start of `device` into all of `host`, and waits.
+     * A heap array cannot be handed to the driver, so one is staged through native memory: filled from it before the
+     * copy (toDevice), or copied into it after.
+     */
+    private void copyWaiting(MemorySegment host, DeviceBuffer device, boolean toDevice, HostCopy copy) {
+        long n = host.byteSize();
+        checkFits(n, device.bytes(), toDevice ? "into" : "out of");
         if (n == 0) return;
         makeCurrent();
-        if (dst.isNative()) {
-            CudaDriver.memcpyDtoHAsync(dst, src.address(), n, stream);
+        if (host.isNative()) {
+            copy.queue(host, n);
             CudaDriver.streamSynchronize(stream);
             return;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment staging = arena.allocate(n, 16);
-            CudaDriver.memcpyDtoHAsync(staging, src.address(), n, stream);
+            if (toDevice) MemorySegment.copy(host, 0, staging, 0, n);
+            copy.queue(staging, n);
             CudaDriver.streamSynchronize(stream);
-            MemorySegment.copy(staging, 0, dst, 0, n);
+            if (!toDevice) MemorySegment.copy(staging, 0, host, 0, n);
         }
     }
 

@@ -16,10 +16,7 @@ public final class GpuKernelModule {
     private GpuKernelModule() {}
 
     public static Path location() {
-        String explicit = System.getProperty("ebm.kernels.gpu");
-        if (explicit != null && !explicit.isBlank()) return Path.of(explicit);
-        String home = System.getProperty("ebm.home", System.getProperty("user.dir"));
-        return Path.of(home, "target", "native", FILE_NAME);
+        return NativeBuild.output("ebm.kernels.gpu", FILE_NAME);
     }
 
     /** Empty when the fatbin exists; otherwise a one-line reason with the build command. */

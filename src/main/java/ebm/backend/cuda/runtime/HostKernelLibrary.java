@@ -16,10 +16,7 @@ public final class HostKernelLibrary {
     private HostKernelLibrary() {}
 
     public static Path location() {
-        String explicit = System.getProperty("ebm.kernels.host");
-        if (explicit != null && !explicit.isBlank()) return Path.of(explicit);
-        String home = System.getProperty("ebm.home", System.getProperty("user.dir"));
-        return Path.of(home, "target", "native", FILE_NAME);
+        return NativeBuild.output("ebm.kernels.host", FILE_NAME);
     }
 
     /** Set by build-host.sh when it found no host compiler: the build passed without a library. */

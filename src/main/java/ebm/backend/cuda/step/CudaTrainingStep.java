@@ -2,6 +2,7 @@ package ebm.backend.cuda.step;
 
 import ebm.backend.cuda.bindings.CudaException;
 import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.backend.cuda.optim.DeviceOptimizer;
 import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DeviceArena;
@@ -224,10 +225,7 @@ public final class CudaTrainingStep implements AutoCloseable {
         long n = size;
         lossAndGradient();
         dot(grad, grad, n, GRAD_SQ);
-        if (clip != null) {
-            float c = clip;
-            kernels.launch("ebm_clip_scale_f32", n, a -> a.pointer(grad).i64(n).i64(scalar(GRAD_SQ)).f32(c));
-        }
+        if (clip != null) kernels.clipScaleF32(Grid.over(n), grad.address(), n, scalar(GRAD_SQ), clip);
         copy(params, before, n);
         optimizerStep(n);
     }
@@ -236,7 +234,7 @@ public final class CudaTrainingStep implements AutoCloseable {
     private void afterHostWork() {
         long n = size;
         deviceOptimizer.finishStep(params.address(), grad.address());
-        kernels.launch("ebm_combine_f32", n, a -> a.pointer(params).pointer(before).i64(n).f32(1f).f32(-1f).i32(0).pointer(delta));
+        kernels.combineF32(Grid.over(n), params.address(), before.address(), n, 1f, -1f, 0, delta.address());
         dot(delta, delta, n, UPDATE_SQ);
         dot(delta, lastUpdate, n, UPDATE_DOT);
         copy(delta, lastUpdate, n);
@@ -262,16 +260,16 @@ public final class CudaTrainingStep implements AutoCloseable {
         if (rowsA > 0) {
             long lossA = half(in, 0, rowsA, gradA.address());
             long lossB = half(in, rowsA, batch, gradB.address());
-            kernels.launch("ebm_combine_f32", 1, a -> a.i64(lossA).i64(lossB).i64(1).f32(1f).f32(1f).i32(0).i64(lossSum));
+            kernels.combineF32(Grid.blocks(1), lossA, lossB, 1, 1f, 1f, 0, lossSum);
         } else {
             long lossB = half(in, 0, batch, gradB.address());
-            kernels.launch("ebm_combine_f32", 1, a -> a.i64(lossB).i64(0).i64(1).f32(1f).f32(0f).i32(0).i64(lossSum));
+            kernels.combineF32(Grid.blocks(1), lossB, 0, 1, 1f, 0f, 0, lossSum);
         }
         float inverseBatch = 1f / batch;
-        kernels.launch("ebm_combine_f32", n, a -> a.pointer(gradA).pointer(gradB).i64(n).f32(inverseBatch).f32(inverseBatch).i32(0).pointer(grad));
+        kernels.combineF32(Grid.over(n), gradA.address(), gradB.address(), n, inverseBatch, inverseBatch, 0, grad.address());
         if (rowsA > 0) { // ḡ_A − ḡ_B, for the noise estimate
-            kernels.launch("ebm_combine_f32", n, a -> a.pointer(gradA).pointer(gradB).i64(n).f32(1f / rowsA)
-                    .f32(-1f / (batch - rowsA)).i32(0).pointer(delta));
+            kernels.combineF32(Grid.over(n), gradA.address(), gradB.address(), n, 1f / rowsA, -1f / (batch - rowsA), 0,
+                    delta.address());
             dot(delta, delta, n, HALF_DIFF_SQ);
         } else {
             fill(scalar(HALF_DIFF_SQ), 1, 0f);

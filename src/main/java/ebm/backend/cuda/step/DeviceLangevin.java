@@ -2,6 +2,7 @@ package ebm.backend.cuda.step;
 
 import ebm.backend.cuda.bindings.CudaException;
 import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DeviceArena;
 import ebm.backend.cuda.runtime.DeviceBuffer;
@@ -157,12 +158,12 @@ public final class DeviceLangevin implements AutoCloseable {
     /** One step, identical launches every time: the counter and coefficients are read from device memory. */
     private void body() {
         arena.reset();
-        kernels.launch("ebm_langevin_advance", 1, a -> a.pointer(state).pointer(levels).i32(schedule.levels()));
+        kernels.langevinAdvance(Grid.blocks(1), state.address(), levels.address(), schedule.levels());
         DeviceTape tape = new DeviceTape(kernels, blas, arena);
         long n = (long) chains * dim;
         Langevin.step(mlp.bind(tape, new DeviceParameters(tape, params.address(), 0)), tape.constant(x.address(), chains, dim),
-                (points, gradEnergy) -> kernels.launch("ebm_langevin_step_f32", (n + 3) / 4,
-                        a -> a.i64(points.address()).i64(gradEnergy.address()).i64(n).i32(Streams.LANGEVIN).pointer(state)));
+                (points, gradEnergy) -> kernels.langevinStepF32(Grid.over((n + 3) / 4), points.address(),
+                        gradEnergy.address(), n, Streams.LANGEVIN, state.address()));
     }
 
     /** Waits for the queued steps and returns the chains' points as fp64. */

@@ -1,6 +1,7 @@
 package ebm.backend.cuda.tape;
 
 import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.backend.cuda.runtime.DeviceBuffer;
 import ebm.backend.cuda.runtime.KernelLauncher;
 import ebm.objective.Draws;
@@ -45,8 +46,8 @@ public final class DeviceDraws {
                 // ε sits in target until the kernel turns it into x̃ (noisy) and ε/σ (target) in place
                 long count = x.size();
                 float s = (float) sigma;
-                kernels.launch("ebm_denoising_inputs_f32", count, a -> a.i64(x.address()).i64(target.address()).i64(count)
-                        .f32(s).i64(noisy.address()).i64(target.address()));
+                kernels.denoisingInputsF32(Grid.over(count), x.address(), target.address(), count, s, noisy.address(),
+                        target.address());
                 return new Noised<>(noisy, target);
             }
 
@@ -61,20 +62,19 @@ public final class DeviceDraws {
                     return b;
                 });
                 long batch = x.rows(), dim = x.cols(), count = x.size();
-                kernels.launch("ebm_annealed_denoising_inputs_f32", count, k -> k.i64(x.address()).i64(eps.address())
-                        .i64(batch).i64(dim).pointer(table).i32(sigmas.length).i32(Streams.NOISE_LEVEL).i64(philoxKey)
-                        .i64(noisy.address()));
+                kernels.annealedDenoisingInputsF32(Grid.over(count), x.address(), eps.address(), batch, dim,
+                        table.address(), sigmas.length, Streams.NOISE_LEVEL, philoxKey, noisy.address());
                 return new Noised<>(noisy, eps);
             }
         };
     }
 
     private void gaussianOrRademacher(ProbeDistribution distribution, int stream, DeviceNode out) {
-        String kernel = switch (distribution) {
-            case GAUSSIAN -> "ebm_probes_gaussian_f32";
-            case RADEMACHER -> "ebm_probes_rademacher_f32";
-        };
         long count = out.size();
-        kernels.launch(kernel, (count + 3) / 4, a -> a.i64(out.address()).i64(count).i64(0).i32(stream).i64(philoxKey));
+        Grid grid = Grid.over((count + 3) / 4); // a thread per Philox block of four
+        switch (distribution) {
+            case GAUSSIAN -> kernels.probesGaussianF32(grid, out.address(), count, 0, stream, philoxKey);
+            case RADEMACHER -> kernels.probesRademacherF32(grid, out.address(), count, 0, stream, philoxKey);
+        }
     }
 }

@@ -1,5 +1,7 @@
 package ebm.backend.cuda.tape;
 
+import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.model.ParamView;
 import ebm.model.Parameters;
 import java.util.ArrayList;
@@ -58,20 +60,21 @@ public final class DeviceParameters implements Parameters<DeviceNode> {
         long y = tape.allocate(hh, "Newton-Schulz Y"), z = tape.allocate(hh, "Newton-Schulz Z");
         long t = tape.allocate(hh, "Newton-Schulz T");
         long yNext = tape.allocate(hh, "Newton-Schulz Y"), zNext = tape.allocate(hh, "Newton-Schulz Z");
-        tape.launch("ebm_scale_by_power_f32", hh, k -> k.i64(a).i64(hh).i64(normSquared).f32(-0.5f).i64(y));
-        tape.launch("ebm_set_identity_f32", hh, k -> k.i64(z).i64(h).f32(1f));
+        DeviceKernels kernels = tape.kernels();
+        kernels.scaleByPowerF32(Grid.over(hh), a, hh, normSquared, -0.5f, y);
+        kernels.setIdentityF32(Grid.over(hh), z, h, 1f);
         for (int it = 0; it < ROW_SPACE_ITERATIONS; it++) {
             long yIn = it % 2 == 0 ? y : yNext, zIn = it % 2 == 0 ? z : zNext;
             long yOut = it % 2 == 0 ? yNext : y, zOut = it % 2 == 0 ? zNext : z;
-            tape.launch("ebm_set_identity_f32", hh, k -> k.i64(t).i64(h).f32(1.5f));
+            kernels.setIdentityF32(Grid.over(hh), t, h, 1.5f);
             tape.gemm(false, false, h, h, h, -0.5f, zIn, h, yIn, h, 1f, t, h);
             tape.gemm(false, false, h, h, h, 1f, yIn, h, t, h, 0f, yOut, h);
             tape.gemm(false, false, h, h, h, 1f, t, h, zIn, h, 0f, zOut, h);
         }
         long yFinal = ROW_SPACE_ITERATIONS % 2 == 0 ? y : yNext, zFinal = ROW_SPACE_ITERATIONS % 2 == 0 ? z : zNext;
         long c = tape.allocate(hh, "row-space factor C"), cInverse = tape.allocate(hh, "row-space factor C^-1");
-        tape.launch("ebm_scale_by_power_f32", hh, k -> k.i64(yFinal).i64(hh).i64(normSquared).f32(0.25f).i64(c));
-        tape.launch("ebm_scale_by_power_f32", hh, k -> k.i64(zFinal).i64(hh).i64(normSquared).f32(-0.25f).i64(cInverse));
+        kernels.scaleByPowerF32(Grid.over(hh), yFinal, hh, normSquared, 0.25f, c);
+        kernels.scaleByPowerF32(Grid.over(hh), zFinal, hh, normSquared, -0.25f, cInverse);
         if (grad == 0) return tape.constant(c, h, h);
         long gradC = tape.allocate(hh, "row-space factor adjoint");
         tape.fill(gradC, hh, 0f);

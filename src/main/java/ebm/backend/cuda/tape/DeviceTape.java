@@ -1,10 +1,10 @@
 package ebm.backend.cuda.tape;
 
 import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DeviceArena;
 import ebm.backend.cuda.runtime.DeviceBuffer;
-import ebm.backend.cuda.runtime.KernelArgs;
 import ebm.tape.Activation;
 import ebm.tape.Ops;
 import ebm.tape.Tensor;
@@ -154,35 +154,37 @@ public final class DeviceTape implements Ops<DeviceNode> {
         kernels.dot(x, y, n, allocate(DeviceKernels.DOT_PARTIALS, "reduction partials"), out);
     }
 
-    /** Launches a grid-stride kernel of kernels/ over `work` elements. */
-    public void launch(String kernel, long work, java.util.function.Consumer<KernelArgs> args) {
-        kernels.launch(kernel, work, args);
+    /** The kernels this tape launches on (for values computed outside the tape's ops). */
+    public DeviceKernels kernels() {
+        return kernels;
     }
 
     /** A [n x k] times B[m x k] transposed: [n x m]. */
     @Override
     public DeviceNode matmulNT(DeviceNode a, DeviceNode b) {
         Tensor.requireShape(a.cols == b.cols, "matmulNT inner sizes " + a.cols + " vs " + b.cols);
-        int n = a.rows, k = a.cols, m = b.rows;
-        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, b), "matmul output");
-        gemm(false, true, n, m, k, a.value, k, b.value, k, 0f, out.value, m);
-        out.backward = () -> {
-            if (a.requiresGrad) gemm(false, false, n, k, m, out.grad, m, b.value, k, 1f, grad(a), k);
-            if (b.requiresGrad) gemm(true, false, m, k, n, out.grad, m, a.value, k, 1f, grad(b), k);
-        };
-        return out;
+        return product(a, b, true);
     }
 
     /** A [n x k] times B [k x m]: [n x m]. */
     @Override
     public DeviceNode matmulNN(DeviceNode a, DeviceNode b) {
         Tensor.requireShape(a.cols == b.rows, "matmulNN inner sizes " + a.cols + " vs " + b.rows);
-        int n = a.rows, k = a.cols, m = b.cols;
+        return product(a, b, false);
+    }
+
+    /**
+     * A [n x k] times op(B) [k x m], op(B) = Bᵀ of B [m x k] (transB) or B itself [k x m], and its adjoints:
+     * gA += G op(B)ᵀ, and gB += Gᵀ A (transB) or Aᵀ G.
+     */
+    private DeviceNode product(DeviceNode a, DeviceNode b, boolean transB) {
+        int n = a.rows, k = a.cols, m = transB ? b.rows : b.cols, ldb = b.cols;
         DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, b), "matmul output");
-        gemm(false, false, n, m, k, a.value, k, b.value, m, 0f, out.value, m);
+        gemm(false, transB, n, m, k, a.value, k, b.value, ldb, 0f, out.value, m);
         out.backward = () -> {
-            if (a.requiresGrad) gemm(false, true, n, k, m, out.grad, m, b.value, m, 1f, grad(a), k);
-            if (b.requiresGrad) gemm(true, false, k, m, n, a.value, k, out.grad, m, 1f, grad(b), m);
+            if (a.requiresGrad) gemm(false, !transB, n, k, m, out.grad, m, b.value, ldb, 1f, grad(a), k);
+            if (b.requiresGrad && transB) gemm(true, false, m, k, n, out.grad, m, a.value, k, 1f, grad(b), k);
+            if (b.requiresGrad && !transB) gemm(true, false, k, m, n, a.value, k, out.grad, m, 1f, grad(b), m);
         };
         return out;
     }
@@ -191,9 +193,8 @@ public final class DeviceTape implements Ops<DeviceNode> {
     public DeviceNode transpose(DeviceNode a) {
         int n = a.rows, m = a.cols;
         DeviceNode out = record(m, n, Tensor.anyRequiresGrad(a), "transpose");
-        kernels.launch("ebm_transpose_f32", a.size(), k -> k.i64(a.value).i64(n).i64(m).i32(0).i64(out.value));
-        out.backward = () -> kernels.launch("ebm_transpose_f32", a.size(),
-                k -> k.i64(out.grad).i64(m).i64(n).i32(1).i64(grad(a)));
+        kernels.transposeF32(Grid.over(a.size()), a.value, n, m, 0, out.value);
+        out.backward = () -> kernels.transposeF32(Grid.over(a.size()), out.grad, m, n, 1, grad(a));
         return out;
     }
 
@@ -209,8 +210,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
         int n = pre.rows, m = pre.cols;
         long size = pre.size();
         DeviceBuffer planes = arena.allocate(4L * 4 * size, "activations");
-        kernels.launch("ebm_bias_activation_f32", size,
-                k -> k.i64(pre.value).i64(bias.value).i64(n).i64(m).i32(act.ordinal()).i64(planes.address()));
+        kernels.biasActivationF32(Grid.over(size), pre.value, bias.value, n, m, act.ordinal(), planes.address());
         boolean requiresGrad = Tensor.anyRequiresGrad(pre, bias);
         DeviceNode[] out = new DeviceNode[3];
         for (int order = 0; order < 3; order++) {
@@ -225,17 +225,12 @@ public final class DeviceTape implements Ops<DeviceNode> {
         joint.backward = () -> {
             if (out[0].grad == 0 && out[1].grad == 0 && out[2].grad == 0) return;
             long gz = arena.allocate(4L * size, "activation adjoint").address();
-            kernels.launch("ebm_activation_adjoint_f32", size, k -> k.i64(planes.address()).i64(out[0].grad)
-                    .i64(out[1].grad).i64(out[2].grad).i64(size).i64(gz));
+            kernels.activationAdjointF32(Grid.over(size), planes.address(), out[0].grad, out[1].grad, out[2].grad, size,
+                    gz);
             if (pre.requiresGrad) axpy(1f, gz, size, grad(pre));
-            if (bias.requiresGrad) columnSums(gz, n, m, 1f, grad(bias));
+            if (bias.requiresGrad) groupedReduce(gz, 0, 1, n, m, 1f, true, grad(bias)); // column sums
         };
         return new Activations<>(out[0], out[1], out[2]);
-    }
-
-    /** out[1 x m] += scale · Σ_rows g[rows x m]. */
-    private void columnSums(long g, int rows, int m, float scale, long out) {
-        kernels.launch("ebm_grouped_reduce_f32", (long) m, k -> k.i64(g).i64(0).i64(1).i64(rows).i64(m).f32(scale).i32(1).i64(out));
     }
 
     /** alpha*A + beta*B for same-shaped A, B. */
@@ -244,8 +239,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
         Tensor.requireShape(a.rows == b.rows && a.cols == b.cols, "combine shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
         long size = a.size();
         DeviceNode out = record(a.rows, a.cols, Tensor.anyRequiresGrad(a, b), "combine");
-        kernels.launch("ebm_combine_f32", size,
-                k -> k.i64(a.value).i64(b.value).i64(size).f32((float) alpha).f32((float) beta).i32(0).i64(out.value));
+        kernels.combineF32(Grid.over(size), a.value, b.value, size, (float) alpha, (float) beta, 0, out.value);
         out.backward = () -> {
             if (a.requiresGrad) axpy((float) alpha, out.grad, size, grad(a));
             if (b.requiresGrad) axpy((float) beta, out.grad, size, grad(b));
@@ -255,14 +249,14 @@ public final class DeviceTape implements Ops<DeviceNode> {
 
     /** y += alpha·x over n elements. */
     private void axpy(float alpha, long x, long n, long y) {
-        kernels.launch("ebm_combine_f32", n, k -> k.i64(x).i64(0).i64(n).f32(alpha).f32(0f).i32(1).i64(y));
+        kernels.combineF32(Grid.over(n), x, 0, n, alpha, 0f, 1, y);
     }
 
     @Override
     public DeviceNode scale(DeviceNode a, double s) {
         long size = a.size();
         DeviceNode out = record(a.rows, a.cols, Tensor.anyRequiresGrad(a), "scale");
-        kernels.launch("ebm_combine_f32", size, k -> k.i64(a.value).i64(0).i64(size).f32((float) s).f32(0f).i32(0).i64(out.value));
+        kernels.combineF32(Grid.over(size), a.value, 0, size, (float) s, 0f, 0, out.value);
         out.backward = () -> axpy((float) s, out.grad, size, grad(a));
         return out;
     }
@@ -273,10 +267,10 @@ public final class DeviceTape implements Ops<DeviceNode> {
         Tensor.requireShape(a.rows == b.rows && a.cols == b.cols, "mul shapes " + a.rows + "x" + a.cols + " vs " + b.rows + "x" + b.cols);
         long size = a.size();
         DeviceNode out = record(a.rows, a.cols, Tensor.anyRequiresGrad(a, b), "mul");
-        kernels.launch("ebm_mul_f32", size, k -> k.i64(a.value).i64(b.value).i64(size).i32(0).i64(out.value));
+        kernels.mulF32(Grid.over(size), a.value, b.value, size, 0, out.value);
         out.backward = () -> {
-            if (a.requiresGrad) kernels.launch("ebm_mul_f32", size, k -> k.i64(out.grad).i64(b.value).i64(size).i32(1).i64(grad(a)));
-            if (b.requiresGrad) kernels.launch("ebm_mul_f32", size, k -> k.i64(out.grad).i64(a.value).i64(size).i32(1).i64(grad(b)));
+            if (a.requiresGrad) kernels.mulF32(Grid.over(size), out.grad, b.value, size, 1, grad(a));
+            if (b.requiresGrad) kernels.mulF32(Grid.over(size), out.grad, a.value, size, 1, grad(b));
         };
         return out;
     }
@@ -286,31 +280,30 @@ public final class DeviceTape implements Ops<DeviceNode> {
     /** A [n x m] plus the row vector b [1 x m] on every row. */
     @Override
     public DeviceNode addRow(DeviceNode a, DeviceNode b) {
-        Tensor.requireShape(b.rows == 1 && b.cols == a.cols, "addRow needs a [1 x " + a.cols + "] row, got " + b.rows + "x" + b.cols);
-        int n = a.rows, m = a.cols;
-        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, b), "addRow");
-        kernels.launch("ebm_add_row_f32", a.size(), k -> k.i64(a.value).i64(b.value).i64(n).i64(m).i64(out.value));
-        out.backward = () -> {
-            if (a.requiresGrad) axpy(1f, out.grad, a.size(), grad(a));
-            if (b.requiresGrad) columnSums(out.grad, n, m, 1f, grad(b));
-        };
-        return out;
+        return rowBroadcast("addRow", a, b, false);
     }
 
     /** A [n x m] times the row vector v [1 x m], elementwise on every row. */
     @Override
     public DeviceNode mulRow(DeviceNode a, DeviceNode v) {
-        Tensor.requireShape(v.rows == 1 && v.cols == a.cols, "mulRow needs a [1 x " + a.cols + "] row, got " + v.rows + "x" + v.cols);
+        return rowBroadcast("mulRow", a, v, true);
+    }
+
+    /**
+     * out = a + row or a ⊙ row (multiply) on every row. The adjoints: ga += g or g ⊙ row, and the row's is the column
+     * sum of g times ∂out/∂row, which is 1 or a: grow[j] += Σ_i g_ij (· a_ij).
+     */
+    private DeviceNode rowBroadcast(String op, DeviceNode a, DeviceNode row, boolean multiply) {
+        Tensor.requireShape(row.rows == 1 && row.cols == a.cols, op + " needs a [1 x " + a.cols + "] row, got " + row.rows + "x" + row.cols);
         int n = a.rows, m = a.cols;
-        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, v), "mulRow");
-        kernels.launch("ebm_mul_row_f32", a.size(), k -> k.i64(a.value).i64(v.value).i64(n).i64(m).i32(0).i64(out.value));
+        Grid grid = Grid.over(a.size());
+        DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, row), op);
+        if (multiply) kernels.mulRowF32(grid, a.value, row.value, n, m, 0, out.value);
+        else kernels.addRowF32(grid, a.value, row.value, n, m, out.value);
         out.backward = () -> {
-            if (a.requiresGrad) kernels.launch("ebm_mul_row_f32", a.size(),
-                    k -> k.i64(out.grad).i64(v.value).i64(n).i64(m).i32(1).i64(grad(a)));
-            if (v.requiresGrad) { // gv[j] += Σ_i g_ij a_ij: a grouped reduce of the product over n rows
-                kernels.launch("ebm_grouped_reduce_f32", (long) m,
-                        k -> k.i64(out.grad).i64(a.value).i64(1).i64(n).i64(m).f32(1f).i32(1).i64(grad(v)));
-            }
+            if (a.requiresGrad && multiply) kernels.mulRowF32(grid, out.grad, row.value, n, m, 1, grad(a));
+            if (a.requiresGrad && !multiply) axpy(1f, out.grad, a.size(), grad(a));
+            if (row.requiresGrad) groupedReduce(out.grad, multiply ? a.value : 0, 1, n, m, 1f, true, grad(row));
         };
         return out;
     }
@@ -324,14 +317,12 @@ public final class DeviceTape implements Ops<DeviceNode> {
 
     /** out[b·r+k, j] ⊕= scale · a[b, j] · (t ? t[b·r+k, j] : 1). */
     private void groupedBroadcast(long a, long t, long n, long r, long m, float scale, boolean accumulate, long out) {
-        kernels.launch("ebm_grouped_broadcast_f32", n * r * m,
-                k -> k.i64(a).i64(t).i64(n).i64(r).i64(m).f32(scale).i32(accumulate ? 1 : 0).i64(out));
+        kernels.groupedBroadcastF32(Grid.over(n * r * m), a, t, n, r, m, scale, accumulate ? 1 : 0, out);
     }
 
     /** out[b, j] ⊕= scale · Σ_k x[b·r+k, j] · (y ? y[b·r+k, j] : 1). */
     private void groupedReduce(long x, long y, long n, long r, long m, float scale, boolean accumulate, long out) {
-        kernels.launch("ebm_grouped_reduce_f32", n * m,
-                k -> k.i64(x).i64(y).i64(n).i64(r).i64(m).f32(scale).i32(accumulate ? 1 : 0).i64(out));
+        kernels.groupedReduceF32(Grid.over(n * m), x, y, n, r, m, scale, accumulate ? 1 : 0, out);
     }
 
     /** Row b*r+k of the result is a[b] ⊙ t[b*r+k]: a per-sample factor applied to each of its directions. */
@@ -354,12 +345,10 @@ public final class DeviceTape implements Ops<DeviceNode> {
         Tensor.requireShape(a.cols == c.cols, "sharedMul widths " + a.cols + " vs " + c.cols);
         int n = a.rows, m = a.cols, r = c.rows;
         DeviceNode out = record(n * r, m, Tensor.anyRequiresGrad(a, c), "sharedMul");
-        kernels.launch("ebm_shared_mul_f32", out.size(), k -> k.i64(a.value).i64(c.value).i64(n).i64(r).i64(m).i64(out.value));
+        kernels.sharedMulF32(Grid.over(out.size()), a.value, c.value, n, r, m, out.value);
         out.backward = () -> {
-            if (a.requiresGrad) kernels.launch("ebm_shared_mul_adjoint_a_f32", a.size(),
-                    k -> k.i64(out.grad).i64(c.value).i64(n).i64(r).i64(m).i64(grad(a)));
-            if (c.requiresGrad) kernels.launch("ebm_shared_mul_adjoint_c_f32", c.size(),
-                    k -> k.i64(out.grad).i64(a.value).i64(n).i64(r).i64(m).i64(grad(c)));
+            if (a.requiresGrad) kernels.sharedMulAdjointAF32(Grid.over(a.size()), out.grad, c.value, n, r, m, grad(a));
+            if (c.requiresGrad) kernels.sharedMulAdjointCF32(Grid.over(c.size()), out.grad, a.value, n, r, m, grad(c));
         };
         return out;
     }
@@ -450,8 +439,8 @@ public final class DeviceTape implements Ops<DeviceNode> {
         DeviceNode xRep = record(n * sketch, d, false, "Hutch++ repeated batch");
         DeviceNode s = record(n * sketch, d, false, "Hutch++ sketch");
         long count = xRep.size();
-        kernels.launch("ebm_hutchpp_sketch_inputs_f32", count, a -> a.i64(x.value).i64(draws.value).i64(n).i64(d)
-                .i64(sketch).i64(perSample).i64(xRep.value).i64(s.value));
+        kernels.hutchppSketchInputsF32(Grid.over(count), x.value, draws.value, n, d, sketch, perSample, xRep.value,
+                s.value);
         return new SketchInputs<>(xRep, s);
     }
 
@@ -462,9 +451,8 @@ public final class DeviceTape implements Ops<DeviceNode> {
         kernels.copy(draws.value, out.value, draws.size());
         long hvpAddress = hvp == null ? 0 : hvp.value;
         float restScale = (float) (1.0 / Math.sqrt(rest));
-        int blocks = Math.min(n, DeviceKernels.MAX_BLOCKS);
-        kernels.launch("ebm_hutchpp_directions_f32", blocks, a -> a.i64(hvpAddress).i64(n).i64(d).i64(sketch)
-                .i64(perSample).f32(restScale).i64(out.value));
+        int blocks = Math.min(n, Grid.MAX_BLOCKS);
+        kernels.hutchppDirectionsF32(Grid.blocks(blocks), hvpAddress, n, d, sketch, perSample, restScale, out.value);
         return out;
     }
 }

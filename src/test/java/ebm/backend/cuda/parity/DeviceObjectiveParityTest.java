@@ -7,6 +7,8 @@ import ebm.backend.cuda.runtime.HostBlas;
 import ebm.backend.cuda.runtime.HostBuild;
 import ebm.backend.cuda.runtime.HostEmulationLauncher;
 import ebm.backend.cuda.step.CudaTrainingStep;
+import java.util.List;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,20 +17,21 @@ import org.junit.jupiter.api.Test;
  */
 class DeviceObjectiveParityTest {
 
-    @Test
-    void everyTapeOpMatchesTheCpuTape() {
+    /** One family of StepParityChecks on a fresh host build and host GEMM, every row reported and required to pass. */
+    private static void check(long seed, Function<StepParityChecks, List<ParityResult>> family) {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
-            long seed = TestSeeds.seed("StepParityChecks.tapeOps");
-            for (ParityResult r : new StepParityChecks(launcher, blas, seed).tapeOps()) HostBuild.report(r);
+            for (ParityResult r : family.apply(new StepParityChecks(launcher, blas, seed))) HostBuild.report(r);
         }
     }
 
     @Test
+    void everyTapeOpMatchesTheCpuTape() {
+        check(TestSeeds.seed("StepParityChecks.tapeOps"), StepParityChecks::tapeOps);
+    }
+
+    @Test
     void everyObjectiveMatchesTheCpuReference() {
-        try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
-            long seed = TestSeeds.seed("StepParityChecks.objectives");
-            for (ParityResult r : new StepParityChecks(launcher, blas, seed).objectives()) HostBuild.report(r);
-        }
+        check(TestSeeds.seed("StepParityChecks.objectives"), StepParityChecks::objectives);
     }
 
     /** Hutch++ with 3 and 4 sketch vectors: the loss, the gradient, and the device's Q spanning the CPU's sketch. */
@@ -36,30 +39,23 @@ class DeviceObjectiveParityTest {
     void hutchPlusPlusWithLargerSketchesSpansTheSketch() {
         long seed = System.nanoTime();
         System.out.println("inputs seed " + seed);
-        try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
-            for (ParityResult r : new StepParityChecks(launcher, blas, seed).sketchObjectives()) HostBuild.report(r);
-        }
+        check(seed, StepParityChecks::sketchObjectives);
     }
 
     @Test
     void objectivesWithTf32AndBf16GemmsStayWithinTheirDocumentedTolerances() {
         int repeats = Integer.getInteger("ebm.precisionRepeats", 1);
-        try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
-            long first = TestSeeds.seed("StepParityChecks.precisions");
-            for (int i = 0; i < repeats; i++) {
-                long seed = first + i; // repeat i replays on its own (one repeat) with -Debm.seed=<first + i>
-                if (i > 0) System.out.printf("StepParityChecks.precisions, repeat %d of %d: seed=%d%n", i + 1, repeats, seed);
-                for (ParityResult r : new StepParityChecks(launcher, blas, seed).precisions()) HostBuild.report(r);
-            }
+        long first = TestSeeds.seed("StepParityChecks.precisions");
+        for (int i = 0; i < repeats; i++) {
+            long seed = first + i; // repeat i replays on its own (one repeat) with -Debm.seed=<first + i>
+            if (i > 0) System.out.printf("StepParityChecks.precisions, repeat %d of %d: seed=%d%n", i + 1, repeats, seed);
+            check(seed, StepParityChecks::precisions);
         }
     }
 
     @Test
     void wholeTrainingStepsFollowTheCpuReference() {
-        try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip(); Blas blas = new HostBlas(Blas.GemmPrecision.FP32)) {
-            long seed = TestSeeds.seed("StepParityChecks.trainingSteps");
-            for (ParityResult r : new StepParityChecks(launcher, blas, seed).trainingSteps()) HostBuild.report(r);
-        }
+        check(TestSeeds.seed("StepParityChecks.trainingSteps"), StepParityChecks::trainingSteps);
     }
 
     /**

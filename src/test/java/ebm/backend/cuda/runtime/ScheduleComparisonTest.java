@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.backend.cuda.bindings.Dim3;
 import ebm.backend.cuda.kernels.DeviceKernels;
+import ebm.backend.cuda.kernels.Grid;
 import ebm.backend.cuda.parity.KernelParityChecks;
 import ebm.backend.cuda.parity.ParityResult;
 import java.util.Arrays;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * points into are copied.
  */
 class ScheduleComparisonTest {
-    private static final int THREADS = DeviceKernels.THREADS;
+    private static final int THREADS = Grid.THREADS;
 
     /** ebm_test_atomics' tickets: the order in which the threads took their atomicAdd in the phase after a barrier. */
     private static int[] tickets(HostEmulationLauncher launcher, int grid, int block) {
@@ -216,9 +217,7 @@ class ScheduleComparisonTest {
         try (HostEmulationLauncher launcher = HostBuild.launcherOrSkip()) {
             DeviceArena arena = new DeviceArena(launcher); // one 16 MiB chunk
             DeviceBuffer a = arena.allocate(4L * 1000, "a"), b = arena.allocate(4L * 3000, "b");
-            try (KernelArgs args = new KernelArgs().pointer(b).i64(3000).f32(2.5f)) {
-                launcher.launch(launcher.function("ebm_fill_f32"), Dim3.of(4), Dim3.of(THREADS), 0, args);
-            }
+            new DeviceKernels(launcher).fillF32(Grid.blocks(4), b.address(), 3000, 2.5f);
             ParityResult r = row(launcher, "ebm_fill_f32");
             print(r);
             assertTrue(r.passed(), r.summary());
