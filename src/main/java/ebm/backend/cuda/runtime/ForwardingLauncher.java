@@ -16,11 +16,6 @@ public abstract class ForwardingLauncher implements KernelLauncher {
         this.target = target;
     }
 
-    /** The launcher this one forwards to. */
-    public KernelLauncher target() {
-        return target;
-    }
-
     @Override
     public String description() {
         return target.description();
