@@ -191,7 +191,7 @@ public final class TraceBenchReport {
             sb.append("- D=").append(d).append(": ").append(exactLabel(ex));
             Map<Integer, Row> hutch = hutchinsonByProbes(atDim);
             if (hutch.isEmpty()) {
-                sb.append(" (no Gaussian Hutchinson row was measured to compare its cost with)");
+                sb.append(", with no Gaussian Hutchinson row measured to compare its cost with");
             } else {
                 hutchDims.add(d);
                 sb.append(" costs ").append(Words.and(hutch.entrySet().stream()
