@@ -14,12 +14,14 @@ import java.util.List;
  *       the highest; every mark is a tick, and the labelled ones are the densest of: every mark, the 1-2-5 marks, the
  *       decades, that gives at most {@value #MAX_LOG_LABELS} labels (decades in any case). So a range of many decades
  *       labels every decade, two decades label 1, 2 and 5 of each, and a range shorter than a decade still labels a
- *       few values inside it.</li>
+ *       few values inside it; one narrower than a factor 3 (1.6 to 2.4) gets about five linear 1-2-5 ticks.</li>
  * </ul>
  */
 public final class Ticks {
     /** The most labels a log axis gets from marks other than decades. */
     static final int MAX_LOG_LABELS = 10;
+    /** A log axis over less than this factor takes linear ticks ({@link #narrowLog}). */
+    static final double NARROW_LOG_RATIO = 3;
     /** Beyond this many labelled decades, every n-th decade is labelled so labels keep their room. */
     static final int MAX_LOG_DECADE_LABELS = 12;
 
@@ -90,9 +92,9 @@ public final class Ticks {
     }
 
     /**
-     * A logarithmic axis covering [lo, hi] (both &gt; 0): from the mark k·10^e at or below lo to the one at or above hi
-     * (a single value gets the marks on either side), with a minor tick at every mark and labels as the class comment
-     * says.
+     * A logarithmic axis covering [lo, hi] (both &gt; 0): from the mark k·10^e at or below lo to the one at or above hi,
+     * with a tick at every mark and labels as the class comment says; less than a factor {@value #NARROW_LOG_RATIO}
+     * (a single value, say) gets linear 1-2-5 ticks instead.
      */
     public static Axis log(double lo, double hi) {
         if (!(lo > 0 && hi > 0 && Double.isFinite(lo) && Double.isFinite(hi))) {
@@ -103,11 +105,8 @@ public final class Ticks {
             lo = hi;
             hi = t;
         }
+        if (hi / lo < NARROW_LOG_RATIO) return narrowLog(lo, hi);
         BigDecimal min = markAtOrBelow(lo), max = markAtOrAbove(hi);
-        if (min.compareTo(max) == 0) {
-            min = markBelow(min);
-            max = markAbove(max);
-        }
         List<BigDecimal> marks = new ArrayList<>();
         for (BigDecimal m = min; m.compareTo(max) <= 0; m = markAbove(m)) marks.add(m);
 
@@ -124,6 +123,31 @@ public final class Ticks {
         }
         List<Tick> ticks = new ArrayList<>();
         for (BigDecimal m : marks) ticks.add(new Tick(m.doubleValue(), labelled.contains(m) ? logLabel(m) : null));
+        return new Axis(min.doubleValue(), max.doubleValue(), true, ticks);
+    }
+
+    /**
+     * A log axis over less than a factor {@value #NARROW_LOG_RATIO}: the marks k·10^e would leave one or two labels
+     * (1.6 to 2.4 lies between the marks 1, 2 and 3), so it takes linear 1-2-5 ticks instead, about five, and spans
+     * from the one at or below lo to the one at or above hi.
+     */
+    private static Axis narrowLog(double lo, double hi) {
+        if (hi == lo) { // one value: 10% either side of it
+            lo *= 0.9;
+            hi *= 1.1;
+        }
+        double span = hi - lo;
+        BigDecimal step = niceStep(span / 5);
+        double s = step.doubleValue();
+        BigDecimal min = step.multiply(BigDecimal.valueOf((long) Math.floor(lo / s + 1e-9)));
+        BigDecimal max = step.multiply(BigDecimal.valueOf((long) Math.ceil(hi / s - 1e-9)));
+        if (min.signum() <= 0) min = step.divide(BigDecimal.valueOf(2)); // stay positive on a log axis
+        if (max.compareTo(min) <= 0) max = min.add(step);
+        List<Tick> ticks = new ArrayList<>();
+        for (BigDecimal v = step.multiply(BigDecimal.valueOf((long) Math.ceil(min.doubleValue() / s - 1e-9))); v.compareTo(max) <= 0;
+                v = v.add(step)) {
+            if (v.compareTo(min) >= 0) ticks.add(new Tick(v.doubleValue(), plain(v)));
+        }
         return new Axis(min.doubleValue(), max.doubleValue(), true, ticks);
     }
 

@@ -43,8 +43,10 @@ class TicksTest {
         // across a decade boundary: every mark while they are few, 1-2-5 once every mark would crowd the axis
         assertEquals(List.of("0.5", "0.6", "0.7", "0.8", "0.9", "1", "2"), logged(Ticks.log(0.5, 2)).labels());
         assertEquals(List.of("0.2", "0.5", "1", "2", "5"), logged(Ticks.log(0.2, 5)).labels());
-        // one value: the marks either side of it
-        assertEquals(List.of("0.09", "0.1", "0.2"), logged(Ticks.log(0.1, 0.1)).labels());
+        // narrower than a factor 3: the marks 1, 2, 3 would label almost nothing inside 1.62..2.38, linear steps do
+        assertEquals(List.of("1.6", "1.8", "2", "2.2", "2.4"), logged(Ticks.log(1.62, 2.38)).labels());
+        assertEquals(List.of("0.09", "0.095", "0.1", "0.105", "0.11"), logged(Ticks.log(0.1, 0.1)).labels()); // one value
+        assertEquals(List.of("0.3", "0.4", "0.5", "0.6", "0.7", "0.8"), logged(Ticks.log(0.31, 0.8)).labels());
     }
 
     @Test
