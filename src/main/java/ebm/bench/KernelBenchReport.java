@@ -1,6 +1,7 @@
 package ebm.bench;
 
 import ebm.EbmException;
+import ebm.Words;
 import ebm.bench.KernelBench.Row;
 import ebm.bench.KernelBench.Settings;
 import ebm.config.BackendKind;
@@ -150,7 +151,7 @@ public final class KernelBenchReport {
         StringBuilder sb = new StringBuilder();
         List<Row> failed = rows.stream().filter(r -> !r.ok()).toList();
         if (!failed.isEmpty()) {
-            sb.append("**Failed rows** (not timed): ").append(failed.stream()
+            sb.append(failed.size() == 1 ? "**Failed row** (not timed): " : "**Failed rows** (not timed): ").append(failed.stream()
                     .map(r -> r.family() + " " + r.shape() + " " + r.precision() + " (" + r.status()
                             + (Double.isFinite(r.validationError()) ? String.format(Locale.ROOT, ", error %.3g > %.1g", r.validationError(), r.tolerance()) : "") + ")")
                     .collect(Collectors.joining("; "))).append(".\n\n");
@@ -175,8 +176,8 @@ public final class KernelBenchReport {
         if (!adamw.isEmpty()) {
             Row smallest = adamw.getFirst();
             double boundMs = smallest.bytes() / (smallest.limit() * 1e6);
-            sb.append(String.format(Locale.ROOT, "At the smallest size (n=%d) it reaches %.0f%% of copy bandwidth: %.4f ms against %.4f ms of pure traffic; %s",
-                    sizeOf(smallest), 100 * smallest.share(), smallest.ms(), boundMs, cpu
+            sb.append(String.format(Locale.ROOT, "At %s it reaches %.0f%% of copy bandwidth: %.4f ms against %.4f ms of pure traffic; %s",
+                    adamw.size() == 1 ? "n=" + sizeOf(smallest) + ", the one size run," : "the smallest size (n=" + sizeOf(smallest) + ")", 100 * smallest.share(), smallest.ms(), boundMs, cpu
                             ? String.format(Locale.ROOT, "the CPU step is a vector loop with a square root and a division per element, one "
                                     + "chunk per thread: %.2f ns per element.", 1e6 * smallest.ms() / sizeOf(smallest))
                             : "the rest is the fixed cost of a step (two launches: the one-thread advance and the update)."));
@@ -196,12 +197,15 @@ public final class KernelBenchReport {
         if (!ns.isEmpty()) {
             Row best = ns.stream().max((a, b) -> Double.compare(a.share(), b.share())).get();
             Row worst = ns.stream().min((a, b) -> Double.compare(a.share(), b.share())).get();
-            sb.append(String.format(Locale.ROOT, " Against the GEMM limit of the same precision the NS rows reach %.0f%% (%s %s) to %.0f%% (%s %s); "
+            String reach = ns.size() == 1
+                    ? String.format(Locale.ROOT, "the NS row (%s %s) reaches %.0f%%", worst.shape(), worst.precision(), 100 * worst.share())
+                    : String.format(Locale.ROOT, "the NS rows reach %.0f%% (%s %s) to %.0f%% (%s %s)", 100 * best.share(), best.shape(),
+                            best.precision(), 100 * worst.share(), worst.shape(), worst.precision());
+            sb.append(String.format(Locale.ROOT, " Against the GEMM limit of the same precision %s; "
                     + "below the limit the time goes to the elementwise work around the 15 GEMMs (norm, normalisation%s) and to "
                     + "GEMMs too small to fill the machine: at %s %s the 15 GEMMs at the limit rate would take %.4f ms of the %.4f ms measured.",
-                    100 * best.share(), best.shape(), best.precision(), 100 * worst.share(), worst.shape(), worst.precision(),
-                    cpu ? ", copies of X in, per step and out" : ", two copies per iteration for the β-folded GEMMs", worst.shape(), worst.precision(),
-                    worst.flops() / (worst.limit() * 1e6), worst.ms()));
+                    reach, cpu ? ", copies of X in, per step and out" : ", two copies per iteration for the β-folded GEMMs", worst.shape(),
+                    worst.precision(), worst.flops() / (worst.limit() * 1e6), worst.ms()));
         }
         for (String family : List.of("forward", "exact-trace")) {
             List<Row> f = rows.stream().filter(r -> r.family().equals(family) && r.ok()).toList();
@@ -238,6 +242,11 @@ public final class KernelBenchReport {
         return s + ".";
     }
 
+    /** "n = 1024, 4096", or "none" when no size of that family was run. */
+    private static String values(String name, List<? extends Number> v) {
+        return v.isEmpty() ? "none" : name + " = " + v.stream().map(String::valueOf).collect(Collectors.joining(", "));
+    }
+
     /** Writes results.csv and report.md into out. */
     public static void write(Path out, Settings s, KernelBench.Result result, Map<String, Peer> peer, List<Path> peerFiles) {
         boolean tera = s.backend() == BackendKind.CUDA;
@@ -246,12 +255,12 @@ public final class KernelBenchReport {
         md.append("# Kernel benchmark (").append(s.backend()).append(")\n\n");
         md.append("Written by `ebm bench kernels").append(s.quick() ? " --quick" : "").append(" --backend ").append(s.backend())
                 .append("`. Machine: ").append(result.machine()).append(".\n\n");
-        md.append(String.format(Locale.ROOT, "Sizes run: AdamW n = %s; Muon NS n = %s; MLP (softplus, %d hidden layers of %d, B = %d) D = %s; "
-                        + "precisions %s. Median of %d repeats after %d warm-up runs; %s.%n%n",
-                s.sizes().stream().map(String::valueOf).collect(Collectors.joining(", ")),
-                s.nsSizes().stream().map(String::valueOf).collect(Collectors.joining(", ")), s.layers(), s.hidden(), s.batch(),
-                s.dims().stream().map(String::valueOf).collect(Collectors.joining(", ")), String.join(", ", s.precisions()),
-                s.repeats(), s.warmup(),
+        md.append(String.format(Locale.ROOT, "Sizes run: AdamW %s; Muon NS %s; MLP (softplus, %s of %d, B = %d) %s; "
+                        + "%s %s. Median of %s after %s; %s.%n%n",
+                values("n", s.sizes()), values("n", s.nsSizes()), Words.count(s.layers(), "hidden layer"), s.hidden(), s.batch(),
+                values("D", s.dims()), s.precisions().size() == 1 ? "precision" : "precisions",
+                s.precisions().isEmpty() ? "none" : String.join(", ", s.precisions()),
+                Words.count(s.repeats(), "repeat"), Words.count(s.warmup(), "warm-up run"),
                 s.cpu() ? "host clock around each run"
                         : s.backend() == BackendKind.CUDA ? "each repeat replays a CUDA graph of k copies of the operation (k for about 1 ms) between two CUDA events, ms = elapsed / k"
                         : "host clock around each run and a synchronisation (the host build of the kernels: these timings say nothing about a GPU)"));

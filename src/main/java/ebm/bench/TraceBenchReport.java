@@ -1,6 +1,7 @@
 package ebm.bench;
 
 import ebm.EbmException;
+import ebm.Words;
 import ebm.bench.TraceBench.CurvePoint;
 import ebm.bench.TraceBench.Row;
 import ebm.bench.TraceBench.Settings;
@@ -141,21 +142,42 @@ public final class TraceBenchReport {
         return String.format(Locale.ROOT, ms < 10 ? "%.2f" : "%.1f", ms);
     }
 
-    private static String dims(List<Integer> ds) {
-        return ds.isEmpty() ? "none" : ds.stream().map(d -> "D=" + d).collect(Collectors.joining(", "));
+    /** "D=2", "D=2 and D=8", "D=2, D=8 and D=32". */
+    static String dims(List<Integer> ds) {
+        return Words.and(ds.stream().map(d -> "D=" + d).toList());
+    }
+
+    private static List<Integer> minus(List<Integer> all, List<Integer> some) {
+        return all.stream().filter(d -> !some.contains(d)).toList();
+    }
+
+    /**
+     * Over the dims `all` (not empty), of which `yesDims` have the property: "{yes} at A" when all do, "{no} at B" when
+     * none do, else "{yes} at A and {noAfterYes} at B".
+     */
+    private static String split(String yes, List<Integer> yesDims, String no, String noAfterYes, List<Integer> all) {
+        List<Integer> noDims = minus(all, yesDims);
+        if (noDims.isEmpty()) return yes + " at " + dims(yesDims);
+        if (yesDims.isEmpty()) return no + " at " + dims(noDims);
+        return yes + " at " + dims(yesDims) + " and " + noAfterYes + " at " + dims(noDims);
+    }
+
+    /** "K = 4", "K = 4 and 16". */
+    private static String probeCounts(List<Integer> ks) {
+        return "K = " + Words.and(ks.stream().map(String::valueOf).toList());
     }
 
     /**
      * The verdict, computed from the table: per D the cheaper exact algorithm's cost relative to Hutchinson with K
      * Gaussian probes, which unbiased estimators beat it once their gradient variance is counted
      * (ms × (1 + grad_rel_var) &lt; exact ms), and which method reached the lowest Fisher at equal budget; then a
-     * headline across D.
+     * headline across D. Each sentence reads for none, one or many of what it counts.
      */
     public static String verdict(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
-        List<Integer> exactBelowH1 = new ArrayList<>(), exactWinsAdjusted = new ArrayList<>(),
-                exactBestFisher = new ArrayList<>(), measuredDims = new ArrayList<>();
-        Map<Integer, Integer> cheaperFromK = new LinkedHashMap<>();
+        List<Integer> exactBelowH1 = new ArrayList<>(), h1Dims = new ArrayList<>(), hutchDims = new ArrayList<>(),
+                cheaperSomeK = new ArrayList<>(), unbiasedDims = new ArrayList<>(), exactWinsAdjusted = new ArrayList<>(),
+                fisherDims = new ArrayList<>(), exactBestFisher = new ArrayList<>(), measuredDims = new ArrayList<>();
         for (Map.Entry<Integer, List<Row>> e : byDim(rows).entrySet()) {
             int d = e.getKey();
             List<Row> atDim = e.getValue();
@@ -168,18 +190,25 @@ public final class TraceBenchReport {
             Row ex = exact.get();
             sb.append("- D=").append(d).append(": ").append(exactLabel(ex));
             Map<Integer, Row> hutch = hutchinsonByProbes(atDim);
-            if (!hutch.isEmpty()) {
-                sb.append(" costs ").append(hutch.entrySet().stream()
+            if (hutch.isEmpty()) {
+                sb.append(", with no Gaussian Hutchinson row measured to compare its cost with");
+            } else {
+                hutchDims.add(d);
+                sb.append(" costs ").append(Words.and(hutch.entrySet().stream()
                         .map(h -> String.format(Locale.ROOT, "%.2f× hutchinson-%d", ex.msPerStep() / h.getValue().msPerStep(), h.getKey()))
-                        .collect(Collectors.joining(", ")));
+                        .toList()));
                 List<Integer> cheaper = hutch.entrySet().stream().filter(h -> ex.msPerStep() <= h.getValue().msPerStep())
                         .map(Map.Entry::getKey).toList();
-                if (cheaper.isEmpty()) sb.append(" (dearer than every Hutchinson K measured)");
+                if (hutch.size() == 1) sb.append(cheaper.isEmpty() ? " (dearer than the one Hutchinson K measured)"
+                        : " (no dearer than the one Hutchinson K measured)");
+                else if (cheaper.isEmpty()) sb.append(" (dearer than every Hutchinson K measured)");
                 else if (cheaper.size() == hutch.size()) sb.append(" (no dearer than any Hutchinson K measured)");
-                else sb.append(" (cheaper than K = ").append(cheaper.stream().map(String::valueOf).collect(Collectors.joining(", ")))
-                        .append(" probes)");
-                if (!cheaper.isEmpty()) cheaperFromK.put(d, cheaper.getFirst());
-                if (hutch.containsKey(1) && ex.msPerStep() <= hutch.get(1).msPerStep()) exactBelowH1.add(d);
+                else sb.append(" (no dearer than Hutchinson with ").append(probeCounts(cheaper)).append(" probes)");
+                if (!cheaper.isEmpty()) cheaperSomeK.add(d);
+                if (hutch.containsKey(1)) {
+                    h1Dims.add(d);
+                    if (ex.msPerStep() <= hutch.get(1).msPerStep()) exactBelowH1.add(d);
+                }
             }
             List<Row> unbiased = atDim.stream().filter(r -> r.measured() && !r.exact() && !TraceBench.isDenoising(r.method())
                     && Double.isFinite(r.gradRelVar())).toList();
@@ -187,13 +216,19 @@ public final class TraceBenchReport {
                     .map(r -> String.format(Locale.ROOT, "%s (%s ms × %.2f)", r.method(), fmt(r.msPerStep()), 1 + r.gradRelVar()))
                     .toList();
             if (!unbiased.isEmpty()) {
-                if (beatExact.isEmpty()) {
-                    sb.append("; counting variance, exact wins against all ").append(unbiased.size())
-                            .append(" unbiased estimators");
+                unbiasedDims.add(d);
+                int n = unbiased.size(), k = beatExact.size();
+                sb.append("; counting variance, ");
+                if (k == 0) {
+                    sb.append(n == 1 ? "exact wins against the one unbiased estimator, " + unbiased.getFirst().method()
+                            : n == 2 ? "exact wins against both unbiased estimators"
+                            : "exact wins against all " + n + " unbiased estimators");
                     exactWinsAdjusted.add(d);
                 } else {
-                    sb.append("; counting variance, ").append(beatExact.size()).append(" of ").append(unbiased.size())
-                            .append(" unbiased estimators still beat it: ").append(String.join(", ", beatExact));
+                    sb.append(n == 1 ? "the one unbiased estimator still beats it"
+                            : k == n ? (n == 2 ? "both unbiased estimators" : "all " + n + " unbiased estimators") + " still beat it"
+                            : k + " of " + n + " unbiased estimators still " + (k == 1 ? "beats" : "beat") + " it")
+                            .append(": ").append(Words.and(beatExact));
                 }
             }
             Optional<Row> best = atDim.stream().filter(r -> r.measured() && Double.isFinite(r.fisherAtBudget()))
@@ -203,6 +238,7 @@ public final class TraceBenchReport {
             Optional<Row> bestExact = atDim.stream().filter(r -> r.measured() && r.exact()
                     && Double.isFinite(r.fisherAtBudget())).min(Comparator.comparingDouble(Row::fisherAtBudget));
             if (best.isPresent()) {
+                fisherDims.add(d);
                 sb.append(String.format(Locale.ROOT, "; at equal wall-clock the lowest Fisher is %s's (%.4g)",
                         best.get().method(), best.get().fisherAtBudget()));
                 if (bestExact.isPresent() && bestEstimator.isPresent()) {
@@ -214,17 +250,34 @@ public final class TraceBenchReport {
             sb.append(".\n");
         }
         StringBuilder head = new StringBuilder("**Verdict.** ");
-        if (measuredDims.isEmpty()) return head.append("No exact row was measured.\n").toString();
-        head.append("The exact trace costs no more than one Hutchinson probe at ").append(dims(exactBelowH1))
-                .append("; it is cheaper than some Hutchinson K at ").append(dims(new ArrayList<>(cheaperFromK.keySet())))
-                .append(". Counting each estimator's gradient variance (rule: an unbiased estimator beats exact per unit of "
-                        + "compute when ms × (1 + grad_rel_var) < exact's ms), exact wins against every unbiased estimator at ")
-                .append(dims(exactWinsAdjusted));
-        List<Integer> losesAdjusted = measuredDims.stream().filter(d -> !exactWinsAdjusted.contains(d)).toList();
-        if (!losesAdjusted.isEmpty()) head.append(" and loses to at least one at ").append(dims(losesAdjusted));
-        head.append(". Trained for the same wall-clock budget, an exact method reached the lowest Fisher divergence at ")
-                .append(dims(exactBestFisher)).append(" of ").append(dims(measuredDims)).append(".\n\n");
-        return head.append(sb).toString();
+        if (measuredDims.isEmpty()) {
+            return head.append(rows.isEmpty() ? "No row was measured.\n" : "No exact row was measured, so there is nothing to compare.\n\n")
+                    .append(sb).toString();
+        }
+        // Cost: against one probe where hutchinson-1 ran, against some K where any Hutchinson row ran.
+        if (hutchDims.isEmpty()) {
+            head.append("No Gaussian Hutchinson row was measured beside an exact one, so their costs are not compared. ");
+        } else {
+            String someK = split("is no dearer than at least one Hutchinson K", cheaperSomeK,
+                    "is dearer than every Hutchinson K measured", "dearer than every K measured", hutchDims);
+            if (h1Dims.isEmpty()) head.append("Beside Gaussian Hutchinson, the exact trace ").append(someK);
+            else head.append("The exact trace ").append(split("costs no more than one Hutchinson probe", exactBelowH1,
+                    "costs more than one Hutchinson probe", "more than one", h1Dims)).append("; it ").append(someK);
+            head.append(". ");
+        }
+        // Variance: where unbiased estimators with a measured gradient variance ran.
+        head.append("Counting each estimator's gradient variance (rule: an unbiased estimator beats exact per unit of compute "
+                + "when ms × (1 + grad_rel_var) < exact's ms), ");
+        if (unbiasedDims.isEmpty()) head.append("there is nothing to weigh: no unbiased estimator's gradient variance was measured beside an exact row");
+        else head.append(split("exact wins against every unbiased estimator", exactWinsAdjusted,
+                "at least one unbiased estimator beats exact", "loses to at least one", unbiasedDims));
+        head.append(". ");
+        // Quality: where some method's Fisher at the budget was measured.
+        if (fisherDims.isEmpty()) head.append("No Fisher divergence after the training budget was measured.");
+        else head.append("Trained for the same wall-clock budget, ").append(split("an exact method reached the lowest Fisher divergence",
+                exactBestFisher, "an estimator, not an exact method, reached the lowest Fisher divergence", "an estimator did",
+                fisherDims)).append('.');
+        return head.append("\n\n").append(sb).toString();
     }
 
     public static String markdown(Settings s, List<Row> rows, double gemmRate, String machine) {
@@ -239,20 +292,22 @@ public final class TraceBenchReport {
                                 + "allocates, from Tape.bytesAllocated() deltas)."
                         : "`memory MB` (`peak_bytes`) = device memory the step holds (parameters, gradients, optimizer "
                                 + "state and the step's arena at its peak)."));
-        sb.append(String.format(Locale.ROOT, "- **Error** at the seeded initial parameters, same batch, %d independent draws "
+        sb.append(String.format(Locale.ROOT, "- **Error** at the seeded initial parameters, same batch, %s "
                 + "(draws keyed by step): loss_rel_var = Var(loss)/loss_exact², grad_rel_var = mean‖g − g_exact‖²/‖g_exact‖² "
                 + "(for denoising, σ=%s, mean‖g − ḡ‖²/‖g_exact‖²), grad_rel_bias = ‖ḡ − g_exact‖/‖g_exact‖ (for the "
-                + "unbiased estimators this is sampling noise of order √(grad_rel_var/R)).%n", s.errorDraws(), s.sigma()));
+                + "unbiased estimators this is sampling noise of order √(grad_rel_var/R)).%n", Words.count(s.errorDraws(), "independent draw"),
+                s.sigma()));
         sb.append(String.format(Locale.ROOT, "- **Quality per second**: AdamW from the same init for %.1f s of training "
-                + "(evaluation off the clock), true Fisher divergence ½E‖s_θ − s*‖² on %d held-out points. Denoising "
+                + "(evaluation off the clock), true Fisher divergence ½E‖s_θ − s*‖² on %s. Denoising "
                 + "learns the noised density, so its Fisher to the clean truth has a floor.%n%n", s.budgetSeconds(),
-                s.heldOutPoints()));
-        List<Integer> timingOnly = rows.stream().filter(r -> r.measured() && r.dim() > TraceBench.REFERENCE_MAX_DIM)
-                .map(Row::dim).distinct().sorted().toList();
+                Words.count(s.heldOutPoints(), "held-out point")));
+        List<Row> timingRows = rows.stream().filter(r -> r.measured() && r.dim() > TraceBench.REFERENCE_MAX_DIM).toList();
+        List<Integer> timingOnly = timingRows.stream().map(Row::dim).distinct().sorted().toList();
         if (!timingOnly.isEmpty()) {
             sb.append(String.format(Locale.ROOT, "- **Timing only** at %s (D > %d): no dense mixture and no fp64 reference "
-                    + "at that size, so these rows have cost and memory but no error and no Fisher; the batch is standard "
-                    + "normal and stays on the device between timed steps.%n%n", dims(timingOnly), TraceBench.REFERENCE_MAX_DIM));
+                    + "at %s, so %s cost and memory but no error and no Fisher; the batch is standard normal and stays on the "
+                    + "device between timed steps.%n%n", dims(timingOnly), TraceBench.REFERENCE_MAX_DIM,
+                    timingOnly.size() == 1 ? "that size" : "those sizes", timingRows.size() == 1 ? "its row has" : "their rows have"));
         }
         sb.append(verdict(rows)).append('\n');
 
@@ -293,9 +348,34 @@ public final class TraceBenchReport {
             sb.append("\n## Skipped\n\n");
             for (Row r : skipped) sb.append("- D=").append(r.dim()).append(' ').append(r.method()).append(": ").append(r.skipped()).append('\n');
         }
-        sb.append("\nPlots: `time_vs_dim.png` (ms/step, log-log), `cost_ratio_vs_dim.png` (each method's ms/step over "
-                + "exact-row-space's), `fisher_vs_seconds_D<D>.png` (Fisher against training seconds). Curves: `curves.csv`.\n");
+        List<String> plots = plotNames(rows);
+        if (plots.isEmpty()) {
+            sb.append("\nNo plots: no row was measured.\n");
+        } else {
+            List<String> described = new ArrayList<>();
+            for (String p : plots) {
+                described.add("`" + p + "` (" + (p.equals("time_vs_dim.png") ? "ms/step against D, log-log"
+                        : p.equals("cost_ratio_vs_dim.png") ? "each method's ms/step over exact-row-space's"
+                        : "Fisher against training seconds") + ")");
+            }
+            sb.append("\nPlots: ").append(Words.and(described)).append(". Curves: `curves.csv`.\n");
+        }
         return sb.toString();
+    }
+
+    /** The plot files {@link #plots} writes for these rows, in that order. */
+    static List<String> plotNames(List<Row> rows) {
+        Map<String, List<Row>> byMethod = byMethod(rows);
+        List<String> names = new ArrayList<>();
+        if (byMethod.isEmpty()) return names;
+        names.add("time_vs_dim.png");
+        if (byMethod.containsKey("exact-row-space")) names.add("cost_ratio_vs_dim.png");
+        for (Map.Entry<Integer, List<Row>> e : byDim(rows).entrySet()) {
+            if (e.getValue().stream().anyMatch(r -> r.curve().stream().anyMatch(p -> Double.isFinite(p.fisher()) && p.fisher() > 0))) {
+                names.add("fisher_vs_seconds_D" + e.getKey() + ".png");
+            }
+        }
+        return names;
     }
 
     private static XYChart chart(String title, String x, String y, boolean logX, boolean logY) {

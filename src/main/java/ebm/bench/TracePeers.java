@@ -1,6 +1,7 @@
 package ebm.bench;
 
 import ebm.EbmException;
+import ebm.Words;
 import ebm.bench.TraceBench.Row;
 import ebm.bench.TraceBench.Settings;
 import ebm.config.BackendKind;
@@ -233,14 +234,14 @@ public final class TracePeers {
         List<Line> lines = lines(s, rows, peers, gemmRate);
         StringBuilder sb = new StringBuilder("## Peers: same steps in other frameworks\n\n");
         sb.append("Peer files: ").append(files.stream().map(f -> "`" + f.getFileName() + "`").reduce((a, b) -> a + ", " + b)
-                .orElse("none")).append(String.format(Locale.ROOT, " (%d measured rows). Best peer = the fastest peer row "
+                .orElse("none")).append(String.format(Locale.ROOT, " (%s). Best peer = the fastest peer row "
                 + "with the same method, D, H, layers, batch, precision (%s) and device (%s), whatever its variant "
                 + "(eager, compiled, jit; for exact: D-loop, vmapped HVPs, forward Laplacian); ebm's exact-per-dimension "
                 + "and exact-row-space both meet the peers' `exact`. speed-up = peer ms / ebm ms. share = ebm's GEMM "
                 + "FLOPs per second over the GEMM rate of this run (%.1f GFLOP/s). memory = ebm peak_bytes / the best "
                 + "peer's (the two count differently: see each side's notes). Targets, H₁ = %d: exact ≥3× for D ≤ %d, "
                 + "≥70%% of the GEMM rate for %d < D ≤ H₁, ≥3× for D ≥ 2H₁, ≥10× with ≤ ¼ of the peer's memory for "
-                + "D ≥ 8H₁ (the cheaper ebm exact carries it); estimators ≥5×.%n%n", peers.size(), s.precision(), device(s),
+                + "D ≥ 8H₁ (the cheaper ebm exact carries it); estimators ≥5×.%n%n", Words.count(peers.size(), "measured row"), s.precision(), device(s),
                 gemmRate, s.hidden(), OVERHEAD_MAX_DIM, OVERHEAD_MAX_DIM));
         sb.append("| D | method | ebm ms | best peer ms | best peer | speed-up | share | memory | target | |\n"
                 + "|---|---|---|---|---|---|---|---|---|---|\n");
@@ -261,11 +262,17 @@ public final class TracePeers {
         long judged = lines.stream().filter(l -> l.status() == Status.MET || l.status() == Status.MISSED).count();
         long met = lines.stream().filter(l -> l.status() == Status.MET).count();
         long noPeer = lines.stream().filter(l -> l.status() == Status.NO_PEER).count();
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "**Against the peers.** %d of %d judged rows meet "
-                + "their target", met, judged));
-        if (noPeer > 0) sb.append(String.format(Locale.ROOT, "; %d rows have no peer row to compare with", noPeer));
+        StringBuilder sb = new StringBuilder("**Against the peers.** ");
+        if (judged == 0) sb.append("No row could be judged against a target");
+        else if (judged == 1) sb.append("The one judged row ").append(met == 1 ? "meets" : "misses").append(" its target");
+        else if (met == judged) sb.append(judged == 2 ? "Both judged rows meet their target" : "All " + judged + " judged rows meet their target");
+        else sb.append(met).append(" of ").append(judged).append(" judged rows ").append(met == 1 ? "meets its" : "meet their").append(" target");
+        if (noPeer > 0) sb.append("; ").append(Words.count(noPeer, "row has", "rows have")).append(" no peer row to compare with");
         List<Line> sped = lines.stream().filter(l -> Double.isFinite(l.speedup())).toList();
-        if (!sped.isEmpty()) {
+        if (sped.size() == 1) {
+            Line only = sped.getFirst();
+            sb.append(String.format(Locale.ROOT, "; the speed-up is %.2f× (%s, D=%d)", only.speedup(), only.row().method(), only.row().dim()));
+        } else if (!sped.isEmpty()) {
             Line lo = sped.stream().min(Comparator.comparingDouble(Line::speedup)).orElseThrow();
             Line hi = sped.stream().max(Comparator.comparingDouble(Line::speedup)).orElseThrow();
             sb.append(String.format(Locale.ROOT, "; speed-ups run from %.2f× (%s, D=%d) to %.2f× (%s, D=%d)", lo.speedup(),

@@ -42,6 +42,12 @@ public record AnnealedDenoisingObjective(double[] sigmas, long seed) implements 
         return "annealed-denoising";
     }
 
+    /** ½E‖ε‖² = D/2, whatever the levels (the weight σ² cancels the 1/σ of every level's target). */
+    @Override
+    public double thetaFreeConstant(int dim) {
+        return dim / 2.0;
+    }
+
     @Override
     public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
         return LossInputs.noised(draws.annealedDenoising(x, sigmas));

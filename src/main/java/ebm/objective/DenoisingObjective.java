@@ -20,6 +20,12 @@ public record DenoisingObjective(double sigma, long seed) implements NoiseObject
         return "denoising";
     }
 
+    /** ½E‖ε/σ‖² = D/(2σ²); less this, the loss estimates the exact SM loss of the noised data p_σ. */
+    @Override
+    public double thetaFreeConstant(int dim) {
+        return dim / (2 * sigma * sigma);
+    }
+
     @Override
     public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
         return LossInputs.noised(draws.denoising(x, sigma));

@@ -1,15 +1,24 @@
 package ebm.plot;
 
+import ebm.config.ConfigLoader;
+import ebm.config.ObjectiveConfig;
+import ebm.config.RunConfig;
+import ebm.data.UserData;
+import ebm.io.MlpCheckpoint;
 import ebm.model.BoundEnergy;
 import ebm.model.EnergyModel;
+import ebm.objective.AnnealedDenoisingObjective;
+import ebm.objective.DenoisingObjective;
 import ebm.tape.Node;
 import ebm.tape.Tape;
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiFunction;
 import org.knowm.xchart.XYChart;
@@ -29,8 +38,14 @@ public final class Plots {
 
     private Plots() {}
 
+    /** A curve chart: the legend outside the plot, where it covers no curve. */
     private static XYChart chart(String title, String x, String y) {
-        return Charts.chart(WIDTH, HEIGHT, title, x, y, Styler.LegendPosition.InsideNE, 3);
+        return Charts.chart(WIDTH, HEIGHT, title, x, y, Styler.LegendPosition.OutsideE, 3);
+    }
+
+    /** A chart of points in the plane (energy, score, samples): the legend inside, over the window's corner. */
+    private static XYChart planeChart(String title) {
+        return Charts.chart(WIDTH, HEIGHT, title, "x1", "x2", Styler.LegendPosition.InsideNE, 3);
     }
 
     private static void save(XYChart c, Path file) {
@@ -53,18 +68,83 @@ public final class Plots {
         return l.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
-    /** loss.png (batch loss and held-out exact SM loss) and fisher.png (log scale, with the Gaussian baseline). */
+    /** The name of the resolved config a run folder holds (Trainer.CONFIG; the trainer's layer is above this one). */
+    private static final String RUN_CONFIG = "config.yaml";
+
+    /**
+     * loss.png (batch loss and held-out exact SM loss) and fisher.png (log scale, with the Gaussian baseline). For the
+     * denoising objectives the batch loss is drawn less its θ-free constant ({@link #lossConstant}, read from the run's
+     * config.yaml in dir), which otherwise sits ~D/(2σ²) above everything and makes the curve look flat; the axis
+     * title says so. metrics.jsonl keeps the loss as trained.
+     */
     public static void curves(List<Map<String, Object>> records, Double gaussianFisher, Path dir) {
+        XYChart loss = lossChart(records, lossConstant(dir));
+        if (loss != null) save(loss, dir.resolve("loss.png"));
+        XYChart fisher = fisherChart(records, gaussianFisher);
+        if (fisher != null) save(fisher, dir.resolve("fisher.png"));
+    }
+
+    /**
+     * The part of a denoising loss that does not depend on θ, and how the plot writes it. ½E‖∇E(x̃) − ε/σ‖² expands
+     * to ½E‖∇E‖² − E⟨∇E, ε/σ⟩ + ½E‖ε/σ‖², and the last term is D/(2σ²); the annealed form's ½‖∇E − ε‖² has D/2.
+     */
+    public record LossConstant(double value, String formula) {
+        String text() {
+            return formula + " = " + new java.math.BigDecimal(String.format(Locale.ROOT, "%.4g", value)).stripTrailingZeros().toPlainString();
+        }
+    }
+
+    /** The θ-free constant of a denoising objective's loss with D inputs; null for the other objectives (they have none). */
+    public static LossConstant lossConstant(ObjectiveConfig o, int dim) {
+        return switch (o.name()) {
+            case "denoising" -> new LossConstant(new DenoisingObjective(o.sigma(), 0).thetaFreeConstant(dim), "D/(2σ²)");
+            case "annealed-denoising" -> new LossConstant(new AnnealedDenoisingObjective(
+                    AnnealedDenoisingObjective.geometricLevels(o.sigmaMax(), o.sigmaMin(), o.levels()), 0).thetaFreeConstant(dim), "D/2");
+            default -> null;
+        };
+    }
+
+    /**
+     * The constant for the run in dir, from its config.yaml; D is data.dim, else the checkpoint's input width, else the
+     * data file's. Null when the run is not a denoising one or D cannot be found (the loss is then drawn as logged).
+     */
+    static LossConstant lossConstant(Path dir) {
+        Path file = dir.resolve(RUN_CONFIG);
+        if (!Files.isRegularFile(file)) return null;
+        try {
+            RunConfig config = ConfigLoader.load(file, List.of());
+            if (!(config.objective().name().equals("denoising") || config.objective().name().equals("annealed-denoising"))) return null;
+            Integer dim = config.data().dim();
+            Path checkpoint = dir.resolve("checkpoint.safetensors");
+            if (dim == null && Files.isRegularFile(checkpoint)) dim = MlpCheckpoint.load(checkpoint).spec().inputDim();
+            if (dim == null && config.data().path() != null) dim = UserData.load(Path.of(config.data().path()), -1).cols();
+            return dim == null ? null : lossConstant(config.objective(), dim);
+        } catch (RuntimeException e) {
+            return null; // a plot is no reason to fail a finished run: draw the loss as logged
+        }
+    }
+
+    /** loss.png's chart; the batch loss less constant when it is not null. Null when no step has a loss. */
+    public static XYChart lossChart(List<Map<String, Object>> records, LossConstant constant) {
         List<Double> steps = new ArrayList<>();
-        XYChart loss = chart("Score-matching loss", "step", "loss");
         double[] l = column(records, "loss", steps);
-        if (l.length > 0) loss.addSeries("batch loss", array(steps), l).setMarker(SeriesMarkers.NONE);
+        if (l.length == 0) return null;
+        String yTitle = constant == null ? "loss" : "loss (batch: less its θ-free constant " + constant.text() + ")";
+        XYChart loss = chart("Score-matching loss", "step", yTitle);
+        double[] shown = l.clone();
+        if (constant != null) for (int i = 0; i < shown.length; i++) shown[i] -= constant.value();
+        loss.addSeries(constant == null ? "batch loss" : "batch loss − " + constant.formula(), array(steps), shown)
+                .setMarker(SeriesMarkers.NONE);
         double[] v = column(records, "val_loss", steps);
         if (v.length > 0) loss.addSeries("held-out exact SM loss", array(steps), v).setMarker(SeriesMarkers.CIRCLE);
-        if (l.length > 0) save(loss, dir.resolve("loss.png"));
+        return loss;
+    }
 
+    /** fisher.png's chart; null when no eval step has a Fisher divergence. */
+    public static XYChart fisherChart(List<Map<String, Object>> records, Double gaussianFisher) {
+        List<Double> steps = new ArrayList<>();
         double[] f = column(records, "fisher_divergence", steps);
-        if (f.length == 0) return;
+        if (f.length == 0) return null;
         XYChart fisher = chart("True Fisher divergence ½E‖s_θ − s*‖² (held-out)", "step", "Fisher divergence (log)");
         fisher.getStyler().setYAxisLogarithmic(true);
         double[] fs = array(steps);
@@ -75,7 +155,7 @@ public final class Plots {
             fisher.addSeries("moment-matched Gaussian", new double[] {fs[0], fs[fs.length - 1]},
                     new double[] {gaussianFisher, gaussianFisher}).setMarker(SeriesMarkers.NONE);
         }
-        save(fisher, dir.resolve("fisher.png"));
+        return fisher;
     }
 
     private static double[] positive(double[] v) {
@@ -162,7 +242,7 @@ public final class Plots {
         double[] sorted = e.clone();
         Arrays.sort(sorted);
         double lo = sorted[(int) (0.02 * sorted.length)], hi = sorted[(int) (0.8 * sorted.length)];
-        XYChart c = chart("Learned energy E(x): contour lines (low = dark) over data", "x1", "x2");
+        XYChart c = planeChart("Learned energy E(x): contour lines (low = dark) over data");
         addPoints(c, "data", data, n, 2000, DATA);
         int levels = 10;
         for (int k = 0; k < levels; k++) {
@@ -205,7 +285,7 @@ public final class Plots {
                 {x1 + hx + 0.5 * hy, y1 + hy - 0.5 * hx}});
         }
         double[][] xy = brokenLines(arrows);
-        XYChart c = chart("Learned score s_θ = −∇E (arrow length ∝ √|s|) over data", "x1", "x2");
+        XYChart c = planeChart("Learned score s_θ = −∇E (arrow length ∝ √|s|) over data");
         addPoints(c, "data", data, n, 2000, DATA);
         XYSeries s = c.addSeries("score", xy[0], xy[1]);
         s.setMarker(SeriesMarkers.NONE);
@@ -217,7 +297,7 @@ public final class Plots {
     /** samples.png: samples (red) against held-out data (grey). */
     public static void samples(double[] samples, int m, double[] data, int n, Path file, String title) {
         double[] w = window(data, n);
-        XYChart c = chart(title, "x1", "x2");
+        XYChart c = planeChart(title);
         addPoints(c, "data", data, n, 2000, DATA);
         addPoints(c, "samples", samples, m, 2000, new Color(200, 40, 30, 140));
         frame(c, w);

@@ -10,8 +10,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
+import java.util.Map;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
@@ -28,6 +29,13 @@ final class SweepPlots {
     static List<String> write(Contents c, Path dir) throws IOException {
         Files.createDirectories(dir);
         List<String> written = new ArrayList<>();
+        for (var e : charts(c).entrySet()) written.add(save(e.getValue(), dir, e.getKey()));
+        return written;
+    }
+
+    /** The plots by file name, in the report's order. */
+    static Map<String, XYChart> charts(Contents c) {
+        Map<String, XYChart> written = new LinkedHashMap<>();
         for (var e : c.scales().entrySet()) {
             String objective = e.getKey();
             ObjectiveScale scale = e.getValue();
@@ -51,8 +59,8 @@ final class SweepPlots {
                 anyCurve = true;
             }
             if (anyCurve) {
-                written.add(save(byStep, dir, slug + "_" + scale.metric() + "_vs_step.png"));
-                written.add(save(bySeconds, dir, slug + "_" + scale.metric() + "_vs_seconds.png"));
+                written.put(slug + "_" + scale.metric() + "_vs_step.png", byStep);
+                written.put(slug + "_" + scale.metric() + "_vs_seconds.png", bySeconds);
             }
 
             XYChart sensitivity = chart(objective + ": final " + scale.metric() + " vs learning rate (diverged rates left out)",
@@ -71,7 +79,7 @@ final class SweepPlots {
                 sensitivity.addSeries(a.optimizer(), array(xs), clamp(array(ys), fisher)).setMarker(SeriesMarkers.CIRCLE);
                 anyPoint = true;
             }
-            if (anyPoint) written.add(save(sensitivity, dir, slug + "_lr_sensitivity.png"));
+            if (anyPoint) written.put(slug + "_lr_sensitivity.png", sensitivity);
         }
         return written;
     }
@@ -92,14 +100,17 @@ final class SweepPlots {
         return new double[][] {array(steps), array(seconds), array(values)};
     }
 
+    /** The legend goes outside the plot (right of it), where it covers no curve. */
+    static final Styler.LegendPosition LEGEND = Styler.LegendPosition.OutsideE;
+
     private static XYChart chart(String title, String x, String y, boolean logY) {
-        XYChart c = Charts.chart(800, 600, title, x, y, Styler.LegendPosition.InsideNE, 5);
+        XYChart c = Charts.chart(800, 600, title, x, y, LEGEND, 5);
         c.getStyler().setYAxisLogarithmic(logY);
         return c;
     }
 
     private static String save(XYChart c, Path dir, String name) throws IOException {
-        RunFolder.writeAtomically(dir.resolve(name), BitmapEncoder.getBitmapBytes(c, BitmapEncoder.BitmapFormat.PNG));
+        RunFolder.writeAtomically(dir.resolve(name), Charts.pngBytes(c));
         return name;
     }
 

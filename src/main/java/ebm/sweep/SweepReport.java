@@ -2,6 +2,7 @@ package ebm.sweep;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import ebm.EbmException;
+import ebm.Words;
 import ebm.config.ConfigLoader;
 import ebm.config.RunConfig;
 import ebm.train.Trainer;
@@ -95,7 +96,7 @@ public final class SweepReport {
             throw new EbmException("cannot write the report into " + dir + ": " + e.getMessage());
         }
         long finished = c.runs().stream().filter(Run::finished).count();
-        out.printf("report: %d runs (%d finished) -> %s, %s, %s%n", c.runs().size(), finished, dir.resolve("results.csv"),
+        out.printf("report: %s (%d finished) -> %s, %s, %s%n", Words.count(c.runs().size(), "run"), finished, dir.resolve("results.csv"),
                 dir.resolve("report.md"), dir.resolve("plots"));
     }
 
@@ -298,16 +299,20 @@ public final class SweepReport {
 
     // ---- report.md ----
 
-    private static String markdown(Contents c, List<String> plots) {
+    static String markdown(Contents c, List<String> plots) {
         StringBuilder md = new StringBuilder("# Sweep report\n\n");
         Map<RunFolder.Status, Long> counts = new TreeMap<>();
         for (Run r : c.runs()) counts.merge(r.status(), 1L, Long::sum);
-        md.append(c.runs().size()).append(" runs in `runs/`: ");
-        md.append(String.join(", ", counts.entrySet().stream().map(e -> e.getValue() + " " + e.getKey().label()).toList())).append(".");
-        boolean anyShared = c.runs().stream().anyMatch(Run::sharedCpu);
-        if (anyShared) {
-            md.append(" Some runs shared the CPU with others (`--parallel`, `shared_cpu` = true in results.csv): compare those by "
-                    + "steps; their seconds are only comparable with runs that shared the same way.");
+        if (c.runs().isEmpty()) md.append("No runs in `runs/` have started yet.");
+        else md.append(Words.count(c.runs().size(), "run")).append(" in `runs/`: ")
+                .append(Words.and(counts.entrySet().stream().map(e -> e.getValue() + " " + e.getKey().label()).toList())).append(".");
+        long sharing = c.runs().stream().filter(Run::sharedCpu).count();
+        if (sharing > 0) {
+            md.append(' ').append(sharing == c.runs().size() ? (sharing == 1 ? "It" : sharing == 2 ? "Both" : "All " + sharing)
+                            : sharing + " of them")
+                    .append(" shared the CPU with others (`--parallel`, `shared_cpu` = true in "
+                            + "results.csv): compare such runs by steps; their seconds are only comparable with runs that shared the "
+                            + "same way.");
         }
         md.append("\n\nQuality = final held-out true Fisher divergence ½E‖s_θ − s*‖² (`fisher_divergence`), or the held-out "
                 + "exact SM loss (`val_loss`, the same up to a constant of the data) where the density is unknown; lower is "
@@ -321,7 +326,9 @@ public final class SweepReport {
             ObjectiveScale scale = scaleEntry.getValue();
             List<Arm> arms = c.arms().stream().filter(a -> a.objective().equals(objective)).toList();
             md.append("\n## Objective: ").append(objective).append("\n\n");
-            md.append("Quality: `").append(scale.metric()).append("`; threshold ").append(fmt(scale.threshold())).append(".\n\n");
+            md.append("Quality: `").append(scale.metric()).append("`; ").append(scale.threshold() == null
+                    ? "no threshold, as no run of this objective finished with a value." : "threshold " + fmt(scale.threshold()) + ".")
+                    .append("\n\n");
             boolean denoising = arms.stream().flatMap(a -> a.rates().stream()).flatMap(s -> s.runs().stream())
                     .anyMatch(r -> r.best(Eval::noised) != null);
             md.append("| optimizer | best lr | quality (mean ± sd, seeds) |").append(denoising ? " Fisher to p_σ |" : "")
@@ -371,7 +378,16 @@ public final class SweepReport {
                         .append(" of ").append(r.config().train().steps()).append(r.message() == null ? "" : ": " + r.message()).append('\n');
             }
             for (String s : c.skippedFolders()) md.append("- `").append(s).append("`: not read\n");
-            md.append("\nRun the sweep again to resume unfinished runs; a diverged run stays recorded (delete its folder to retry it).\n");
+            List<String> advice = new ArrayList<>();
+            if (trouble.stream().anyMatch(r -> r.status() != RunFolder.Status.DIVERGED)) advice.add("run the sweep again to continue "
+                    + (trouble.stream().filter(r -> r.status() != RunFolder.Status.DIVERGED).count() == 1 ? "the run" : "the runs")
+                    + " that stopped short");
+            if (trouble.stream().anyMatch(r -> r.status() == RunFolder.Status.DIVERGED)) advice.add("a diverged run stays recorded "
+                    + "(delete its folder to retry it)");
+            if (!c.skippedFolders().isEmpty()) advice.add("a folder not read has no point record or has not started, so the sweep "
+                    + "does not count it");
+            String text = String.join("; ", advice);
+            md.append('\n').append(Character.toUpperCase(text.charAt(0))).append(text.substring(1)).append(".\n");
         }
         return md.toString();
     }
@@ -406,9 +422,14 @@ public final class SweepReport {
         return arms.stream().filter(a -> a.best() != null).sorted(Comparator.comparingDouble(a -> a.best().mean())).toList();
     }
 
-    private static String rankingText(List<Arm> ranked) {
+    static String rankingText(List<Arm> ranked) {
         if (ranked.isEmpty()) return "none (no optimizer finished every seed at any rate)";
+        if (ranked.size() == 1) {
+            Arm a = ranked.getFirst();
+            return "1. " + a.optimizer() + " (" + fmt(a.best().mean()) + "), the only optimizer that finished every seed at some rate";
+        }
         StringBuilder sb = new StringBuilder();
+        boolean anyClose = false;
         for (int i = 0; i < ranked.size(); i++) {
             Arm a = ranked.get(i);
             if (i > 0) {
@@ -416,12 +437,17 @@ public final class SweepReport {
                 // Neighbours whose means differ by less than their spreads are not told apart by this sweep.
                 boolean close = prev.best().runs().size() > 1 && a.best().runs().size() > 1
                         && a.best().mean() - prev.best().mean() <= prev.best().sd() + a.best().sd();
+                anyClose |= close;
                 sb.append(close ? " ≈ " : ", ");
             }
             sb.append(i + 1).append(". ").append(a.optimizer()).append(" (").append(fmt(a.best().mean())).append(")");
         }
-        return sb + (ranked.stream().allMatch(a -> a.best().runs().size() > 1) ? " (≈: means closer than their spreads)"
-                : "; one seed per rate, so no spread to judge ties by");
+        long oneSeed = ranked.stream().filter(a -> a.best().runs().size() < 2).count();
+        if (oneSeed == ranked.size()) sb.append("; one seed per rate, so no spread to judge ties by");
+        else if (oneSeed > 0) sb.append("; ").append(oneSeed == 1 ? "one optimizer has" : oneSeed + " optimizers have")
+                .append(" one seed at its best rate, so ties with ").append(oneSeed == 1 ? "it" : "them").append(" cannot be judged");
+        if (anyClose) sb.append(" (≈: means closer than their spreads)");
+        return sb.toString();
     }
 
     static String rankingComparison(Contents c) {
@@ -430,6 +456,7 @@ public final class SweepReport {
             orders.put(objective, ranking(c.arms().stream().filter(a -> a.objective().equals(objective)).toList()).stream()
                     .map(Arm::optimizer).toList());
         }
+        if (orders.isEmpty()) return "No run has been read, so there is nothing to compare.";
         if (orders.size() < 2) return "Only one objective in this sweep, so there is nothing to compare.";
         Set<String> common = null;
         for (List<String> o : orders.values()) {
@@ -439,8 +466,13 @@ public final class SweepReport {
         Set<String> shared = common;
         Map<String, List<String>> restricted = new LinkedHashMap<>();
         orders.forEach((k, v) -> restricted.put(k, v.stream().filter(shared::contains).toList()));
+        if (shared.size() < 2) {
+            String all = String.join("; ", orders.entrySet().stream().map(e -> e.getKey() + ": "
+                    + (e.getValue().isEmpty() ? "none ranked" : String.join(", ", e.getValue()))).toList());
+            return (shared.isEmpty() ? "No optimizer was" : "Only " + shared.iterator().next() + " was")
+                    + " ranked under every objective, so the rankings cannot be compared (" + all + ").";
+        }
         String listing = String.join("; ", restricted.entrySet().stream().map(e -> e.getKey() + ": " + String.join(", ", e.getValue())).toList());
-        if (shared.size() < 2) return "Fewer than two optimizers were ranked under every objective, so the rankings cannot be compared (" + listing + ").";
         boolean same = restricted.values().stream().distinct().count() == 1;
         String scope = shared.size() < orders.values().stream().mapToInt(List::size).max().orElse(0)
                 ? " (comparing the " + shared.size() + " optimizers ranked under every objective)" : "";

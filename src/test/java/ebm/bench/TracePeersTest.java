@@ -121,7 +121,7 @@ class TracePeersTest {
                 + "| 1.5% | 0.06× | ≥3× peer (overhead-bound, D ≤ 64) | **missed** |"), md);
         assertTrue(md.contains("| 2048 | exact-row-space | 1.000 | 20.0 | torch-2.11-eager-cuda-fp32 forward-laplacian | 20.00× "
                 + "| 80.0% | 0.60× | ≥10× peer, memory ≤ 0.25× peer (row-space, D ≥ 8H₁) | **missed** |"), md);
-        assertTrue(md.contains("**Against the peers.** 4 of 7 judged rows meet their target; 1 rows have no peer row"), md);
+        assertTrue(md.contains("**Against the peers.** 4 of 7 judged rows meet their target; 1 row has no peer row"), md);
         assertTrue(md.contains("- exact-row-space at D=96: ebm 2.000 ms reaches 40.0% of the GEMM rate (target 70%)"), md);
         assertTrue(md.contains("- exact-row-space at D=2048: ebm 1.000 ms is 20.00× the peer but holds 0.60× its peak "
                 + "memory (target ≤ 0.25×)"), md);
@@ -201,6 +201,28 @@ class TracePeersTest {
         assertTrue(report.contains("## Peers: same steps in other frameworks"), report);
         assertTrue(report.contains("| 2 | hutchinson-1 |") && report.contains("| torch-1.13-eager-cpu-fp64 |"), report);
         assertTrue(report.contains("| 2 | exact-row-space |") && report.contains("no peer row"), report);
-        assertTrue(r.out().contains("**Against the peers.** 1 of 1 judged rows meet their target"), r.out());
+        assertTrue(r.out().contains("**Against the peers.** The one judged row meets its target"), r.out());
+    }
+
+    /** The summary sentence for no judged row, one, all and some, and for one speed-up or several. */
+    @Test
+    void summaryReadsForNoneOneAndMany() {
+        TracePeers.Target t = new TracePeers.Target(TracePeers.Kind.SPEEDUP, 3, 0, "overhead-bound");
+        java.util.function.BiFunction<Status, Double, TracePeers.Line> line = (status, speedup) -> new TracePeers.Line(
+                new Row("exact-row-space", 8, 16, 2, 32, 1, 10, 1, 0.1, 0, 0, 0, 0, 0, 0.5, 1, List.of(), ""),
+                Double.isFinite(speedup) ? new TracePeers.Peer("exact", 8, 16, 2, 32, "torch", "eager", "cpu", "fp64", speedup, -1) : null, speedup,
+                Double.NaN, Double.NaN, t, status, "");
+        String none = TracePeers.summary(List.of(line.apply(Status.NO_PEER, Double.NaN)), Settings.defaults(true));
+        System.out.print(none);
+        assertTrue(none.startsWith("**Against the peers.** No row could be judged against a target; 1 row has no peer row to compare with."), none);
+        String one = TracePeers.summary(List.of(line.apply(Status.MISSED, 2.0)), Settings.defaults(true));
+        System.out.print(one);
+        assertTrue(one.startsWith("**Against the peers.** The one judged row misses its target; the speed-up is 2.00× (exact-row-space, D=8)."), one);
+        String both = TracePeers.summary(List.of(line.apply(Status.MET, 4.0), line.apply(Status.MET, 5.0)), Settings.defaults(true));
+        assertTrue(both.startsWith("**Against the peers.** Both judged rows meet their target; speed-ups run from 4.00×"), both);
+        String some = TracePeers.summary(List.of(line.apply(Status.MET, 4.0), line.apply(Status.MISSED, 1.0),
+                line.apply(Status.MISSED, 1.5), line.apply(Status.NO_PEER, Double.NaN), line.apply(Status.NO_PEER, Double.NaN)), Settings.defaults(true));
+        System.out.print(some);
+        assertTrue(some.startsWith("**Against the peers.** 1 of 3 judged rows meets its target; 2 rows have no peer row to compare with;"), some);
     }
 }
