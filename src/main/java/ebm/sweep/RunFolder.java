@@ -35,7 +35,8 @@ final class RunFolder {
 
     /** What happened to a run; the lower-case names are what results.csv shows. */
     enum Status {
-        FINISHED, DIVERGED, FAILED, UNFINISHED, NOT_STARTED;
+        /** RUNNING: not finished, and another process (a shard sharing the folder) holds its run lock now. */
+        FINISHED, DIVERGED, FAILED, UNFINISHED, RUNNING, NOT_STARTED;
 
         String label() {
             return name().toLowerCase(java.util.Locale.ROOT);

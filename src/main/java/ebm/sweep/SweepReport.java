@@ -5,6 +5,7 @@ import ebm.EbmException;
 import ebm.Words;
 import ebm.config.ConfigLoader;
 import ebm.config.RunConfig;
+import ebm.train.RunLock;
 import ebm.train.Trainer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -87,6 +88,17 @@ public final class SweepReport {
     record Contents(List<Run> runs, Map<String, ObjectiveScale> scales, List<Arm> arms, List<String> skippedFolders) {}
 
     public static void write(Path dir, PrintStream out) {
+        if (!Files.isDirectory(dir.resolve(RunFolder.RUNS))) read(dir); // says it is not a sweep folder, before any lock file
+        // Shards sharing DIR write the report in turn, under a short lock of its own (never a run folder's).
+        try (RunLock lock = RunLock.waitFor(dir.resolve(REPORT_LOCK), "writing the sweep report")) {
+            writeUnlocked(dir, out);
+        }
+    }
+
+    /** The lock file shards take in turn to write the report. */
+    static final String REPORT_LOCK = "report.lock";
+
+    private static void writeUnlocked(Path dir, PrintStream out) {
         Contents c = read(dir);
         try {
             RunFolder.writeAtomically(dir.resolve("results.csv"), csv(c).getBytes(StandardCharsets.UTF_8));
@@ -119,7 +131,16 @@ public final class SweepReport {
                 skipped.add(f.getFileName() + (point == null ? " (no " + RunFolder.POINT_FILE + ")" : " (not started)"));
                 continue;
             }
-            runs.add(readRun(f, point));
+            if (RunLock.heldElsewhere(f)) {
+                // Another process trains it now: what it has written so far may be mid-write, so read it carefully.
+                try {
+                    runs.add(readRun(f, point));
+                } catch (EbmException e) {
+                    skipped.add(f.getFileName() + " (held by another process, not readable yet)");
+                }
+            } else {
+                runs.add(readRun(f, point));
+            }
         }
         runs.sort(Comparator.comparingInt(Run::index).thenComparing(Run::name));
 
@@ -200,6 +221,10 @@ public final class SweepReport {
             if (rec.containsKey(VAL)) evals.add(new Eval(step, seconds, num(rec.get(FISHER)), num(rec.get(NOISED)), num(rec.get(VAL))));
         }
         RunFolder.Status status = RunFolder.status(folder, point, config.train().steps());
+        if ((status == RunFolder.Status.UNFINISHED || status == RunFolder.Status.FAILED || status == RunFolder.Status.NOT_STARTED)
+                && RunLock.heldElsewhere(folder)) {
+            status = RunFolder.Status.RUNNING; // a shard sharing the folder trains it now: not failed, not this report's to retry
+        }
         return new Run(point.index(), folder.getFileName().toString(), point.values(), config, objectiveLabel(point.values(), config),
                 optimizerLabel(point.values(), config), config.optimizer().lr(), status,
                 status == RunFolder.Status.DIVERGED || status == RunFolder.Status.FAILED ? point.message() : null, stepsDone, evals,

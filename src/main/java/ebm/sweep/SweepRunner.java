@@ -6,6 +6,7 @@ import ebm.EbmException;
 import ebm.config.ConfigLoader;
 import ebm.config.RunConfig;
 import ebm.linalg.CpuThreads;
+import ebm.train.RunLock;
 import ebm.train.RunState;
 import ebm.train.StopSignal;
 import ebm.train.Trainer;
@@ -57,7 +58,22 @@ public final class SweepRunner {
         }
     }
 
-    private enum Action { SKIP_FINISHED, SKIP_DIVERGED, RESUME, START }
+    private enum Action { SKIP_FINISHED, SKIP_DIVERGED, RESUME, START, HELD }
+
+    /** What to do with a point whose folder this thread has locked; refuses a folder holding a different run. */
+    private static Action plan(Path runDir, SweepSpec.Point p) {
+        checkSameConfig(runDir, p.config());
+        RunFolder.Status status = RunFolder.status(runDir, RunFolder.readPoint(runDir), p.config().train().steps());
+        return switch (status) {
+            case FINISHED -> Action.SKIP_FINISHED;
+            case DIVERGED -> Action.SKIP_DIVERGED;
+            default -> RunState.exists(runDir) ? Action.RESUME : Action.START;
+        };
+    }
+
+    private static boolean skipped(Action a) {
+        return a == Action.SKIP_FINISHED || a == Action.SKIP_DIVERGED;
+    }
 
     private record Task(SweepSpec.Point point, Path runDir, Action action) {}
 
@@ -68,17 +84,19 @@ public final class SweepRunner {
             if (p.index() % options.shardCount() == options.shardIndex() - 1) mine.add(p);
         }
         // Decide every point's action, and refuse folders holding a different run, before anything trains.
+        // A folder another process holds (a shard sharing DIR) is left to it; its state is read under its lock only.
         List<Task> tasks = new ArrayList<>();
         for (SweepSpec.Point p : mine) {
             Path runDir = dir.resolve(RunFolder.RUNS).resolve(p.name());
-            checkSameConfig(runDir, p.config());
-            RunFolder.Status status = RunFolder.status(runDir, RunFolder.readPoint(runDir), p.config().train().steps());
-            Action action = switch (status) {
-                case FINISHED -> Action.SKIP_FINISHED;
-                case DIVERGED -> Action.SKIP_DIVERGED;
-                default -> RunState.exists(runDir) ? Action.RESUME : Action.START;
-            };
-            tasks.add(new Task(p, runDir, action));
+            if (Files.isDirectory(runDir)) {
+                try (RunLock lock = RunLock.run(runDir, "sweep " + spec.file().getFileName() + ": checking it")) {
+                    tasks.add(new Task(p, runDir, plan(runDir, p)));
+                } catch (RunLock.Held e) {
+                    tasks.add(new Task(p, runDir, Action.HELD));
+                }
+            } else {
+                tasks.add(new Task(p, runDir, Action.START));
+            }
         }
         try {
             Files.createDirectories(dir.resolve(RunFolder.RUNS));
@@ -88,18 +106,22 @@ public final class SweepRunner {
         }
         long count = tasks.stream().filter(t -> t.action() == Action.START).count();
         long resume = tasks.stream().filter(t -> t.action() == Action.RESUME).count();
-        long skip = tasks.size() - count - resume;
-        out.printf(Locale.ROOT, "sweep %s: %d grid points%s; %d to start, %d to resume, %d already done (skipped); "
+        long held = tasks.stream().filter(t -> t.action() == Action.HELD).count();
+        long skip = tasks.size() - count - resume - held;
+        out.printf(Locale.ROOT, "sweep %s: %d grid points%s; %d to start, %d to resume, %d already done (skipped)%s; "
                         + "%d at a time%s%n", spec.file(), spec.points().size(),
                 options.shardCount() > 1 ? ", shard " + options.shardIndex() + "/" + options.shardCount() + " takes " + mine.size() : "",
-                count, resume, skip, options.parallel(), options.parallel() > 1 ? " (single-threaded each, wall times marked shared_cpu)" : "");
+                count, resume, skip, held > 0 ? ", " + held + " held by another process (skipped)" : "", options.parallel(), options.parallel() > 1 ? " (single-threaded each, wall times marked shared_cpu)" : "");
         for (Task t : tasks) {
-            if (t.action() == Action.SKIP_FINISHED || t.action() == Action.SKIP_DIVERGED) {
+            if (skipped(t.action())) {
                 out.printf("  %s: %s, skipped%n", t.point().name(), t.action() == Action.SKIP_FINISHED ? "finished" : "diverged before");
+            } else if (t.action() == Action.HELD) {
+                out.printf("  %s: held by another process, skipped%n", t.point().name());
             }
         }
 
         List<Task> todo = tasks.stream().filter(t -> t.action() == Action.START || t.action() == Action.RESUME).toList();
+        // A held point is not waited for, and is not this shard's to report as failed: the holder records it.
         try (StopSignal.Ticket ticket = StopSignal.JVM.enter("the sweep in " + dir + " did not stop in time; run the same "
                 + "command again to continue it")) {
             int failed = runAll(todo, options, out);
@@ -112,7 +134,7 @@ public final class SweepRunner {
                 }
                 throw new TrainingStopped(message);
             }
-            SweepReport.write(dir, out);
+            SweepReport.write(dir, out); // under the report's own lock: shards finishing together take turns
             return failed;
         }
     }
@@ -146,9 +168,52 @@ public final class SweepRunner {
     }
 
     /** Trains one point; returns false when it failed for a reason other than divergence. Never throws. */
-    private static boolean runOne(Task t, boolean shared, PrintStream out, AtomicInteger done, int total) {
-        SweepSpec.Point p = t.point();
+    private static boolean runOne(Task planned, boolean shared, PrintStream out, AtomicInteger done, int total) {
+        SweepSpec.Point p = planned.point();
         if (StopSignal.JVM.stopping()) return true; // a termination signal came: start nothing new
+        RunLock lock;
+        Task t;
+        try {
+            Files.createDirectories(planned.runDir());
+            lock = RunLock.run(planned.runDir(), "sweep point " + p.name());
+        } catch (RunLock.Held e) {
+            // Another shard took it since the plan: its point, not this shard's to wait for.
+            int k = done.incrementAndGet();
+            synchronized (out) {
+                out.printf("  [%d/%d] %s: held by another process (%s), skipped%n", k, total, p.name(), e.holder());
+            }
+            return true;
+        } catch (IOException | EbmException e) {
+            synchronized (out) {
+                out.printf("  %s: failed: cannot lock its folder: %s%n", p.name(), e.getMessage());
+            }
+            return false;
+        }
+        try (lock) {
+            // Decided again under the lock: another shard may have finished or diverged it meanwhile.
+            try {
+                t = new Task(p, planned.runDir(), plan(planned.runDir(), p));
+            } catch (EbmException e) {
+                synchronized (out) {
+                    out.printf("  %s: failed: %s%n", p.name(), e.getMessage());
+                }
+                return false;
+            }
+            if (skipped(t.action())) {
+                int k = done.incrementAndGet();
+                synchronized (out) {
+                    out.printf("  [%d/%d] %s: %s meanwhile (another process), skipped%n", k, total, p.name(),
+                            t.action() == Action.SKIP_FINISHED ? "finished" : "diverged");
+                }
+                return true;
+            }
+            return trainLocked(t, shared, out, done, total);
+        }
+    }
+
+    /** Trains one point whose folder this thread holds; returns false when it failed for a reason other than divergence. */
+    private static boolean trainLocked(Task t, boolean shared, PrintStream out, AtomicInteger done, int total) {
+        SweepSpec.Point p = t.point();
         RunFolder.PointRecord before = RunFolder.readPoint(t.runDir());
         boolean everShared = shared || (before != null && before.sharedCpu());
         RunFolder.PointRecord record = new RunFolder.PointRecord(p.index(), p.name(), p.values(), everShared, "running", null);

@@ -76,23 +76,38 @@ public final class Trainer {
     }
 
     static Outcome start(RunConfig config, Path dir, PrintStream console, StopSignal signal) {
+        // One process at a time per folder: an existing folder is locked before anything is read from it, a new one
+        // as soon as it is made (after the data checked out, so bad input writes nothing).
+        try (RunLock early = Files.isDirectory(dir) ? RunLock.run(dir, "training it") : null) {
+            refuseExisting(dir);
+            try (StopSignal.Ticket ticket = signal.enter(noCheckpointYet(dir))) {
+                Trainer t = new Trainer(config, dir, console); // loads and checks the data first: bad input writes nothing
+                try {
+                    Files.createDirectories(dir);
+                } catch (IOException e) {
+                    throw new EbmException("cannot write to " + dir + ": " + e.getMessage());
+                }
+                try (RunLock lock = RunLock.run(dir, "training it")) {
+                    refuseExisting(dir); // another process may have made the folder while the data loaded
+                    try {
+                        RunFiles.removeTemporaries(dir, console);
+                        Files.writeString(dir.resolve(CONFIG), ConfigLoader.toYaml(config));
+                    } catch (IOException e) {
+                        throw new EbmException("cannot write to " + dir + ": " + e.getMessage());
+                    }
+                    double[] params = t.model.initialParams(config.seed());
+                    try (StepBackend backend = t.backend(params)) {
+                        return t.loop(backend, 0, 0.0, config.train().lastStep(), new DivergenceDetector(), ticket);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void refuseExisting(Path dir) {
         if (RunState.exists(dir)) {
             throw new EbmException(dir + " already holds a run; continue it with `ebm train --resume " + dir
                     + "` or choose another --out");
-        }
-        try (StopSignal.Ticket ticket = signal.enter(noCheckpointYet(dir))) {
-            Trainer t = new Trainer(config, dir, console); // loads and checks the data first: bad input writes nothing
-            try {
-                Files.createDirectories(dir);
-                RunFiles.removeTemporaries(dir, console);
-                Files.writeString(dir.resolve(CONFIG), ConfigLoader.toYaml(config));
-            } catch (IOException e) {
-                throw new EbmException("cannot write to " + dir + ": " + e.getMessage());
-            }
-            double[] params = t.model.initialParams(config.seed());
-            try (StepBackend backend = t.backend(params)) {
-                return t.loop(backend, 0, 0.0, config.train().lastStep(), new DivergenceDetector(), ticket);
-            }
         }
     }
 
@@ -102,7 +117,8 @@ public final class Trainer {
     }
 
     static Outcome resume(Path dir, PrintStream console, StopSignal signal) {
-        try (StopSignal.Ticket ticket = signal.enter(noCheckpointYet(dir))) {
+        try (RunLock lock = Files.isDirectory(dir) ? RunLock.run(dir, "resuming it") : null;
+             StopSignal.Ticket ticket = signal.enter(noCheckpointYet(dir))) {
             RunConfig config = ConfigLoader.load(dir.resolve(CONFIG), java.util.List.of());
             RunState state = RunState.load(dir);
             ticket.ifLate(lateMessage(dir, state.step()));
