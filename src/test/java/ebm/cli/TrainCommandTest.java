@@ -89,9 +89,10 @@ class TrainCommandTest {
         assertTrue(Files.readString(dir.resolve("summary.md")).contains("moment-matched Gaussian"));
         Cli s = Cli.run("sample", dir.toString(), "--n", "200", "--steps", "50", "--step-size", "0.01");
         assertEquals(0, s.exitCode());
-        assertEquals(200, Npy.read(dir.resolve("samples.npy")).rows());
-        assertTrue(Files.exists(dir.resolve("samples.png")));
-        assertTrue(Files.readString(dir.resolve("summary.md")).contains("MMD²"));
+        Path sampled = dir.resolve("samples/001-n200-s50-eps0.01");
+        assertEquals(200, Npy.read(sampled.resolve("samples.npy")).rows());
+        assertTrue(Files.exists(sampled.resolve("samples.png")));
+        assertTrue(Files.readString(sampled.resolve("summary.md")).contains("MMD²"));
         Cli again = Cli.run("train", config(SMALL).toString(), "--out", dir.toString());
         assertEquals(2, again.exitCode());
         assertTrue(again.err().contains("already holds a run"), again.err());

@@ -120,7 +120,7 @@ class GpuCheckScriptTest {
         List<String> entries = archiveEntries(out);
         for (String stage : STAGES) assertTrue(entries.contains("logs/" + stage + ".log"), stage + " log missing: " + entries);
         for (String f : List.of("parity/cpu/metrics.jsonl", "parity/cuda-emulated/metrics.jsonl", "trace/results.csv",
-                "trace-large/report.md", "kernels/results.csv", "sanitizer-run/samples.npy")) {
+                "trace-large/report.md", "kernels/results.csv", "sanitizer-run/samples/001-n64-s10-eps0.01/samples.npy")) {
             assertTrue(entries.contains(f), f + " missing: " + entries);
         }
         assertTrue(fromArchive(out, "logs/validate.log").contains("checks passed"));
