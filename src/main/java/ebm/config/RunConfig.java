@@ -25,7 +25,7 @@ public record RunConfig(Long seed, BackendKind backend, String precision, DataCo
             precision = or(precision, "fp64");
             if (precision.equals("fp32")) precision = "fp64";
             if (!precision.equals("fp64")) {
-                Check.oneOf("precision", precision, "fp64", "fp32", "tf32", "bf16");
+                Check.oneOf("precision", precision, "fp32", "tf32", "bf16", "fp64");
                 throw new ebm.EbmException("precision: " + precision + " selects the GEMM mode of backend cuda or "
                         + "cuda-emulated; backend cpu computes in fp64 (leave precision out there, or set fp64)");
             }
