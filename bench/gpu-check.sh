@@ -309,8 +309,9 @@ stage_parity() {
   rm -rf "$work/parity"
   mkdir -p "$work/parity"
   note_grid "configs/quickstart.yaml, $steps steps, backend cpu vs $device"
-  run "$ebm" train "$quickstart" --set backend=cpu --set "train.steps=$steps" --out "$work/parity/cpu" || rc_cpu=$?
-  run "$ebm" train "$quickstart" --set "backend=$device" --set "train.steps=$steps" --out "$work/parity/$device" || rc_dev=$?
+  local warmup=$(( steps < 50 ? steps : 50 )) # the quickstart's warm-up, cut to a shorter run (it may not exceed the steps)
+  run "$ebm" train "$quickstart" --set backend=cpu --set "train.steps=$steps" --set "train.warmup=$warmup" --out "$work/parity/cpu" || rc_cpu=$?
+  run "$ebm" train "$quickstart" --set "backend=$device" --set "train.steps=$steps" --set "train.warmup=$warmup" --out "$work/parity/$device" || rc_dev=$?
   [ "$rc_cpu" = 0 ] || { echo "parity: FAILED (the cpu run failed, exit $rc_cpu)" > "$work/status/parity.verdict"; return "$rc_cpu"; }
   [ "$rc_dev" = 0 ] || { echo "parity: FAILED (the $device run failed, exit $rc_dev)" > "$work/status/parity.verdict"; return "$rc_dev"; }
   local f
@@ -326,7 +327,7 @@ stage_sanitizer() {
   if [ "$mode" = emulated ]; then
     # compute-sanitizer needs a GPU; the two commands it wraps still run, through the host build
     note_grid "train 10 steps, sample 64 chains x 10 steps, backend cuda-emulated, no memcheck"
-    run "$ebm" train "$quickstart" --set backend=cuda-emulated --set train.steps=10 --out "$run_dir" || return $?
+    run "$ebm" train "$quickstart" --set backend=cuda-emulated --set train.steps=10 --set train.warmup=5 --out "$run_dir" || return $?
     run "$ebm" sample "$run_dir" --backend cuda-emulated --n 64 --steps 10 || return $?
     skip "compute-sanitizer needs a GPU (--emulated); the train and sample commands it wraps passed through cuda-emulated"
     return 0
@@ -338,7 +339,7 @@ stage_sanitizer() {
   train_cap=$(( $(stage_left) * 3 / 5 ))
   # --error-exitcode: a memcheck error fails the stage even when the run itself exits 0.
   run timeout --kill-after=3 "$train_cap" "$cs" --tool memcheck --target-processes all --error-exitcode 86 --print-limit 50 \
-    "$ebm" train "$quickstart" --set backend=cuda --set train.steps=10 --out "$run_dir" ||
+    "$ebm" train "$quickstart" --set backend=cuda --set train.steps=10 --set train.warmup=5 --out "$run_dir" ||
     { local r=$?; [ "$r" != 124 ] || echo "the training run under memcheck passed its $train_cap s (3/5 of the cap)"; return "$r"; }
   # the device Langevin sampler (its captured step replayed) on the run just trained
   run "$cs" --tool memcheck --target-processes all --error-exitcode 86 --print-limit 50 \

@@ -24,9 +24,12 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (validated before they are timed).",
         subcommands = {BenchCommand.Step.class, BenchCommand.Trace.class, BenchCommand.Kernels.class})
 final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
-        new picocli.CommandLine(this).usage(System.out);
+        spec.commandLine().usage(System.out);
     }
 
     /** A bench's --backend: cpu, cuda or cuda-emulated, else the benches' one-line error. */
@@ -36,8 +39,9 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "step", mixinStandardHelpOptions = true,
-            description = {"CPU training step (loss + gradient + AdamW, fp64): ms/step, GFLOP/s, share of the GEMM rate,",
-                    "and the ratio to a peer's CSV (bench/peers/torch_cpu_step.py) when --peer is given."})
+            description = {"Time the CPU training step (loss + gradient + AdamW, fp64).",
+                    "Prints ms/step, GFLOP/s, the share of the GEMM rate, and the ratio to a peer's CSV "
+                            + "(bench/peers/torch_cpu_step.py) when --peer is given."})
     static final class Step implements Callable<Integer> {
         @Option(names = "--shapes", split = ",", description = "DxHxL entries (default 2x128x3,64x256x3,512x128x3).")
         List<String> shapes = new ArrayList<>();
@@ -110,9 +114,9 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "trace", mixinStandardHelpOptions = true,
-            description = {"Exact Hessian trace vs Hutchinson/sliced/Hutch++/denoising on one model and batch per D:",
-                    "ms per training step, tape bytes, estimator variance against the exact objective, and the true",
-                    "Fisher divergence reached on a Gaussian mixture after the same wall-clock budget."})
+            description = {"Compare the exact Hessian trace with Hutchinson, sliced, Hutch++ and denoising per D.",
+                    "On one model and batch per D: ms per training step, tape bytes, estimator variance against the exact objective,"
+                            + " and the true Fisher divergence reached on a Gaussian mixture after the same wall-clock budget."})
     static final class Trace implements Callable<Integer> {
         @Option(names = "--backend", defaultValue = "cpu", description = "cpu (fp64), cuda (fp32 on a GPU) or cuda-emulated "
                 + "(the CUDA code path through its host build: checks it runs, its timings mean nothing).")
@@ -212,8 +216,9 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "kernels", mixinStandardHelpOptions = true,
-            description = {"Per kernel family (fused AdamW, Muon Newton-Schulz, MLP forward, exact-trace propagation): achieved",
-                    "GB/s or GFLOP/s next to the limit measured in the same run (a copy; a large GEMM per precision).",
+            description = {"Time each CUDA kernel family against the limit measured in the same run.",
+                    "Per kernel family (fused AdamW, Muon Newton-Schulz, MLP forward, exact-trace propagation): achieved "
+                            + "GB/s or GFLOP/s next to the limit measured in the same run (a copy; a large GEMM per precision).",
                     "Every row is validated against the fp64 CPU reference before it is timed."})
     static final class Kernels implements Callable<Integer> {
         @Option(names = "--backend", defaultValue = "cpu", description = "cpu (fp64), cuda (a GPU) or cuda-emulated "

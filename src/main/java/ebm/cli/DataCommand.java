@@ -11,8 +11,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "data", mixinStandardHelpOptions = true,
-        description = {"Draw points from a built-in density into a float64 .npy file (N rows, D columns),",
-                "e.g. to try the user-data path: ebm data moons --n 4000 --out moons.npy"})
+        description = {"Draw points from a built-in density into a .npy or .csv file.",
+                "N rows, D columns: float64 .npy for a .npy name, CSV (header x1..xD) for a .csv name. For example, to "
+                        + "try the user-data path: ebm data moons --n 4000 --out moons.npy"})
 final class DataCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME", description = "two-peaks, 8gaussians, rings, 2spirals, checkerboard, moons, pinwheel, "
             + "swissroll, gaussian, mixture")
@@ -27,15 +28,18 @@ final class DataCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0")
     long seed;
 
-    @Option(names = "--out", required = true, description = "The .npy file to write.")
+    @Option(names = "--out", required = true, description = "The file to write: .npy (float64) or .csv.")
     Path out;
 
     @Override
     public Integer call() {
         if (n < 1) throw new ebm.EbmException("--n must be >= 1, got " + n);
+        MatrixOutput.check("--out", out);
         Density density = DataSources.byName(name, seed, SyntheticOptions.defaults(dim));
         Npy.Matrix m = DataSources.trainSamples(density, seed, n);
-        Npy.write(out, m.rows(), m.cols(), m.data());
+        java.util.List<String> header = new java.util.ArrayList<>();
+        for (int j = 1; j <= m.cols(); j++) header.add("x" + j);
+        MatrixOutput.write("--out", out, header, m.rows(), m.cols(), m.data());
         System.out.printf("wrote %s: %d points from %s (D=%d, seed %d)%n", out, m.rows(), name, m.cols(), seed);
         return 0;
     }

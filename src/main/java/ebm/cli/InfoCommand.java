@@ -17,8 +17,9 @@ import picocli.CommandLine.Command;
  * says so on its own line (and where it was looked for), and the command exits 0.
  */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = {"Print the Java runtime, CPU threads, the kernel builds, and the GPU the CUDA backend would use",
-                "(libcuda, driver version, device, compute capability, SMs, memory, cuBLAS). Exits 0 without a GPU too."})
+        description = {"Print the Java runtime, CPU threads, the kernel builds and the GPU the CUDA backend would use.",
+                "For the GPU: libcuda, driver version, device, compute capability, SMs, memory, cuBLAS. Exits 0 without a "
+                        + "GPU too."})
 final class InfoCommand implements Callable<Integer> {
 
     private static void line(String key, String value) {

@@ -28,14 +28,50 @@ public final class Main implements Runnable {
         }
     }
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
-        CommandLine.usage(this, System.out);
+        // the registered command line, with every subcommand (CommandLine.usage(this, ...) would build a new one that
+        // knows only `help`)
+        spec.commandLine().usage(System.out);
+    }
+
+    /**
+     * The command list of a help page: one line per command, its name and summary (its header, else the first
+     * sentence of its description, which may run over several description lines).
+     */
+    static String commandList(CommandLine.Help help) {
+        java.util.Map<String, CommandLine.Help> subs = help.subcommands();
+        if (subs.isEmpty()) return "";
+        int width = subs.keySet().stream().mapToInt(String::length).max().orElse(0);
+        StringBuilder sb = new StringBuilder();
+        for (java.util.Map.Entry<String, CommandLine.Help> e : subs.entrySet()) {
+            sb.append(String.format("  %-" + width + "s  %s%n", e.getKey(), summary(e.getValue().commandSpec())));
+        }
+        return sb.toString();
+    }
+
+    /** A command's one-line summary: its header if it has one, else the first full sentence of its description. */
+    static String summary(CommandLine.Model.CommandSpec spec) {
+        String[] header = spec.usageMessage().header();
+        String text = String.join(" ", header.length > 0 ? header : spec.usageMessage().description()).trim();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("[.!?](\\s|$)").matcher(text);
+        String sentence = m.find() ? text.substring(0, m.start() + 1) : text;
+        int colon = sentence.indexOf(": ");
+        return sentence.length() > 80 && colon > 0 ? sentence.substring(0, colon) + "." : sentence; // "X: details."
+    }
+
+    private static void useCommandList(CommandLine cl) {
+        cl.getHelpSectionMap().put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_COMMAND_LIST, Main::commandList);
+        for (CommandLine sub : cl.getSubcommands().values()) useCommandList(sub);
     }
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         for (Object sub : Commands.all()) cl.addSubcommand(sub);
+        useCommandList(cl);
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
             Throwable t = ex;
             while (!(t instanceof EbmException) && t.getCause() != null) t = t.getCause();

@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true,
-        description = {"Train every point of a grid of configs (optimizer x objective x learning rate x seed) as ordinary run "
+        description = {"Train a grid of configs as ordinary runs and write a report on them. "
+                + "It trains every point of a grid of configs (optimizer x objective x learning rate x seed) as ordinary run "
                 + "folders DIR/runs/NAME, then write DIR/results.csv, DIR/report.md and DIR/plots/. Finished runs are skipped "
                 + "and unfinished ones resumed, so running it again continues an interrupted sweep.",
                 "  ebm sweep SWEEP.yaml [--out DIR] [--parallel N] [--shard i/n]",

@@ -41,6 +41,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (config == null) throw new EbmException("give a CONFIG file (e.g. configs/quickstart.yaml) or --resume DIR");
         RunConfig rc = ConfigLoader.load(config, overrides);
+        ConfigLoader.warnUnusedKeys(rc);
         Path dir = out != null ? out : Path.of("runs", config.getFileName().toString().replaceFirst("\\.ya?ml$", ""));
         Trainer.start(rc, dir, System.out);
         return 0;

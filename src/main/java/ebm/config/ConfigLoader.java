@@ -1,6 +1,10 @@
 package ebm.config;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,9 +32,13 @@ import java.util.stream.Collectors;
  * Unknown keys, wrong types and out-of-range values are errors that name the key and what is allowed.
  */
 public final class ConfigLoader {
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            // a key given twice is an error, not the second replacing the first
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build())
+            .registerModule(WholeNumbers.MODULE)
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -54,11 +62,98 @@ public final class ConfigLoader {
         } catch (NoSuchFileException e) {
             throw new EbmException(what + " file not found: " + file);
         } catch (JsonProcessingException e) {
+            String duplicate = duplicateKey(e);
+            if (duplicate != null) {
+                throw new EbmException(what + " " + file + ": duplicate key '" + duplicate + "'"
+                        + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : "")
+                        + "; give each key once");
+            }
             throw new EbmException(what + " " + file + " is not valid YAML: " + e.getOriginalMessage()
                     + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
         } catch (IOException e) {
             throw new EbmException("cannot read " + what + " " + file + ": " + e.getMessage());
         }
+    }
+
+    /** The dotted key a STRICT_DUPLICATE_DETECTION error is about, else null. */
+    private static String duplicateKey(JsonProcessingException e) {
+        if (!(e instanceof StreamReadException sre) || e.getOriginalMessage() == null
+                || !e.getOriginalMessage().startsWith("Duplicate field")) return null;
+        if (sre.getProcessor() instanceof JsonParser p && p.getParsingContext() != null) {
+            List<String> parts = new java.util.ArrayList<>();
+            for (JsonStreamContext c = p.getParsingContext(); c != null; c = c.getParent()) {
+                if (c.inObject() && c.getCurrentName() != null) parts.addFirst(c.getCurrentName());
+                else if (c.inArray()) parts.addFirst("[" + c.getCurrentIndex() + "]");
+            }
+            if (!parts.isEmpty()) return String.join(".", parts).replace(".[", "[");
+        }
+        String m = e.getOriginalMessage();
+        int a = m.indexOf('\''), b = m.indexOf('\'', a + 1);
+        return a >= 0 && b > a ? m.substring(a + 1, b) : m;
+    }
+
+    /**
+     * Warnings for keys the chosen optimizer or objective does not use, set to something other than their default
+     * (a key left at its default, as every key of a resolved config.yaml of an earlier run is, says nothing).
+     */
+    public static List<String> unusedKeyWarnings(RunConfig c) {
+        List<String> out = new java.util.ArrayList<>();
+        OptimizerConfig o = c.optimizer();
+        OptimizerConfig d = OptimizerConfig.defaults(o.name());
+        String on = "optimizer.name " + o.name();
+        java.util.Set<String> used = switch (o.name()) {
+            case "sgd" -> java.util.Set.of("momentum", "dampening", "nesterov");
+            case "adamw" -> java.util.Set.of("beta1", "beta2", "eps");
+            case "muon" -> java.util.Set.of("momentum", "nesterov", "ns_steps", "muon_first_layer", "adam_lr", "beta1",
+                    "beta2", "eps");
+            case "shampoo" -> java.util.Set.of("precond_eps", "root_every", "start_step", "max_precond_dim", "beta1",
+                    "beta2", "eps");
+            default -> java.util.Set.of();
+        };
+        unused(out, on, "optimizer", used, "momentum", o.momentum(), d.momentum());
+        unused(out, on, "optimizer", used, "dampening", o.dampening(), d.dampening());
+        unused(out, on, "optimizer", used, "nesterov", o.nesterov(), d.nesterov());
+        unused(out, on, "optimizer", used, "beta1", o.beta1(), d.beta1());
+        unused(out, on, "optimizer", used, "beta2", o.beta2(), d.beta2());
+        unused(out, on, "optimizer", used, "eps", o.eps(), d.eps());
+        unused(out, on, "optimizer", used, "adam_lr", o.adamLr(), d.adamLr());
+        unused(out, on, "optimizer", used, "ns_steps", o.nsSteps(), d.nsSteps());
+        unused(out, on, "optimizer", used, "muon_first_layer", o.muonFirstLayer(), d.muonFirstLayer());
+        unused(out, on, "optimizer", used, "root_every", o.rootEvery(), d.rootEvery());
+        unused(out, on, "optimizer", used, "start_step", o.startStep(), d.startStep());
+        unused(out, on, "optimizer", used, "max_precond_dim", o.maxPrecondDim(), d.maxPrecondDim());
+        unused(out, on, "optimizer", used, "precond_eps", o.precondEps(), d.precondEps());
+
+        ObjectiveConfig j = c.objective();
+        ObjectiveConfig jd = new ObjectiveConfig(j.name(), null, null, null, null, null, null, null);
+        String jn = "objective.name " + j.name();
+        java.util.Set<String> usedJ = switch (j.name()) {
+            case "exact" -> java.util.Set.of("trace");
+            case "hutchinson", "sliced", "hutch++" -> java.util.Set.of("probes", "probe_dist");
+            case "denoising" -> java.util.Set.of("sigma");
+            case "annealed-denoising" -> java.util.Set.of("sigma_max", "sigma_min", "levels");
+            default -> java.util.Set.of();
+        };
+        unused(out, jn, "objective", usedJ, "trace", j.trace(), jd.trace());
+        unused(out, jn, "objective", usedJ, "probes", j.probes(), jd.probes());
+        unused(out, jn, "objective", usedJ, "probe_dist", j.probeDist(), jd.probeDist());
+        unused(out, jn, "objective", usedJ, "sigma", j.sigma(), jd.sigma());
+        unused(out, jn, "objective", usedJ, "sigma_max", j.sigmaMax(), jd.sigmaMax());
+        unused(out, jn, "objective", usedJ, "sigma_min", j.sigmaMin(), jd.sigmaMin());
+        unused(out, jn, "objective", usedJ, "levels", j.levels(), jd.levels());
+        return out;
+    }
+
+    private static void unused(List<String> out, String chosen, String section, java.util.Set<String> used, String key,
+                               Object value, Object fallback) {
+        if (used.contains(key) || java.util.Objects.equals(value, fallback)) return;
+        out.add(section + "." + key + " = " + value + " is not used by " + chosen + " (ignored)");
+    }
+
+    /** Logs {@link #unusedKeyWarnings}, one line each; for a new run's config as the user wrote it. */
+    public static void warnUnusedKeys(RunConfig c) {
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ConfigLoader.class);
+        for (String w : unusedKeyWarnings(c)) log.warn("{}", w);
     }
 
     /** Parses a tree into a validated RunConfig; `source` names where it came from in error messages. */

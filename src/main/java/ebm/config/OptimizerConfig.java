@@ -64,6 +64,11 @@ public record OptimizerConfig(String name, Double lr, Double weightDecay, Double
     }
 
     static OptimizerConfig defaults() {
-        return new OptimizerConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return defaults(null);
+    }
+
+    /** Every key at its default for the named optimizer. */
+    static OptimizerConfig defaults(String name) {
+        return new OptimizerConfig(name, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 }

@@ -18,18 +18,29 @@ public record RunConfig(Long seed, BackendKind backend, String precision, DataCo
     public RunConfig {
         seed = seed == null ? 0L : seed;
         backend = backend == null ? BackendKind.CPU : backend;
-        // the CUDA backends' GEMM mode; the CPU computes in fp64 and takes only the default, so that no run on it
-        // claims a precision it did not use
-        precision = Check.oneOf("precision", or(precision, "fp32"), "fp32", "tf32", "bf16");
-        if (backend == BackendKind.CPU && !precision.equals("fp32")) {
-            throw new ebm.EbmException("precision: " + precision + " selects the GEMM mode of backend cuda or cuda-emulated; "
-                    + "backend cpu computes in fp64 (leave precision at fp32 there)");
+        // the CUDA backends' GEMM mode; the CPU computes in fp64, which is what its config records, so that no run on
+        // it claims a precision it did not use (an older config.yaml of a cpu run says fp32, then the only value
+        // allowed: it reads as fp64)
+        if (backend == BackendKind.CPU) {
+            precision = or(precision, "fp64");
+            if (precision.equals("fp32")) precision = "fp64";
+            if (!precision.equals("fp64")) {
+                Check.oneOf("precision", precision, "fp32", "tf32", "bf16", "fp64");
+                throw new ebm.EbmException("precision: " + precision + " selects the GEMM mode of backend cuda or "
+                        + "cuda-emulated; backend cpu computes in fp64 (leave precision out there, or set fp64)");
+            }
+        } else {
+            precision = Check.oneOf("precision", or(precision, "fp32"), "fp32", "tf32", "bf16");
         }
         data = data == null ? new DataConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null) : data;
         model = model == null ? new ModelConfig(null, null, null, null) : model;
         objective = objective == null ? new ObjectiveConfig(null, null, null, null, null, null, null, null) : objective;
         optimizer = optimizer == null ? OptimizerConfig.defaults() : optimizer;
         train = train == null ? new TrainConfig(null, null, null, null, null, null, null, null) : train;
+        if (!data.name().equals("file") && train.batchSize() > data.nTrain()) {
+            throw new ebm.EbmException("train.batch_size: must be <= data.n_train (" + data.nTrain() + "), got "
+                    + train.batchSize());
+        }
     }
 
     /**

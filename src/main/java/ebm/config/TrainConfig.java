@@ -17,6 +17,9 @@ public record TrainConfig(Integer steps, Integer stopAfter, Integer batchSize, I
         checkpointEvery = Check.atLeast("train.checkpoint_every", or(checkpointEvery, 500), 1);
         schedule = Check.oneOf("train.schedule", or(schedule, "constant"), "constant", "cosine");
         warmup = Check.atLeast("train.warmup", or(warmup, 0), 0);
+        if (warmup > steps) {
+            throw new ebm.EbmException("train.warmup: must be <= train.steps (" + steps + "), got " + warmup);
+        }
         if (clip != null) Check.positive("train.clip", clip);
     }
 

@@ -35,6 +35,49 @@ public final class Csv {
         }
     }
 
+    /**
+     * Writes a row-major rows x cols matrix as CSV: the header line, then one line per row, each number in the
+     * shortest form that reads back to the same double (NaN and Infinity as this class reads them). Like
+     * {@link Npy#write}, through a temporary file moved over the target.
+     */
+    public static void write(Path file, List<String> header, int rows, int cols, double[] data) {
+        if ((long) rows * cols != data.length || rows < 0 || cols < 0 || header.size() != cols) {
+            throw new IllegalArgumentException("shape " + rows + " x " + cols + " with " + header.size()
+                    + " header cells does not match " + data.length + " values");
+        }
+        Path target = file.toAbsolutePath();
+        Path tmp = null;
+        try {
+            tmp = AtomicFile.createTemporary(target.getParent(), target.getFileName().toString());
+            try (java.io.Writer out = new java.io.BufferedWriter(Files.newBufferedWriter(tmp, StandardCharsets.UTF_8), 1 << 16)) {
+                out.write(String.join(",", header));
+                out.write('\n');
+                StringBuilder line = new StringBuilder();
+                for (int r = 0; r < rows; r++) {
+                    line.setLength(0);
+                    for (int c = 0; c < cols; c++) {
+                        if (c > 0) line.append(',');
+                        line.append(data[r * cols + c]);
+                    }
+                    line.append('\n');
+                    out.append(line);
+                }
+            }
+            AtomicFile.moveOver(tmp, target);
+            tmp = null;
+        } catch (IOException e) {
+            throw new EbmException(file + ": cannot write CSV file: " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort: the original error is the one to report
+                }
+            }
+        }
+    }
+
     /** The matrix of a numeric CSV file. */
     public static Npy.Matrix read(Path file) {
         return readTable(file).matrix();

@@ -46,7 +46,8 @@ public final class OpTable {
         ops.add(new Op("rowSumSquares", new int[][] {{n, m}}, (t, x) -> t.rowSumSquares(x[0])));
         ops.add(new Op("rowSum", new int[][] {{n, m}}, (t, x) -> t.rowSum(x[0])));
         ops.add(new Op("colSumSquares", new int[][] {{r, m}}, (t, x) -> t.colSumSquares(x[0])));
-        ops.add(new Op("sum", new int[][] {{n, m}}, (t, x) -> t.sum(x[0])));
+        // over squares: a scalar sum of signed random terms cancels, and its relative error would measure that
+        ops.add(new Op("sum", new int[][] {{n, m}}, (t, x) -> t.sum(t.mul(x[0], x[0]))));
         for (Activation a : Activation.values()) {
             // the three orders are summed under their own random weights by stacking them into one output
             ops.add(new Op("biasActivations " + a.configName(), new int[][] {{n, m}, {1, m}}, (t, x) -> {

@@ -64,7 +64,7 @@ class CudaBackendTrainingTest {
     @Test
     void tf32AndBf16GemmsTrainTheQuickstartCloseToTheCpuRun() throws IOException {
         Path cpu = tmp.resolve("cpu");
-        String[] steps = {"--set", "train.steps=30", "--set", "train.eval_every=30", "--set", "train.checkpoint_every=30"};
+        String[] steps = {"--set", "train.steps=30", "--set", "train.warmup=3", "--set", "train.eval_every=30", "--set", "train.checkpoint_every=30"};
         assertEquals(0, Cli.run(concat(new String[] {"train", "configs/quickstart.yaml", "--out", cpu.toString()}, steps)).exitCode());
         List<Double> want = losses(cpu);
         double scale = want.stream().mapToDouble(Math::abs).average().orElseThrow();
@@ -129,7 +129,7 @@ class CudaBackendTrainingTest {
     void shampooOnTheCudaPathFollowsTheCpuRunAndLogsTheSameDiagnostics() {
         // roots every 5 steps from step 5 (9 refreshes in 45 steps); quickstart's first layer is 64x2, so its L has rank
         // ≤ 2 per step and its first roots see a rank-deficient statistic
-        String[] shampoo = {"--set", "train.steps=45", "--set", "optimizer.name=shampoo", "--set", "optimizer.root_every=5",
+        String[] shampoo = {"--set", "train.steps=45", "--set", "train.warmup=5", "--set", "optimizer.name=shampoo", "--set", "optimizer.root_every=5",
                 "--set", "optimizer.start_step=5"};
         Path cpu = tmp.resolve("cpu"), cuda = tmp.resolve("cuda");
         assertEquals(0, Cli.run(concat(new String[] {"train", "configs/quickstart.yaml", "--out", cpu.toString()}, shampoo)).exitCode());

@@ -122,6 +122,11 @@ class TrainCommandTest {
         "data.name=spiral           | unknown data source 'spiral'; known: two-peaks, 8gaussians",
         "backend=tpu                | backend: 'tpu' is not allowed; allowed: cpu, cuda, cuda-emulated",
         "precision=fp16             | precision: 'fp16' is not allowed; allowed: fp32, tf32, bf16",
+        "train.steps=20.5           | 'train.steps' has the wrong type: got '20.5', expected an integer",
+        "model.hidden=[16.5,12]     | 'model.hidden[0]' has the wrong type: got '16.5', expected an integer",
+        "seed=1.5                   | 'seed' has the wrong type: got '1.5', expected an integer",
+        "train.warmup=31            | train.warmup: must be <= train.steps (30), got 31",
+        "train.batch_size=2001      | train.batch_size: must be <= data.n_train (2000), got 2001",
         "precision=tf32             | precision: tf32 selects the GEMM mode of backend cuda or cuda-emulated; backend cpu computes in fp64"})
     void badConfigValuesAreOneLineErrorsNamingTheKey(String override, String expected) throws IOException {
         Path dir = tmp.resolve("bad");

@@ -101,7 +101,7 @@ class BundleScriptTest {
 
         Path run = tmp.resolve("run");
         Script train = Script.run(tmp, env, 120, ebm, "train", dir.resolve("configs/quickstart.yaml").toString(),
-                "--set", "train.steps=20", "--out", run.toString());
+                "--set", "train.steps=20", "--set", "train.warmup=5", "--out", run.toString());
         assertEquals(0, train.exitCode(), train.output());
         for (String png : new String[] {"loss.png", "energy.png"}) {
             BufferedImage image = ImageIO.read(run.resolve(png).toFile());
