@@ -56,12 +56,14 @@ import java.util.Map;
  *       The exact Laplacian passes through ~20 ops per layer; measured 1e-7..3e-6 through the host build. Hutch++ rows with a sketch also
  *       take the device's basis Q against the CPU's fp64 sketch Y = ∇²E·S: ‖(I − QQᵀ)Y‖/‖Y‖ per sample and
  *       |QᵀQ − I|, rounding-level for an fp32 Householder QR (~1e-7), under the same tolerance.</li>
- *   <li>Objectives with TF32 GEMMs (config `precision: tf32`): 5e-3, of the loss against max(|loss|, L₁) (L₁ the
+ *   <li>Objectives with TF32 GEMMs (config `precision: tf32`): 1.5e-2, of the loss against max(|loss|, L₁) (L₁ the
  *       mean of |ΔE| + ½‖∇ₓE‖², since a fresh net's loss is a near-cancelling difference of the two) and of ‖∇θ‖.
  *       Each GEMM operand is rounded to 10 mantissa bits (2^-11 relative) and the errors of the forward, direction
  *       and backward GEMMs compound; measured through the host GEMM (RNE rounding) over 20 draws each of exact,
  *       hutchinson-2 and denoising on the quickstart's model (D=2, 64×64) and a D=64 one: worst loss 1.6e-3,
- *       gradient 9.6e-4. A GPU may truncate the operands instead (up to 2× the error), hence the margin.</li>
+ *       gradient 9.6e-4; over the 330 seeds of `validate --emulated --seed 1..330` the worst loss was 6.2e-3 (exact on
+ *       the quickstart's model, seed 159, a loss of 3e-4 on terms of 2e-3). A GPU may truncate the operands instead
+ *       (up to 2× the error), hence 1.5e-2.</li>
  *   <li>BF16 GEMMs (`precision: bf16`): 5e-2 by the same measures (7 mantissa bits, 2^-8 relative); measured worst
  *       loss 1.9e-2, gradient 7.7e-3.</li>
  *   <li>Training steps, fp32 against fp64 for 5 steps: the per-step loss within 1e-4 of max(|loss|, L₁), the parameters'
@@ -78,7 +80,7 @@ import java.util.Map;
 public final class StepParityChecks extends DeviceChecks {
     private static final double OP_TOLERANCE = 1e-5;
     private static final double OBJECTIVE_TOLERANCE = 1e-4;
-    private static final double TF32_OBJECTIVE_TOLERANCE = 5e-3;
+    private static final double TF32_OBJECTIVE_TOLERANCE = 1.5e-2;
     private static final double BF16_OBJECTIVE_TOLERANCE = 5e-2;
 
     public StepParityChecks(KernelLauncher launcher, Blas blas, long seed) {
