@@ -1,4 +1,4 @@
-// cuda_host.h — lets g++ -std=c++20 compile the unchanged kernels/*.cu for the host (DESIGN §4), so CI runs every
+// cuda_host.h — lets g++ -std=c++20 compile the unchanged kernels/*.cu for the host (ARCHITECTURE.md §4), so CI runs every
 // custom kernel through the same Java launch path without a GPU.
 //
 // The model (host_launch.cpp runs it): everything happens on the OS thread that called the launch, one launch at

@@ -2,8 +2,13 @@ package ebm;
 
 import ebm.io.Npy;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** Files the tests write for the code under test to read. */
 public final class TestFiles {
@@ -22,5 +27,24 @@ public final class TestFiles {
         x[index] = value;
         Npy.write(file, rows, cols, x);
         return file;
+    }
+
+    /** A copy of the folder `from` (a trained run, say) as `to`, so that a test can change it without touching others. */
+    public static Path copyOfFolder(Path from, Path to) {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path p : files.toList()) Files.copy(p, to.resolve(from.relativize(p).toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return to;
+    }
+
+    /** The names in a folder, sorted. */
+    public static Set<String> names(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

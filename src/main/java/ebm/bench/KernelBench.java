@@ -674,7 +674,7 @@ public final class KernelBench {
 
     // ---- the CUDA backends ----------------------------------------------------------------------------------------
 
-    /** Tolerances of the device rows, fp32 / tf32 / bf16 GEMM operands (DESIGN §4: TF32 about 1e-3, bf16 about 1e-2, per op). */
+    /** Tolerances of the device rows, fp32 / tf32 / bf16 GEMM operands (ARCHITECTURE.md §4: TF32 about 1e-3, bf16 about 1e-2, per op). */
     static double tolerance(String family, String precision) {
         int p = switch (precision) {
             case "fp32" -> 0;

@@ -10,7 +10,7 @@ import ebm.optim.SgdOptions;
 import ebm.optim.ShampooOptions;
 
 /**
- * optimizer.*: one flat set of keys for every optimizer (DESIGN §3). Keys an optimizer does not use are kept at
+ * optimizer.*: one flat set of keys for every optimizer (ARCHITECTURE.md §3). Keys an optimizer does not use are kept at
  * their defaults; those whose default depends on the optimizer (momentum, nesterov) resolve by `name`.
  * adam_lr is the learning rate of Muon's inner AdamW (first layer, vectors, output layer). {@link #spec()} is the
  * section parsed into the typed options of the optimizer it names, which is what both backends build from.

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -26,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Reads and writes the safetensors format: an 8-byte little-endian header length N, N bytes of UTF-8 JSON
@@ -381,7 +379,7 @@ public final class Safetensors {
         boolean moved = false;
         try {
             Files.createDirectories(directory);
-            temporary = createTemporary(directory, absolute.getFileName().toString());
+            temporary = AtomicFile.createTemporary(directory, absolute.getFileName().toString());
             try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
                 body.writeTo(channel);
                 channel.force(true);
@@ -398,19 +396,6 @@ public final class Safetensors {
                 } catch (IOException ignored) {
                     // Best effort: the write already failed and that is the error worth reporting.
                 }
-            }
-        }
-    }
-
-    /** A hidden, uniquely named file created with default permissions (Files.createTempFile would make it 0600). */
-    private static Path createTemporary(Path directory, String targetName) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            Path candidate = directory.resolve("." + targetName + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-            try {
-                FileChannel.open(candidate, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-                return candidate;
-            } catch (FileAlreadyExistsException e) {
-                if (attempt >= 10) throw e;
             }
         }
     }

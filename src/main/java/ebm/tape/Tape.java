@@ -324,36 +324,26 @@ public final class Tape implements Ops<Node> {
     /** [n*r x m] → [n x m]: each sample's directions summed. */
     @Override
     public Node groupSum(Node t, int n) {
-        int m = t.cols, r = groups(t, n);
-        double[] y = new double[n * m];
-        for (int b = 0; b < n; b++) {
-            for (int k = 0; k < r; k++) {
-                int row = (b * r + k) * m;
-                for (int j = 0; j < m; j++) y[b * m + j] += t.value[row + j];
-            }
-        }
-        Node[] out = new Node[1];
-        out[0] = record(y, n, m, Tensor.anyRequiresGrad(t), () -> {
-            double[] g = out[0].grad, gt = t.grad();
-            for (int b = 0; b < n; b++) {
-                for (int k = 0; k < r; k++) {
-                    int row = (b * r + k) * m;
-                    for (int j = 0; j < m; j++) gt[row + j] += g[b * m + j];
-                }
-            }
-        });
-        return out[0];
+        return groupReduce(t, n, false);
     }
 
     /** [n*r x m] → [n x m]: each sample's directions squared and summed (Σ_dirs (∂z)²). */
     @Override
     public Node groupSumSquares(Node t, int n) {
+        return groupReduce(t, n, true);
+    }
+
+    /** Each sample's directions summed, or their squares (the adjoint of t² is 2t, of t is 1). */
+    private Node groupReduce(Node t, int n, boolean squares) {
         int m = t.cols, r = groups(t, n);
         double[] y = new double[n * m];
         for (int b = 0; b < n; b++) {
             for (int k = 0; k < r; k++) {
                 int row = (b * r + k) * m;
-                for (int j = 0; j < m; j++) y[b * m + j] += t.value[row + j] * t.value[row + j];
+                for (int j = 0; j < m; j++) {
+                    double v = t.value[row + j];
+                    y[b * m + j] += squares ? v * v : v;
+                }
             }
         }
         Node[] out = new Node[1];
@@ -362,7 +352,7 @@ public final class Tape implements Ops<Node> {
             for (int b = 0; b < n; b++) {
                 for (int k = 0; k < r; k++) {
                     int row = (b * r + k) * m;
-                    for (int j = 0; j < m; j++) gt[row + j] += 2 * t.value[row + j] * g[b * m + j];
+                    for (int j = 0; j < m; j++) gt[row + j] += (squares ? 2 * t.value[row + j] : 1) * g[b * m + j];
                 }
             }
         });
@@ -393,35 +383,31 @@ public final class Tape implements Ops<Node> {
     /** [n x m] → [n x 1]: Σ_j a_ij². */
     @Override
     public Node rowSumSquares(Node a) {
-        int n = a.rows, m = a.cols;
-        double[] y = new double[n];
-        for (int i = 0; i < n; i++) {
-            double s = 0;
-            for (int j = 0; j < m; j++) s += a.value[i * m + j] * a.value[i * m + j];
-            y[i] = s;
-        }
-        Node[] out = new Node[1];
-        out[0] = record(y, n, 1, Tensor.anyRequiresGrad(a), () -> {
-            double[] g = out[0].grad, ga = a.grad();
-            for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) ga[i * m + j] += 2 * a.value[i * m + j] * g[i];
-        });
-        return out[0];
+        return rowReduce(a, true);
     }
 
     /** [n x m] → [n x 1]: Σ_j a_ij. */
     @Override
     public Node rowSum(Node a) {
+        return rowReduce(a, false);
+    }
+
+    /** Each row summed, or its squares (the adjoint of a² is 2a, of a is 1). */
+    private Node rowReduce(Node a, boolean squares) {
         int n = a.rows, m = a.cols;
         double[] y = new double[n];
         for (int i = 0; i < n; i++) {
             double s = 0;
-            for (int j = 0; j < m; j++) s += a.value[i * m + j];
+            for (int j = 0; j < m; j++) {
+                double v = a.value[i * m + j];
+                s += squares ? v * v : v;
+            }
             y[i] = s;
         }
         Node[] out = new Node[1];
         out[0] = record(y, n, 1, Tensor.anyRequiresGrad(a), () -> {
             double[] g = out[0].grad, ga = a.grad();
-            for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) ga[i * m + j] += g[i];
+            for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) ga[i * m + j] += (squares ? 2 * a.value[i * m + j] : 1) * g[i];
         });
         return out[0];
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestFiles;
 import ebm.io.MlpCheckpoint;
 import ebm.io.Npy;
 import ebm.io.Safetensors;
@@ -13,15 +14,11 @@ import ebm.sample.Langevin;
 import ebm.sample.LangevinSchedule;
 import ebm.train.Trainer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,21 +50,11 @@ class SampleCheckpointTest {
     }
 
     private static Path copyOfRun(String name) {
-        Path to = tmp.resolve(name);
-        try (Stream<Path> files = Files.walk(trained)) {
-            for (Path p : files.toList()) Files.copy(p, to.resolve(trained.relativize(p).toString()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return to;
+        return TestFiles.copyOfFolder(trained, tmp.resolve(name));
     }
 
     private static Set<String> files(Path dir) {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TestFiles.names(dir);
     }
 
     private static void assertOneLineError(Cli c, String... parts) {

@@ -3,6 +3,7 @@ package ebm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestFiles;
 import ebm.backend.cuda.runtime.GpuRuntime;
 import ebm.backend.cuda.runtime.HostKernelLibrary;
 import ebm.backend.cuda.step.CudaBackends;
@@ -20,13 +21,10 @@ import ebm.train.Export;
 import ebm.train.RunState;
 import ebm.train.Trainer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -108,21 +106,11 @@ class SampleCommandTest {
     }
 
     private static Path copyOfRun(String name) {
-        Path to = tmp.resolve(name);
-        try (Stream<Path> files = Files.walk(trained)) {
-            for (Path p : files.toList()) Files.copy(p, to.resolve(trained.relativize(p).toString()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return to;
+        return TestFiles.copyOfFolder(trained, tmp.resolve(name));
     }
 
     private static Set<String> files(Path dir) {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TestFiles.names(dir);
     }
 
     @Test

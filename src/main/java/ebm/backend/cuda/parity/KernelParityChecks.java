@@ -32,7 +32,7 @@ import java.util.function.IntToDoubleFunction;
  *
  * Tolerances and why:
  * <ul>
- *   <li>Philox words and Rademacher signs: 0 mismatches (integer arithmetic, DESIGN §2 requires identical bits).</li>
+ *   <li>Philox words and Rademacher signs: 0 mismatches (integer arithmetic, ARCHITECTURE.md §2 requires identical bits).</li>
  *   <li>Gaussians, fp64: 1e-13 of the Box-Muller radius r of each pair; log/sqrt/cos/sin differ between libms by a
  *       few ulp (about 1e-15 of r).</li>
  *   <li>Gaussians, fp32: 2e-6 of r. u is only known to an fp32 ulp (2^-24) so the angle 2πu carries about
