@@ -3,6 +3,7 @@ package ebm.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestTexts;
 import ebm.bench.TraceBench.CurvePoint;
 import ebm.bench.TraceBench.EstimatorError;
 import ebm.bench.TraceBench.ExactReference;
@@ -120,12 +121,13 @@ class TraceBenchTest {
                 + "hutchinson-1 (1.00 ms × 1.50); at equal wall-clock the lowest Fisher is hutchinson-1's (0.4000), "
                 + "exact's best is 1.25× the best estimator's."), verdict);
         // D=64: hutchinson-1 is 10× cheaper but 1 × 21 = 21 > 10, so exact wins; the skipped row is ignored.
-        assertTrue(verdict.contains("- D=64: exact (row-space, 10.0 ms) costs 10.00× hutchinson-1 (dearer than the one "
-                + "Hutchinson K measured); counting variance, exact wins against the one unbiased estimator, hutchinson-1;"), verdict);
-        assertTrue(verdict.contains("The exact trace costs more than one Hutchinson probe at D=8 and D=64; it is no dearer than "
-                + "at least one Hutchinson K at D=8 and dearer than every K measured at D=64."), verdict);
-        assertTrue(verdict.contains("exact wins against every unbiased estimator at D=64 and loses to at least one at D=8."), verdict);
-        assertTrue(verdict.contains("an exact method reached the lowest Fisher divergence at D=64 and an estimator did at D=8."), verdict);
+        TestTexts.assertContains(verdict,
+                "- D=64: exact (row-space, 10.0 ms) costs 10.00× hutchinson-1 (dearer than the one "
+                + "Hutchinson K measured); counting variance, exact wins against the one unbiased estimator, hutchinson-1;",
+                "The exact trace costs more than one Hutchinson probe at D=8 and D=64; it is no dearer than "
+                + "at least one Hutchinson K at D=8 and dearer than every K measured at D=64.",
+                "exact wins against every unbiased estimator at D=64 and loses to at least one at D=8.",
+                "an exact method reached the lowest Fisher divergence at D=64 and an estimator did at D=8.");
         assertTrue(!verdict.contains(" none") && !verdict.contains("all 1 ") && !verdict.contains("1 of 1"), verdict);
     }
 
@@ -144,12 +146,13 @@ class TraceBenchTest {
         // one D, exact alone: nothing to compare it with, said so rather than "at none"
         String alone = TraceBenchReport.verdict(List.of(row("exact-row-space", 8, 2.0, 0, 0.5)));
         System.out.println(alone);
-        assertTrue(alone.contains("No Gaussian Hutchinson row was measured beside an exact one, so their costs are not compared. "
-                + "Counting each estimator's gradient variance"), alone);
-        assertTrue(alone.contains("there is nothing to weigh: no unbiased estimator's gradient variance was measured beside an exact row."), alone);
-        assertTrue(alone.contains("Trained for the same wall-clock budget, an exact method reached the lowest Fisher divergence at D=8."), alone);
-        assertTrue(alone.contains("- D=8: exact (row-space, 2.00 ms), with no Gaussian Hutchinson row measured to compare its cost with; "
-                + "at equal wall-clock the lowest Fisher is exact-row-space's (0.5000)."), alone);
+        TestTexts.assertContains(alone,
+                "No Gaussian Hutchinson row was measured beside an exact one, so their costs are not compared. "
+                + "Counting each estimator's gradient variance",
+                "there is nothing to weigh: no unbiased estimator's gradient variance was measured beside an exact row.",
+                "Trained for the same wall-clock budget, an exact method reached the lowest Fisher divergence at D=8.",
+                "- D=8: exact (row-space, 2.00 ms), with no Gaussian Hutchinson row measured to compare its cost with; "
+                + "at equal wall-clock the lowest Fisher is exact-row-space's (0.5000).");
 
         // exact cheaper than one probe everywhere, beaten by none of both estimators, without hutchinson-1 at one D
         String cheap = TraceBenchReport.verdict(List.of(
@@ -158,23 +161,25 @@ class TraceBenchTest {
                 row("exact-row-space", 32, 0.5, 0, 0.3), row("hutchinson-4", 32, 2.0, 0.1, 0.6),
                 row("sliced-1", 32, 0.6, 0.3, 0.6), row("hutch++-3", 32, 0.9, 0.3, 0.6)));
         System.out.println(cheap);
-        assertTrue(cheap.contains("The exact trace costs no more than one Hutchinson probe at D=2 and D=8; it is no dearer than "
-                + "at least one Hutchinson K at D=2, D=8 and D=32."), cheap);
-        assertTrue(cheap.contains("(no dearer than any Hutchinson K measured); counting variance, exact wins against both unbiased estimators;"), cheap);
-        assertTrue(cheap.contains("- D=32: exact (row-space, 0.50 ms) costs 0.25× hutchinson-4 (no dearer than the one Hutchinson K "
-                + "measured); counting variance, exact wins against all 3 unbiased estimators;"), cheap);
-        assertTrue(cheap.contains("exact wins against every unbiased estimator at D=2, D=8 and D=32."), cheap);
-        assertTrue(cheap.contains("an exact method reached the lowest Fisher divergence at D=2, D=8 and D=32."), cheap);
+        TestTexts.assertContains(cheap,
+                "The exact trace costs no more than one Hutchinson probe at D=2 and D=8; it is no dearer than "
+                + "at least one Hutchinson K at D=2, D=8 and D=32.",
+                "(no dearer than any Hutchinson K measured); counting variance, exact wins against both unbiased estimators;",
+                "- D=32: exact (row-space, 0.50 ms) costs 0.25× hutchinson-4 (no dearer than the one Hutchinson K "
+                + "measured); counting variance, exact wins against all 3 unbiased estimators;",
+                "exact wins against every unbiased estimator at D=2, D=8 and D=32.",
+                "an exact method reached the lowest Fisher divergence at D=2, D=8 and D=32.");
 
         // exact dearer everywhere, every estimator beats it, no hutchinson-1 anywhere
         String dear = TraceBenchReport.verdict(List.of(
                 row("exact-row-space", 64, 10.0, 0, 0.9), row("hutchinson-4", 64, 1.0, 0.1, 0.5), row("hutchinson-8", 64, 2.0, 0.05, 0.6)));
         System.out.println(dear);
-        assertTrue(dear.contains("Beside Gaussian Hutchinson, the exact trace is dearer than every Hutchinson K measured at D=64. "), dear);
-        assertTrue(dear.contains("costs 10.00× hutchinson-4 and 5.00× hutchinson-8 (dearer than every Hutchinson K measured); counting "
-                + "variance, both unbiased estimators still beat it: hutchinson-4 (1.00 ms × 1.10) and hutchinson-8 (2.00 ms × 1.05);"), dear);
-        assertTrue(dear.contains("at least one unbiased estimator beats exact at D=64."), dear);
-        assertTrue(dear.contains("an estimator, not an exact method, reached the lowest Fisher divergence at D=64."), dear);
+        TestTexts.assertContains(dear,
+                "Beside Gaussian Hutchinson, the exact trace is dearer than every Hutchinson K measured at D=64. ",
+                "costs 10.00× hutchinson-4 and 5.00× hutchinson-8 (dearer than every Hutchinson K measured); counting "
+                + "variance, both unbiased estimators still beat it: hutchinson-4 (1.00 ms × 1.10) and hutchinson-8 (2.00 ms × 1.05);",
+                "at least one unbiased estimator beats exact at D=64.",
+                "an estimator, not an exact method, reached the lowest Fisher divergence at D=64.");
         String beatenByOne = TraceBenchReport.verdict(List.of(row("exact-row-space", 64, 10.0, 0, 0.9), row("sliced-1", 64, 1.0, 0.1, 0.5)));
         assertTrue(beatenByOne.contains("counting variance, the one unbiased estimator still beats it: sliced-1 (1.00 ms × 1.10)"), beatenByOne);
     }
@@ -187,9 +192,11 @@ class TraceBenchTest {
         TraceBenchReport.write(out, settings(2, 1), rows, 10.0, "test machine");
         String md = Files.readString(out.resolve("report.md"));
         System.out.println(md);
-        assertTrue(md.contains("Plots: `time_vs_dim.png` (ms/step against D, log-log) and `fisher_vs_seconds_D8.png` (Fisher "
-                + "against training seconds). Curves: `curves.csv`."), md);
-        assertTrue(md.contains("same batch, 2 independent draws (draws keyed by step)") && md.contains("on 1 held-out point."), md);
+        TestTexts.assertContains(md,
+                "Plots: `time_vs_dim.png` (ms/step against D, log-log) and `fisher_vs_seconds_D8.png` (Fisher "
+                + "against training seconds). Curves: `curves.csv`.",
+                "same batch, 2 independent draws (draws keyed by step)",
+                "on 1 held-out point.");
         for (String png : TraceBenchReport.plotNames(rows)) assertTrue(Files.isRegularFile(out.resolve(png)), png);
         assertTrue(!Files.exists(out.resolve("cost_ratio_vs_dim.png")));
         assertTrue(TraceBenchReport.markdown(settings(4, 100), List.of(), 10.0, "m").contains("No plots: no row was measured."));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ebm.EbmException;
+import ebm.TestTexts;
 import ebm.bench.TraceBench.Row;
 import ebm.bench.TraceBench.Settings;
 import ebm.bench.TracePeers.Line;
@@ -117,16 +118,17 @@ class TracePeersTest {
 
         String md = TracePeers.markdown(s, rows, peers, List.of(torch, jax), GEMM_RATE);
         System.out.println(md);
-        assertTrue(md.contains("| 16 | exact-per-dimension | 0.800 | 2.000 | torch-2.11-eager-cuda-fp32 forward-laplacian | 2.50× "
-                + "| 1.5% | 0.06× | ≥3× peer (overhead-bound, D ≤ 64) | **missed** |"), md);
-        assertTrue(md.contains("| 2048 | exact-row-space | 1.000 | 20.0 | torch-2.11-eager-cuda-fp32 forward-laplacian | 20.00× "
-                + "| 80.0% | 0.60× | ≥10× peer, memory ≤ 0.25× peer (row-space, D ≥ 8H₁) | **missed** |"), md);
-        assertTrue(md.contains("**Against the peers.** 4 of 7 judged rows meet their target; 1 row has no peer row"), md);
-        assertTrue(md.contains("- exact-row-space at D=96: ebm 2.000 ms reaches 40.0% of the GEMM rate (target 70%)"), md);
-        assertTrue(md.contains("- exact-row-space at D=2048: ebm 1.000 ms is 20.00× the peer but holds 0.60× its peak "
-                + "memory (target ≤ 0.25×)"), md);
-        assertTrue(md.contains("- exact-per-dimension at D=16: ebm 0.800 ms vs torch-2.11-eager-cuda-fp32 forward-laplacian "
-                + "2.000 ms = 2.50× (target 3×); ebm's step reaches 1.5% of the GEMM rate, far from GEMM-bound"), md);
+        TestTexts.assertContains(md,
+                "| 16 | exact-per-dimension | 0.800 | 2.000 | torch-2.11-eager-cuda-fp32 forward-laplacian | 2.50× "
+                + "| 1.5% | 0.06× | ≥3× peer (overhead-bound, D ≤ 64) | **missed** |",
+                "| 2048 | exact-row-space | 1.000 | 20.0 | torch-2.11-eager-cuda-fp32 forward-laplacian | 20.00× "
+                + "| 80.0% | 0.60× | ≥10× peer, memory ≤ 0.25× peer (row-space, D ≥ 8H₁) | **missed** |",
+                "**Against the peers.** 4 of 7 judged rows meet their target; 1 row has no peer row",
+                "- exact-row-space at D=96: ebm 2.000 ms reaches 40.0% of the GEMM rate (target 70%)",
+                "- exact-row-space at D=2048: ebm 1.000 ms is 20.00× the peer but holds 0.60× its peak "
+                + "memory (target ≤ 0.25×)",
+                "- exact-per-dimension at D=16: ebm 0.800 ms vs torch-2.11-eager-cuda-fp32 forward-laplacian "
+                + "2.000 ms = 2.50× (target 3×); ebm's step reaches 1.5% of the GEMM rate, far from GEMM-bound");
 
         // the same peers against a tf32 run: only the tf32 row matches
         Settings tf32 = s.withBackend(BackendKind.CUDA, "tf32");
@@ -198,9 +200,12 @@ class TracePeersTest {
         assertEquals(0, r.exitCode(), r.err());
         String report = Files.readString(out.resolve("report.md"));
         System.out.println(report.substring(report.indexOf("## Peers")));
-        assertTrue(report.contains("## Peers: same steps in other frameworks"), report);
-        assertTrue(report.contains("| 2 | hutchinson-1 |") && report.contains("| torch-1.13-eager-cpu-fp64 |"), report);
-        assertTrue(report.contains("| 2 | exact-row-space |") && report.contains("no peer row"), report);
+        TestTexts.assertContains(report,
+                "## Peers: same steps in other frameworks",
+                "| 2 | hutchinson-1 |",
+                "| torch-1.13-eager-cpu-fp64 |",
+                "| 2 | exact-row-space |",
+                "no peer row");
         assertTrue(r.out().contains("**Against the peers.** The one judged row meets its target"), r.out());
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import ebm.TestTexts;
 import ebm.config.RunConfig;
 import ebm.plot.Charts;
 import ebm.sweep.SweepReport.Arm;
@@ -83,17 +84,19 @@ class SweepReportTextTest {
     @Test
     void noRunsReadAsNone() {
         String md = report(contents(List.of(), List.of()));
-        assertTrue(md.contains("No runs in `runs/` have started yet."), md);
-        assertTrue(md.contains("No run has been read, so there is nothing to compare."), md);
+        TestTexts.assertContains(md,
+                "No runs in `runs/` have started yet.",
+                "No run has been read, so there is nothing to compare.");
         assertFalse(md.contains("0 runs"), md);
     }
 
     @Test
     void oneRunOneOptimizer() {
         String md = report(contents(List.of(arm(List.of(run("exact", "adamw", 0.01, RunFolder.Status.FINISHED, 0.02, true)))), List.of()));
-        assertTrue(md.contains("1 run in `runs/`: 1 finished. It shared the CPU with others"), md);
-        assertTrue(md.contains("Ranking (best first): 1. adamw (0.02000), the only optimizer that finished every seed at some rate."), md);
-        assertTrue(md.contains("Only one objective in this sweep, so there is nothing to compare."), md);
+        TestTexts.assertContains(md,
+                "1 run in `runs/`: 1 finished. It shared the CPU with others",
+                "Ranking (best first): 1. adamw (0.02000), the only optimizer that finished every seed at some rate.",
+                "Only one objective in this sweep, so there is nothing to compare.");
         assertFalse(md.contains("1 runs") || md.contains("Some runs"), md);
     }
 
@@ -106,14 +109,16 @@ class SweepReportTextTest {
                 arm(List.of(run("denoising", "adamw", 0.01, RunFolder.Status.FINISHED, 0.03, false))),
                 arm(List.of(run("denoising", "sgd", 0.1, RunFolder.Status.UNFINISHED, 0.3, false))));
         String md = report(contents(arms, List.of("stray (no sweep-point.json)")));
-        assertTrue(md.contains("5 runs in `runs/`: 3 finished, 1 diverged and 1 unfinished. 1 of them shared the CPU"), md);
-        assertTrue(md.contains("Ranking (best first): 1. adamw (0.02000), 2. sgd (0.05000); one seed per rate, so no spread to judge ties by."), md);
-        assertTrue(md.contains("Ranking (best first): 1. adamw (0.03000), the only optimizer"), md);
+        TestTexts.assertContains(md,
+                "5 runs in `runs/`: 3 finished, 1 diverged and 1 unfinished. 1 of them shared the CPU",
+                "Ranking (best first): 1. adamw (0.02000), 2. sgd (0.05000); one seed per rate, so no spread to judge ties by.",
+                "Ranking (best first): 1. adamw (0.03000), the only optimizer");
         // sgd finished no seed under denoising: only adamw is ranked under both
-        assertTrue(md.contains("Only adamw was ranked under every objective, so the rankings cannot be compared "
-                + "(exact: adamw, sgd; denoising: adamw)."), md);
-        assertTrue(md.contains("Run the sweep again to continue the run that stopped short; a diverged run stays recorded "
-                + "(delete its folder to retry it); a folder not read has no point record or has not started"), md);
+        TestTexts.assertContains(md,
+                "Only adamw was ranked under every objective, so the rankings cannot be compared "
+                + "(exact: adamw, sgd; denoising: adamw).",
+                "Run the sweep again to continue the run that stopped short; a diverged run stays recorded "
+                + "(delete its folder to retry it); a folder not read has no point record or has not started");
     }
 
     @Test
