@@ -3,6 +3,7 @@ package ebm.bench;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ebm.TestTexts;
 import ebm.bench.KernelBench.Row;
 import ebm.config.BackendKind;
 import java.io.IOException;
@@ -43,8 +44,9 @@ class KernelBenchReportTextTest {
     @Test
     void oneRowOfAFamilyReadsAsOne() {
         String v = verdict(List.of(adamw(1 << 20, 4), ns(1024, 1000, "ok")));
-        assertTrue(v.contains("At n=1048576, the one size run, it reaches"), v);
-        assertTrue(v.contains("Against the GEMM limit of the same precision the NS row (n=1024 fp64) reaches "), v);
+        TestTexts.assertContains(v,
+                "At n=1048576, the one size run, it reaches",
+                "Against the GEMM limit of the same precision the NS row (n=1024 fp64) reaches ");
         assertFalse(v.contains(" to ") && v.contains("the NS rows reach"), v);
         assertTrue(v.contains("**AdamW ≥ 3× the peer at 1M parameters.** n=1048576: not judged: no peer CSV (--peer) was given."), v);
     }
@@ -52,8 +54,9 @@ class KernelBenchReportTextTest {
     @Test
     void severalRowsAndNone() {
         String v = verdict(List.of(adamw(1 << 10, 0.01), adamw(1 << 24, 60), ns(1024, 1000, "ok"), ns(4096, 50_000, "ok")));
-        assertTrue(v.contains("At the smallest size (n=1024) it reaches"), v);
-        assertTrue(v.contains("the NS rows reach 82% (n=4096 fp64) to 64% (n=1024 fp64)"), v);
+        TestTexts.assertContains(v,
+                "At the smallest size (n=1024) it reaches",
+                "the NS rows reach 82% (n=4096 fp64) to 64% (n=1024 fp64)");
         String none = verdict(List.of());
         assertTrue(none.contains("Not measured: no AdamW row with n ≥ 16777216 ran.")
                 && none.contains("Not measured: no NS row at n = 1024 or n ≥ 4096 ran."), none);

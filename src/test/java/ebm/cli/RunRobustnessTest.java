@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ebm.TestFiles;
+import ebm.TestTexts;
 import ebm.io.Npy;
 import ebm.io.Safetensors;
 import ebm.train.MetricsLog;
@@ -117,8 +118,9 @@ class RunRobustnessTest {
                 "data.name=file", "--set", "data.path=" + points);
         assertEquals(0, f.exitCode());
         String fileSummary = Files.readString(file.resolve("summary.md"));
-        assertTrue(fileSummary.contains("moment-matched Gaussian's held-out exact SM loss"), fileSummary);
-        assertTrue(fileSummary.contains("the model ends worse than the moment-matched Gaussian: held-out exact SM loss"), fileSummary);
+        TestTexts.assertContains(fileSummary,
+                "moment-matched Gaussian's held-out exact SM loss",
+                "the model ends worse than the moment-matched Gaussian: held-out exact SM loss");
         assertTrue(f.out().contains("the model ends worse than the moment-matched Gaussian"), f.out());
     }
 

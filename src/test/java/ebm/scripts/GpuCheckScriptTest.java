@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ebm.TestTexts;
 import ebm.backend.cuda.runtime.GpuRuntime;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -105,11 +106,12 @@ class GpuCheckScriptTest {
             assertTrue(report.contains("\n## " + stage + ": passed"), stage + ":\n" + report);
             assertEquals(0, recordedExitCode(report, stage), stage);
         }
-        assertTrue(report.contains("## sanitizer: skipped: compute-sanitizer needs a GPU (--emulated)"), report);
-        assertTrue(report.contains("## peers: skipped: the GPU peers need a GPU (--emulated)"), report);
-        assertTrue(report.contains("## trace-peers: skipped: the GPU peers need a GPU (--emulated)"), report);
-        assertTrue(report.contains("nvidia-smi: skipped (--emulated"), report);
-        assertTrue(report.contains("--backend cuda-emulated"), report);
+        TestTexts.assertContains(report,
+                "## sanitizer: skipped: compute-sanitizer needs a GPU (--emulated)",
+                "## peers: skipped: the GPU peers need a GPU (--emulated)",
+                "## trace-peers: skipped: the GPU peers need a GPU (--emulated)",
+                "nvidia-smi: skipped (--emulated",
+                "--backend cuda-emulated");
         assertTrue(Pattern.compile("(?m)^libcuda\\.so\\.1: .+$").matcher(report).find(), report);
         assertTrue(Pattern.compile("(?m)^java heap: max .+$").matcher(report).find(), report);
 
@@ -153,8 +155,9 @@ class GpuCheckScriptTest {
         String report = Files.readString(out.resolve("report.md"));
         System.out.println(report);
         assertEquals(0, r.exitCode(), r.output());
-        assertTrue(report.contains("## validate: skipped: no GPU"), report);
-        assertTrue(report.contains("## info: skipped: no GPU"), report);
+        TestTexts.assertContains(report,
+                "## validate: skipped: no GPU",
+                "## info: skipped: no GPU");
         assertTrue(Pattern.compile("(?m)^validate: skipped \\(no GPU .+\\)$").matcher(report).find(), report);
         assertTrue(report.contains("\nparity: skipped (not run yet)\n"), report);
         assertTrue(report.contains("$ " + Script.ROOT.resolve("ebm") + " validate"), report);
@@ -283,15 +286,17 @@ class GpuCheckScriptTest {
         Script r = gpuCheck(fakeEnv(tmp), out.toString());
         String report = Files.readString(out.resolve("report.md"));
         assertNotEquals(0, r.exitCode(), report);
-        assertTrue(report.contains("## info: FAILED: exit 3"), report);
-        assertTrue(report.contains("\nvalidate: 3 of 3 checks passed\n"), report);
-        assertTrue(report.contains("\nparity: passed (max rel diff 0.000e+00 <= 1e-3)\n"), report);
+        TestTexts.assertContains(report,
+                "## info: FAILED: exit 3",
+                "\nvalidate: 3 of 3 checks passed\n",
+                "\nparity: passed (max rel diff 0.000e+00 <= 1e-3)\n");
         for (String stage : List.of("validate", "parity", "trace", "kernels", "trace-large", "trace-tf32")) {
             assertTrue(report.contains("## " + stage + ": passed"), stage + ":\n" + report);
         }
-        assertTrue(report.contains("## sanitizer: skipped: compute-sanitizer not found"), report);
-        assertTrue(report.contains("## peers: skipped: /nonexistent/python3 not found"), report);
-        assertTrue(report.contains("## trace-peers: skipped: /nonexistent/python3 not found"), report);
+        TestTexts.assertContains(report,
+                "## sanitizer: skipped: compute-sanitizer not found",
+                "## peers: skipped: /nonexistent/python3 not found",
+                "## trace-peers: skipped: /nonexistent/python3 not found");
         int previous = -1;
         for (String stage : STAGES) {
             int at = report.indexOf("\n## " + stage + ":");
@@ -411,9 +416,10 @@ class GpuCheckScriptTest {
             p.waitFor(10, TimeUnit.SECONDS);
         }
         String report = Files.readString(out.resolve("report.md"));
-        assertTrue(report.contains("| validate | running (cap 60 s)"), report);
-        assertTrue(report.contains("\n## info: FAILED"), report);
-        assertTrue(report.contains("\nvalidate: skipped (running when this report was written)\n"), report);
+        TestTexts.assertContains(report,
+                "| validate | running (cap 60 s)",
+                "\n## info: FAILED",
+                "\nvalidate: skipped (running when this report was written)\n");
         assertTrue(archiveEntries(out).contains("logs/info.log"));
         assertOutLayout(out);
     }
