@@ -215,7 +215,7 @@ public final class Tape implements Ops<Node> {
     /** A [n x m] plus the row vector b [1 x m] on every row. */
     @Override
     public Node addRow(Node a, Node b) {
-        Tensor.requireShape(b.rows == 1 && b.cols == a.cols, "addRow needs a [1 x " + a.cols + "] row, got " + b.rows + "x" + b.cols);
+        Tensor.requireRow("addRow", a, b);
         int n = a.rows, m = a.cols;
         double[] y = new double[n * m];
         for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) y[i * m + j] = a.value[i * m + j] + b.value[j];
@@ -237,7 +237,7 @@ public final class Tape implements Ops<Node> {
     /** A [n x m] times the row vector v [1 x m], elementwise on every row. */
     @Override
     public Node mulRow(Node a, Node v) {
-        Tensor.requireShape(v.rows == 1 && v.cols == a.cols, "mulRow needs a [1 x " + a.cols + "] row, got " + v.rows + "x" + v.cols);
+        Tensor.requireRow("mulRow", a, v);
         int n = a.rows, m = a.cols;
         double[] y = new double[n * m];
         for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) y[i * m + j] = a.value[i * m + j] * v.value[j];

@@ -39,4 +39,9 @@ public abstract class Tensor {
     public static void requireShape(boolean ok, String what) {
         if (!ok) throw new IllegalArgumentException(what);
     }
+
+    /** An op's precondition that `row` is a [1 x cols] row vector matching `a`'s width. */
+    public static void requireRow(String op, Tensor a, Tensor row) {
+        requireShape(row.rows == 1 && row.cols == a.cols, op + " needs a [1 x " + a.cols + "] row, got " + row.rows + "x" + row.cols);
+    }
 }

@@ -181,21 +181,32 @@ class SweepRunTest {
         assertEquals("false", column(sharded, "shared_cpu", 0), "shards ran one run at a time");
     }
 
+    private static Path sweepFile(String name, String yaml) throws IOException {
+        Path f = tmp.resolve(name + ".yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    /** Runs the sweep into dir, which must exit 0 (diverged runs are results, not failures), and prints its results.csv. */
+    private static List<String> sweepResults(Path sweep, Path dir) throws IOException {
+        Cli r = Cli.run("sweep", sweep.toString(), "--out", dir.toString());
+        System.out.print(r.out());
+        assertEquals(0, r.exitCode(), "diverged runs are results, not failures");
+        List<String> lines = Files.readAllLines(dir.resolve("results.csv"));
+        System.out.println(String.join("\n", lines));
+        return lines;
+    }
+
     private static List<String> startedIn(String sweepOutput) {
         return NAMES.stream().filter(n -> sweepOutput.contains(n + ": starting")).toList();
     }
 
     @Test
     void aDivergingRunIsRecordedAndTheSweepGoesOn() throws IOException {
-        Path f = tmp.resolve("diverge.yaml");
-        Files.writeString(f, TINY.replace("objective.name: [exact, denoising]", "objective.name: [exact]")
+        Path f = sweepFile("diverge", TINY.replace("objective.name: [exact, denoising]", "objective.name: [exact]")
                 .replace("optimizer.lr: [0.01]}\n  adamw", "optimizer.lr: [1e200]}\n  adamw"));
         Path dir = tmp.resolve("diverge");
-        Cli r = Cli.run("sweep", f.toString(), "--out", dir.toString());
-        System.out.print(r.out());
-        assertEquals(0, r.exitCode());
-        List<String> lines = Files.readAllLines(dir.resolve("results.csv"));
-        System.out.println(String.join("\n", lines));
+        List<String> lines = sweepResults(f, dir);
         assertEquals("diverged", column(dir, "status", 0));
         assertTrue(lines.get(1).contains("non-finite"), "the trainer's message is kept");
         assertEquals("finished", column(dir, "status", 1));
@@ -207,15 +218,10 @@ class SweepRunTest {
     @Test
     void aRunThatBlowsUpWithoutANaNIsRecordedAsDivergedNotFinished() throws IOException {
         // AdamW at lr 1e6: the loss jumps to ~1e25 at step 2 and stays finite; it used to be "finished" with val_loss 0.
-        Path f = tmp.resolve("blowup.yaml");
-        Files.writeString(f, TINY.replace("objective.name: [exact, denoising]", "objective.name: [exact, denoising]")
-                .replace("adamw: {optimizer.name: adamw, optimizer.lr: [0.01]}", "adamw: {optimizer.name: adamw, optimizer.lr: [1e6]}"));
+        Path f = sweepFile("blowup", TINY.replace("adamw: {optimizer.name: adamw, optimizer.lr: [0.01]}",
+                "adamw: {optimizer.name: adamw, optimizer.lr: [1e6]}"));
         Path dir = tmp.resolve("blowup");
-        Cli r = Cli.run("sweep", f.toString(), "--out", dir.toString());
-        System.out.print(r.out());
-        assertEquals(0, r.exitCode(), "diverged runs are results, not failures");
-        List<String> lines = Files.readAllLines(dir.resolve("results.csv"));
-        System.out.println(String.join("\n", lines));
+        List<String> lines = sweepResults(f, dir);
         for (String name : List.of("exact_adamw_lr1000000", "denoising_adamw_lr1000000")) {
             String row = lines.stream().filter(l -> l.startsWith(name + ",") || l.contains("," + name + ",")).findFirst().orElse(null);
             assertTrue(row != null, name + " in results.csv:\n" + String.join("\n", lines));

@@ -2,7 +2,6 @@ package ebm.backend.cuda.parity;
 
 import ebm.backend.cuda.runtime.Blas;
 import ebm.backend.cuda.runtime.DeviceBuffer;
-import ebm.backend.cuda.runtime.DriverLauncher;
 import ebm.backend.cuda.runtime.KernelLauncher;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,9 +91,7 @@ public final class BlasParityChecks extends DeviceChecks {
         }
         launcher.synchronize();
         float[] got = launcher.readFloats(dc, c.length);
-        free(da);
-        free(db);
-        free(dc);
+        free(da, db, dc);
 
         int blockSize = m * n * batch;
         double[] want = new double[blockSize], have = new double[blockSize];
@@ -161,9 +158,7 @@ public final class BlasParityChecks extends DeviceChecks {
         blas.dgemm(transA, transB, m, n, k, alpha, da.address(), lda, db.address(), ldb, beta, dc.address(), ldc);
         launcher.synchronize();
         double[] got = launcher.readDoubles(dc, c.length);
-        free(da);
-        free(db);
-        free(dc);
+        free(da, db, dc);
 
         double[] want = new double[m * n], have = new double[m * n];
         int[] index = new int[m * n];
@@ -203,8 +198,9 @@ public final class BlasParityChecks extends DeviceChecks {
         return (float) (2 * random.nextDouble() - 1);
     }
 
-    private void free(DeviceBuffer buffer) {
-        if (launcher instanceof DriverLauncher driver) driver.free(buffer);
+    /** Gives a check's buffers back at once (every launcher can now), so a long table does not pile them up. */
+    private void free(DeviceBuffer... buffers) {
+        for (DeviceBuffer b : buffers) launcher.free(b);
     }
 
     private static List<String> worstPairs(double[] have, double[] want, int[] index) {

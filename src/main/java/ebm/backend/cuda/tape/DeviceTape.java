@@ -294,7 +294,7 @@ public final class DeviceTape implements Ops<DeviceNode> {
      * sum of g times ∂out/∂row, which is 1 or a: grow[j] += Σ_i g_ij (· a_ij).
      */
     private DeviceNode rowBroadcast(String op, DeviceNode a, DeviceNode row, boolean multiply) {
-        Tensor.requireShape(row.rows == 1 && row.cols == a.cols, op + " needs a [1 x " + a.cols + "] row, got " + row.rows + "x" + row.cols);
+        Tensor.requireRow(op, a, row);
         int n = a.rows, m = a.cols;
         Grid grid = Grid.over(a.size());
         DeviceNode out = record(n, m, Tensor.anyRequiresGrad(a, row), op);
