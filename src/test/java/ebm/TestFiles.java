@@ -47,4 +47,23 @@ public final class TestFiles {
             throw new UncheckedIOException(e);
         }
     }
+
+    /**
+     * sweep.yaml in dir: AdamW (lr 0.01) on two-peaks with the given sizes, one point per seed 0..seeds−1, evaluated and
+     * checkpointed every `every` steps.
+     */
+    public static Path seedSweep(Path dir, int nTrain, int nVal, String hidden, int steps, int batch, int every, int seeds)
+            throws IOException {
+        StringBuilder seedList = new StringBuilder();
+        for (int i = 0; i < seeds; i++) seedList.append(i == 0 ? "" : ", ").append(i);
+        Path file = dir.resolve("sweep.yaml");
+        Files.writeString(file, "base:\n"
+                + "  data: {name: two-peaks, n_train: " + nTrain + ", n_val: " + nVal + "}\n"
+                + "  model: {hidden: " + hidden + "}\n"
+                + "  optimizer: {name: adamw, lr: 0.01}\n"
+                + "  train: {steps: " + steps + ", batch_size: " + batch + ", eval_every: " + every + ", checkpoint_every: " + every + "}\n"
+                + "grid:\n"
+                + "  seed: [" + seedList + "]\n");
+        return file;
+    }
 }

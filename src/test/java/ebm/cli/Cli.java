@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /** Runs `ebm ARGS...` in-process and captures its exit code, standard output and error output. */
 public record Cli(int exitCode, String out, String err) {
@@ -24,5 +25,23 @@ public record Cli(int exitCode, String out, String err) {
         System.out.printf("ebm %s -> exit %d%s%n", String.join(" ", args), code,
                 r.err.isBlank() ? "" : ", stderr: " + r.err.strip());
         return r;
+    }
+
+    /** `ebm ARGS` as a separate JVM (signals, locks, crashes), its output into log. */
+    static ProcessBuilder process(Path log, String... args) {
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Debm.threads=1", "-cp", classpath,
+                Main.class.getName()));
+        command.addAll(java.util.List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    }
+
+    /** Lines in a file so far (0 while it does not exist): how far a running process has got. */
+    static long lines(Path file) throws java.io.IOException {
+        if (!java.nio.file.Files.exists(file)) return 0;
+        long n = 0;
+        for (byte c : java.nio.file.Files.readAllBytes(file)) if (c == '\n') n++;
+        return n;
     }
 }

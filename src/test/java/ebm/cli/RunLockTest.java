@@ -31,25 +31,9 @@ class RunLockTest {
             train: {steps: 100000, batch_size: 64, eval_every: 50000, checkpoint_every: 100}
             """;
 
-    private static ProcessBuilder ebmProcess(Path log, String... args) {
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Debm.threads=1", "-cp", classpath,
-                Main.class.getName()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    }
-
-    private static long lines(Path file) throws IOException {
-        if (!Files.exists(file)) return 0;
-        long n = 0;
-        for (byte c : Files.readAllBytes(file)) if (c == '\n') n++;
-        return n;
-    }
-
     private static void awaitSteps(Process p, Path dir, long steps, Path log) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (lines(dir.resolve("metrics.jsonl")) < steps || !Files.exists(dir.resolve("state.safetensors"))) {
+        while (Cli.lines(dir.resolve("metrics.jsonl")) < steps || !Files.exists(dir.resolve("state.safetensors"))) {
             if (!p.isAlive()) fail("the run ended early:\n" + Files.readString(log));
             if (System.nanoTime() > deadline) {
                 p.destroyForcibly();
@@ -63,12 +47,12 @@ class RunLockTest {
     void aSecondTrainerIsRefusedNamingTheHolderAndACrashFreesTheFolder() throws Exception {
         Path cfg = TestFiles.yaml(tmp, "long", LONG);
         Path dir = tmp.resolve("run"), log = tmp.resolve("first.log");
-        Process first = ebmProcess(log, "train", cfg.toString(), "--out", dir.toString()).start();
+        Process first = Cli.process(log, "train", cfg.toString(), "--out", dir.toString()).start();
         try {
             awaitSteps(first, dir, 150, log);
             // A second training into the same --out, in another process: refused at once, exit 2, naming the holder.
             Path secondLog = tmp.resolve("second.log");
-            Process second = ebmProcess(secondLog, "train", cfg.toString(), "--out", dir.toString(), "--set", "optimizer.lr=0.01").start();
+            Process second = Cli.process(secondLog, "train", cfg.toString(), "--out", dir.toString(), "--set", "optimizer.lr=0.01").start();
             assertTrue(second.waitFor(60, TimeUnit.SECONDS), "the second trainer waited instead of being refused");
             String refused = Files.readString(secondLog, StandardCharsets.UTF_8);
             System.out.println("second trainer, exit " + second.exitValue() + ": " + refused.strip());
@@ -101,21 +85,12 @@ class RunLockTest {
 
     @Test
     void twoSweepProcessesSharingAFolderFinishEveryPointOnceWithAValidReport() throws Exception {
-        Path sweep = tmp.resolve("sweep.yaml");
-        Files.writeString(sweep, """
-                base:
-                  data: {name: two-peaks, n_train: 500, n_val: 100}
-                  model: {hidden: [8, 8]}
-                  optimizer: {name: adamw, lr: 0.01}
-                  train: {steps: 300, batch_size: 32, eval_every: 100, checkpoint_every: 100}
-                grid:
-                  seed: [0, 1, 2, 3, 4, 5]
-                """);
+        Path sweep = TestFiles.seedSweep(tmp, 500, 100, "[8, 8]", 300, 32, 100, 6);
         Path dir = tmp.resolve("shared");
         // Two copies of the same sweep (no --shard): each point must still be trained once, by whichever takes it first.
         Path logA = tmp.resolve("a.log"), logB = tmp.resolve("b.log");
-        Process a = ebmProcess(logA, "sweep", sweep.toString(), "--out", dir.toString()).start();
-        Process b = ebmProcess(logB, "sweep", sweep.toString(), "--out", dir.toString()).start();
+        Process a = Cli.process(logA, "sweep", sweep.toString(), "--out", dir.toString()).start();
+        Process b = Cli.process(logB, "sweep", sweep.toString(), "--out", dir.toString()).start();
         assertTrue(a.waitFor(300, TimeUnit.SECONDS) && b.waitFor(300, TimeUnit.SECONDS), "the sweeps did not end");
         String outA = Files.readString(logA), outB = Files.readString(logB);
         System.out.println("sweep A, exit " + a.exitValue() + ":\n" + outA.strip() + "\nsweep B, exit " + b.exitValue() + ":\n" + outB.strip());

@@ -165,23 +165,6 @@ class RunRobustnessTest {
     }
 
     /** The main class in a JVM of its own, as `./ebm` starts it. */
-    private static ProcessBuilder ebmProcess(Path log, String... args) {
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Debm.threads=1", "-cp", classpath,
-                Main.class.getName()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    }
-
-    private static long lines(Path file) throws IOException {
-        if (!Files.exists(file)) return 0;
-        byte[] b = Files.readAllBytes(file);
-        long n = 0;
-        for (byte c : b) if (c == '\n') n++;
-        return n;
-    }
-
     @Test
     void sigtermWritesACheckpointSaysHowToResumeAndTheResumeIsBitwise() throws Exception {
         String yaml = """
@@ -193,9 +176,9 @@ class RunRobustnessTest {
                 """;
         Path cfg = config(yaml);
         Path whole = tmp.resolve("whole"), killed = tmp.resolve("killed"), log = tmp.resolve("killed.log");
-        Process p = ebmProcess(log, "train", cfg.toString(), "--out", killed.toString()).start();
+        Process p = Cli.process(log, "train", cfg.toString(), "--out", killed.toString()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (lines(killed.resolve("metrics.jsonl")) < 200) {
+        while (Cli.lines(killed.resolve("metrics.jsonl")) < 200) {
             if (!p.isAlive()) fail("the run ended before the signal was sent:\n" + Files.readString(log));
             if (System.nanoTime() > deadline) {
                 p.destroyForcibly();
@@ -230,21 +213,12 @@ class RunRobustnessTest {
 
     @Test
     void sigtermStopsASweepWithItsRunningPointCheckpointedAndTheSweepContinuesOnTheNextCall() throws Exception {
-        Path sweep = tmp.resolve("sweep.yaml");
-        Files.writeString(sweep, """
-                base:
-                  data: {name: two-peaks, n_train: 1000, n_val: 200}
-                  model: {hidden: [16, 12]}
-                  optimizer: {name: adamw, lr: 0.01}
-                  train: {steps: 3000, batch_size: 64, eval_every: 1000, checkpoint_every: 1000}
-                grid:
-                  seed: [0, 1]
-                """);
+        Path sweep = TestFiles.seedSweep(tmp, 1000, 200, "[16, 12]", 3000, 64, 1000, 2);
         Path dir = tmp.resolve("swept"), log = tmp.resolve("sweep.log");
         Path first = dir.resolve("runs").resolve("seed0"), second = dir.resolve("runs").resolve("seed1");
-        Process p = ebmProcess(log, "sweep", sweep.toString(), "--out", dir.toString()).start();
+        Process p = Cli.process(log, "sweep", sweep.toString(), "--out", dir.toString()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (lines(first.resolve("metrics.jsonl")) < 200) {
+        while (Cli.lines(first.resolve("metrics.jsonl")) < 200) {
             if (!p.isAlive()) fail("the sweep ended before the signal was sent:\n" + Files.readString(log));
             if (System.nanoTime() > deadline) {
                 p.destroyForcibly();
