@@ -44,4 +44,20 @@ public record Cli(int exitCode, String out, String err) {
         for (byte c : java.nio.file.Files.readAllBytes(file)) if (c == '\n') n++;
         return n;
     }
+
+    /**
+     * Waits until `metrics` has at least `steps` lines while process p runs (at most 120 s); fails showing its log when
+     * it ends first or takes longer (what is being waited for named by `what`).
+     */
+    static void awaitSteps(Process p, Path metrics, long steps, Path log, String what) throws java.io.IOException, InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+        while (lines(metrics) < steps) {
+            if (!p.isAlive()) org.junit.jupiter.api.Assertions.fail(what + " ended before the signal was sent:\n" + java.nio.file.Files.readString(log));
+            if (System.nanoTime() > deadline) {
+                p.destroyForcibly();
+                org.junit.jupiter.api.Assertions.fail(what + " did not reach step " + steps + " in 120 s:\n" + java.nio.file.Files.readString(log));
+            }
+            Thread.sleep(5);
+        }
+    }
 }

@@ -177,15 +177,7 @@ class RunRobustnessTest {
         Path cfg = config(yaml);
         Path whole = tmp.resolve("whole"), killed = tmp.resolve("killed"), log = tmp.resolve("killed.log");
         Process p = Cli.process(log, "train", cfg.toString(), "--out", killed.toString()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (Cli.lines(killed.resolve("metrics.jsonl")) < 200) {
-            if (!p.isAlive()) fail("the run ended before the signal was sent:\n" + Files.readString(log));
-            if (System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                fail("the run did not reach step 200 in 120 s:\n" + Files.readString(log));
-            }
-            Thread.sleep(5);
-        }
+        Cli.awaitSteps(p, killed.resolve("metrics.jsonl"), 200, log, "the run");
         p.destroy(); // SIGTERM on Linux
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the process did not exit after SIGTERM");
         String output = Files.readString(log, StandardCharsets.UTF_8);
@@ -217,15 +209,7 @@ class RunRobustnessTest {
         Path dir = tmp.resolve("swept"), log = tmp.resolve("sweep.log");
         Path first = dir.resolve("runs").resolve("seed0"), second = dir.resolve("runs").resolve("seed1");
         Process p = Cli.process(log, "sweep", sweep.toString(), "--out", dir.toString()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (Cli.lines(first.resolve("metrics.jsonl")) < 200) {
-            if (!p.isAlive()) fail("the sweep ended before the signal was sent:\n" + Files.readString(log));
-            if (System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                fail("the first point did not reach step 200 in 120 s:\n" + Files.readString(log));
-            }
-            Thread.sleep(5);
-        }
+        Cli.awaitSteps(p, first.resolve("metrics.jsonl"), 200, log, "the sweep's first point");
         p.destroy();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the sweep did not exit after SIGTERM");
         String output = Files.readString(log, StandardCharsets.UTF_8);
