@@ -369,25 +369,19 @@ sys.exit(0 if torch.cuda.is_available() else 3)' 2>&1)" || rc=$?
 stage_left() { echo $(( STAGE_DEADLINE - $(date +%s) )); } # seconds until the stage's own timeout
 
 stage_peers() {
-  local py rc=0 script name tier="${PLAN_KERNELS_TIER:-3}"
+  local py rc=0 tier="${PLAN_KERNELS_TIER:-3}"
   if [ "$mode" = emulated ]; then skip "the GPU peers need a GPU (--emulated)"; return 0; fi
   need_gpu || return 0
   py="$(default_python)"
   torch_gpu "$py" || return 0
   mkdir -p "$work/peers"
   note_grid "torch_kernels.py at the kernels grid $tier: $(torch_kernels_args "$tier")"
-  for script in "$home"/bench/peers/*.py; do
-    [ -f "$script" ] || continue
-    name="$(basename "$script" .py)"
-    case "$name" in
-      *_trace) continue ;;      # the trace-peers stage runs those
-      *_cpu_*) continue ;;      # CPU peers (bench step's) measure the host, not the GPU
-    esac
-    rm -f "$work/peers/$name.csv"
-    local extra=()
-    [ "$name" = torch_kernels ] && read -r -a extra <<< "$(torch_kernels_args "$tier")"
-    run "$py" "$script" --device cuda "${extra[@]}" --out "$work/peers/$name.csv" || { local r=$?; [ "$rc" != 0 ] || rc=$r; }
-  done
+  # the GPU's peer for the kernel families; the trace peers have their own stage, the CPU peers (bench/cpu-step.sh)
+  # measure the host, not the GPU
+  local extra=()
+  read -r -a extra <<< "$(torch_kernels_args "$tier")"
+  rm -f "$work/peers/torch_kernels.csv"
+  run "$py" "$home/bench/peers/torch_kernels.py" --device cuda "${extra[@]}" --out "$work/peers/torch_kernels.csv" || rc=$?
   return "$rc"
 }
 

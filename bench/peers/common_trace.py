@@ -7,7 +7,7 @@ import statistics
 import time
 
 COLUMNS = ["method", "D", "H", "layers", "batch", "backend", "variant", "device", "precision", "ms_per_step", "reps",
-           "peak_bytes", "peak_kind", "check", "skipped"]
+           "peak_bytes", "peak_kind", "check", "skipped", "threads", "blas"]
 SIGMA = 0.1
 CHECK_MAX_DIM = 64
 PRECISIONS = ("fp32", "tf32", "fp64")
@@ -71,7 +71,8 @@ def resolve_grid(args, gpu):
 
 def new_row(**columns):
     """A CSV row with the given columns; those a timed row fills (or a skip explains) start empty."""
-    return dict({"ms_per_step": "", "reps": 0, "peak_bytes": "", "peak_kind": "", "skipped": ""}, **columns)
+    return dict({"ms_per_step": "", "reps": 0, "peak_bytes": "", "peak_kind": "", "skipped": "", "threads": "",
+                 "blas": ""}, **columns)
 
 
 def measure(args, time_step, peak, step, sync):

@@ -41,7 +41,8 @@ import time
 
 import torch
 
-from common_trace import (CHECK_MAX_DIM, COLUMNS, SIGMA, TOLERANCE, Skip, add_grid_args, add_timing_args, measure,
+from blas import checked_blas, limit_threads
+from common_trace import (CHECK_MAX_DIM, COLUMNS, SIGMA, TOLERANCE, Skip, add_grid_args, add_timing_args, ints, measure,
                           new_row, parse_method, resolve_grid, words)
 
 
@@ -84,6 +85,40 @@ def forward_laplacian(net, x):
     return (lap @ w_out.t()).squeeze(-1), (jac.reshape(b * d, hw) @ w_out.t()).view(b, d)
 
 
+def forward_directional(net, x, v):
+    """(Σₖ vₖᵀ∇²E vₖ, vₖᵀ∇E) per sample for K directions v (K×B×D): forward_laplacian along the probes instead of
+    the D basis vectors — the algorithm of ebm's Hutchinson and sliced rows, (B·K)×H by H×H GEMMs per layer."""
+    jac, second = None, None
+    h = x
+    for lin in net.hidden:
+        z = lin(h)
+        s = torch.sigmoid(z)
+        ds = s * (1 - s)
+        if jac is None:  # first layer: the directions' derivative is W₁v, their second derivative 0
+            jz = torch.einsum("kbd,hd->bkh", v, lin.weight)
+            second = ds * (jz * jz).sum(1)
+        else:
+            b, k, hw = jac.shape
+            jz = (jac.reshape(b * k, hw) @ lin.weight.t()).view(b, k, -1)
+            second = s * (second @ lin.weight.t()) + ds * (jz * jz).sum(1)
+        jac = s.unsqueeze(1) * jz
+        h = torch.nn.functional.softplus(z)
+    w_out = net.out.weight
+    b, k, hw = jac.shape
+    return (second @ w_out.t()).squeeze(-1), (jac.reshape(b * k, hw) @ w_out.t()).view(b, k)
+
+
+def estimator_loss_forward(kind, k, rad, net, x, gen):
+    """Hutchinson and sliced with the probes' second derivatives pushed forward (no double backward); Hutchinson's
+    ½‖∇E‖² by one reverse pass, as ebm computes it."""
+    quad, proj = forward_directional(net, x, probes(kind, k, rad, x, gen))
+    if kind == "hutchinson":
+        xr = x.detach().requires_grad_(True)
+        g = torch.autograd.grad(net(xr).sum(), xr, create_graph=True)[0]
+        return (-quad / k + 0.5 * (g * g).sum(1)).mean()
+    return (-quad / k + 0.5 * (proj * proj).sum(1) / k).mean()
+
+
 def exact_loss_dloop(net, x):
     xr = x.detach().requires_grad_(True)
     g = torch.autograd.grad(net(xr).sum(), xr, create_graph=True)[0]
@@ -102,8 +137,23 @@ def vmap_chunk(net, x):
     return max(1, min(d, cap // per))
 
 
+def func_api():
+    """(functional_call, grad, jvp, vmap): torch.func from torch 2, functorch with torch 1.13; None without either."""
+    try:
+        from torch.func import functional_call, grad, jvp, vmap
+        return functional_call, grad, jvp, vmap
+    except ImportError:
+        pass
+    try:
+        from functorch import grad, jvp, vmap
+        from torch.nn.utils.stateless import functional_call
+        return functional_call, grad, jvp, vmap
+    except ImportError:
+        return None
+
+
 def exact_loss_vmap(net, x):
-    from torch.func import functional_call, grad, jvp, vmap
+    functional_call, grad, jvp, vmap = func_api()
     params = dict(net.named_parameters())
 
     def energy_sum(p, xx):
@@ -118,7 +168,8 @@ def exact_loss_vmap(net, x):
             v = e.expand_as(x)
             return (jvp(gfn, (x,), (v,))[1] * v).sum(1)
 
-        lap = vmap(diag_term, chunk_size=vmap_chunk(net, x))(basis).sum(0)
+        chunk = vmap_chunk(net, x)  # chunked by hand: functorch's vmap (torch 1.13) has no chunk_size
+        lap = sum(vmap(diag_term)(basis[i:i + chunk]).sum(0) for i in range(0, x.shape[1], chunk))
         return (-lap + 0.5 * (g * g).sum(1)).mean()
 
     value = loss(params)  # parameter gradients by the ordinary backward through the transforms
@@ -151,7 +202,7 @@ def estimator_loss_eager(kind, k, rad, net, x, gen):
 
 def estimator_loss_func(kind, k, net, x, v):
     """The same losses with torch.func derivatives in x (what torch.compile can trace without a double backward)."""
-    from torch.func import grad, jvp
+    _, grad, jvp, _ = func_api()
     gfn = grad(lambda xx: net(xx).sum())
     if kind == "denoising":
         return 0.5 * ((gfn(x + SIGMA * v) - v / SIGMA) ** 2).sum(1).mean()
@@ -173,11 +224,7 @@ def exact_loss_forward(net, x):
 
 
 def has_func():
-    try:
-        import torch.func  # noqa: F401  (torch >= 2.0)
-        return hasattr(torch.func, "vmap") and hasattr(torch.func, "jvp")
-    except ImportError:
-        return False
+    return func_api() is not None
 
 
 def has_compile():
@@ -188,7 +235,12 @@ def variants_for(kind, variants):
     """(variant name, needs) pairs for a method; needs in {None, 'func', 'compile'}."""
     out = []
     if "eager" in variants:
-        out += [("dloop", None), ("vmap-hvp", "func"), ("forward-laplacian", None)] if kind == "exact" else [("eager", None)]
+        if kind == "exact":
+            out += [("dloop", None), ("vmap-hvp", "func"), ("forward-laplacian", None)]
+        elif kind in ("hutchinson", "sliced"):
+            out += [("eager", None), ("forward-directional", None)]
+        else:
+            out.append(("eager", None))
     if "compile" in variants:
         out.append(("compile", "compile"))
     return out
@@ -223,6 +275,8 @@ def loss_fn(kind, k, rad, variant, net, x, gen):
         return lambda: fn(net, x)
     if variant == "eager":
         return lambda: estimator_loss_eager(kind, k, rad, net, x, gen)
+    if variant == "forward-directional":
+        return lambda: estimator_loss_forward(kind, k, rad, net, x, gen)
     fn = compiled(estimator_loss_func)
     draws = 1 if kind == "denoising" else k
 
@@ -311,7 +365,10 @@ def main(argv):
     add_grid_args(ap)
     ap.add_argument("--variants", type=words, help="eager, compile (default eager,compile; compile needs torch >= 2)")
     add_timing_args(ap, "wall-clock budget for the whole run; rows left when it runs out are written as skipped")
-    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU intra-op threads (default: all cores)")
+    ap.add_argument("--threads", type=ints, help="CPU intra-op (and BLAS) thread counts, each row timed with every one "
+                    "(default on the CPU: 1 and all cores; the report takes the fastest)")
+    ap.add_argument("--allow-reference-blas", action="store_true",
+                    help="run on the CPU even when the loaded BLAS is the unoptimised reference one (rows say so)")
     args = ap.parse_args(argv)
     device = torch.device(args.device)
     gpu = device.type == "cuda"
@@ -324,16 +381,17 @@ def main(argv):
         if v not in ("eager", "compile"):
             raise SystemExit(f"--variants {v}: allowed eager, compile")
     methods = [(m, parse_method(m)) for m in args.methods]
-    torch.set_num_threads(args.threads)
+    threads = args.threads or (sorted({1, os.cpu_count()}) if not gpu else [os.cpu_count()])
+    blas = "" if gpu else checked_blas(args.allow_reference_blas)
     version = torch.__version__.split("+")[0]
     notes = []
     if not has_func():
-        notes.append(f"torch {version} has no torch.func: vmap-hvp skipped")
+        notes.append(f"torch {version} has neither torch.func nor functorch: vmap-hvp skipped")
     if "compile" in variants and not has_compile():
         notes.append(f"torch {version} has no torch.compile: compile variants skipped")
     for n in notes:
         print("note: " + n, file=sys.stderr)
-    print(f"torch {version}, device {device}, threads {torch.get_num_threads()}", file=sys.stderr)
+    print(f"torch {version}, device {device}, threads {threads}" + (f", BLAS {blas}" if blas else ""), file=sys.stderr)
 
     clock = Clock(device)
     gen = torch.Generator(device=device).manual_seed(1)
@@ -353,52 +411,56 @@ def main(argv):
                 check = check_exact(net, x, TOLERANCE[prec])
             for method, (kind, k, rad) in methods:
                 for variant, needs in variants_for(kind, variants):
-                    label = "compile" if variant == "compile" else "eager"
-                    row = new_row(method=method, D=d, H=hidden, layers=args.layers, batch=args.batch,
-                                  backend=f"torch-{version}-{label}-{device.type}-{prec}", variant=variant,
-                                  device=device.type, precision=prec, check=check if kind == "exact" else "")
-                    try:
-                        if needs == "func" and not has_func():
-                            raise Skip(f"torch {version} has no torch.func")
-                        if needs == "compile" and not has_compile():
-                            raise Skip(f"torch {version} has no torch.compile")
-                        if time.perf_counter() > deadline:
-                            raise Skip(f"out of the --max-seconds budget ({args.max_seconds:.0f} s)")
-                        net = Mlp(d, hidden, args.layers, dtype, device)
-                        opt, _ = make_optimizer(net, device)
-                        loss = loss_fn(kind, k, rad, variant, net, x, gen)
+                    for t in threads:
+                        torch.set_num_threads(t)
+                        with limit_threads(t):
+                            label = "compile" if variant == "compile" else "eager"
+                            row = new_row(method=method, D=d, H=hidden, layers=args.layers, batch=args.batch,
+                                          backend=f"torch-{version}-{label}-{device.type}-{prec}" + ("" if gpu else f"-{t}thread"),
+                                          variant=variant, device=device.type, precision=prec, threads=t, blas=blas,
+                                          check=check if kind == "exact" else "")
+                            try:
+                                if needs == "func" and not has_func():
+                                    raise Skip(f"torch {version} has neither torch.func nor functorch")
+                                if needs == "compile" and not has_compile():
+                                    raise Skip(f"torch {version} has no torch.compile")
+                                if time.perf_counter() > deadline:
+                                    raise Skip(f"out of the --max-seconds budget ({args.max_seconds:.0f} s)")
+                                net = Mlp(d, hidden, args.layers, dtype, device)
+                                opt, _ = make_optimizer(net, device)
+                                loss = loss_fn(kind, k, rad, variant, net, x, gen)
 
-                        def step():
-                            opt.zero_grad(set_to_none=True)
-                            loss().backward()
-                            opt.step()
+                                def step():
+                                    opt.zero_grad(set_to_none=True)
+                                    loss().backward()
+                                    opt.step()
 
-                        if variant == "dloop" and d > 8:
-                            # time the first 8 directions' loop and scale it to D before committing to a full step
-                            sub = Mlp(8, hidden, args.layers, dtype, device)
-                            xs = x[:, :8].contiguous()
-                            clock.time(lambda: exact_loss_dloop(sub, xs).backward())
-                            probe_ms = clock.time(lambda: exact_loss_dloop(sub, xs).backward())
-                            est = probe_ms * d / 8 / 1e3
-                            del sub
-                            if est > args.max_step_seconds:
-                                raise Skip(f"estimated {est:.1f} s per step (8 directions: {probe_ms:.1f} ms) > "
-                                           f"{args.max_step_seconds:.1f} s (--max-step-seconds)")
-                        # the first timed step includes compilation for the compile variant
-                        ms, reps, peak, peak_kind = measure(args, lambda: clock.time(step), lambda: clock.peak(step),
-                                                            step, clock.sync)
-                        row.update(ms_per_step=f"{ms:.4f}", reps=reps, peak_bytes=peak, peak_kind=peak_kind)
-                    except Skip as e:
-                        row["skipped"] = str(e)
-                    except Exception as e:  # a compile error or out of memory: a row that says so
-                        row["skipped"] = (type(e).__name__ + ": " + str(e).splitlines()[0] if str(e) else type(e).__name__)[:300]
-                    finally:
-                        if gpu:
-                            torch.cuda.empty_cache()
-                    row["skipped"] = row["skipped"].replace(",", ";")
-                    row["check"] = row["check"].replace(",", ";")
-                    rows.append(row)
-                    print(",".join(str(row[c]) for c in COLUMNS), flush=True)
+                                if variant == "dloop" and d > 8:
+                                    # time the first 8 directions' loop and scale it to D before committing to a full step
+                                    sub = Mlp(8, hidden, args.layers, dtype, device)
+                                    xs = x[:, :8].contiguous()
+                                    clock.time(lambda: exact_loss_dloop(sub, xs).backward())
+                                    probe_ms = clock.time(lambda: exact_loss_dloop(sub, xs).backward())
+                                    est = probe_ms * d / 8 / 1e3
+                                    del sub
+                                    if est > args.max_step_seconds:
+                                        raise Skip(f"estimated {est:.1f} s per step (8 directions: {probe_ms:.1f} ms) > "
+                                                   f"{args.max_step_seconds:.1f} s (--max-step-seconds)")
+                                # the first timed step includes compilation for the compile variant
+                                ms, reps, peak, peak_kind = measure(args, lambda: clock.time(step), lambda: clock.peak(step),
+                                                                    step, clock.sync)
+                                row.update(ms_per_step=f"{ms:.4f}", reps=reps, peak_bytes=peak, peak_kind=peak_kind)
+                            except Skip as e:
+                                row["skipped"] = str(e)
+                            except Exception as e:  # a compile error or out of memory: a row that says so
+                                row["skipped"] = (type(e).__name__ + ": " + str(e).splitlines()[0] if str(e) else type(e).__name__)[:300]
+                            finally:
+                                if gpu:
+                                    torch.cuda.empty_cache()
+                            row["skipped"] = row["skipped"].replace(",", ";")
+                            row["check"] = row["check"].replace(",", ";")
+                            rows.append(row)
+                            print(",".join(str(row[c]) for c in COLUMNS), flush=True)
     with open(args.out, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS)
         w.writeheader()

@@ -28,9 +28,12 @@ public final class TracePeers {
 
     private TracePeers() {}
 
-    /** One measured peer row; peakBytes -1 when the peer did not measure it. */
+    /**
+     * One measured peer row; peakBytes -1 when the peer did not measure it, blas empty and threads 0 when it did not
+     * record them.
+     */
     public record Peer(String method, int dim, int hidden, int layers, int batch, String backend, String variant,
-                       String device, String precision, double ms, long peakBytes) {
+                       String device, String precision, double ms, long peakBytes, String blas, int threads) {
         String label() {
             return variant.isEmpty() || backend.contains(variant) ? backend : backend + " " + variant;
         }
@@ -51,7 +54,8 @@ public final class TracePeers {
                             + String.join(", ", REQUIRED) + ")");
                 }
             }
-            int peak = header.indexOf("peak_bytes"), skipped = header.indexOf("skipped");
+            int peak = header.indexOf("peak_bytes"), skipped = header.indexOf("skipped"), blas = header.indexOf("blas"),
+                    threads = header.indexOf("threads");
             for (int n = 1; n < lines.size(); n++) {
                 String line = lines.get(n);
                 if (line.isBlank()) continue;
@@ -65,7 +69,9 @@ public final class TracePeers {
                 out.add(new Peer(v[col[0]].strip(), integer(file, n, "D", v[col[1]]), integer(file, n, "H", v[col[2]]),
                         integer(file, n, "layers", v[col[3]]), integer(file, n, "batch", v[col[4]]), v[col[5]].strip(),
                         v[col[6]].strip(), v[col[7]].strip(), v[col[8]].strip(), number(file, n, "ms_per_step", ms),
-                        peak < 0 || v[peak].isBlank() ? -1 : (long) number(file, n, "peak_bytes", v[peak])));
+                        peak < 0 || v[peak].isBlank() ? -1 : (long) number(file, n, "peak_bytes", v[peak]),
+                        blas < 0 ? "" : v[blas].strip(),
+                        threads < 0 || v[threads].isBlank() ? 0 : integer(file, n, "threads", v[threads])));
             }
         }
         return out;

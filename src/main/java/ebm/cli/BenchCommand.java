@@ -5,6 +5,7 @@ import ebm.bench.DeviceGemmRate;
 import ebm.bench.KernelBench;
 import ebm.bench.KernelBenchReport;
 import ebm.bench.StepBench;
+import ebm.bench.StepBenchReport;
 import ebm.bench.TraceBench;
 import ebm.bench.TraceBenchReport;
 import ebm.bench.TracePeers;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,14 +41,16 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "step", mixinStandardHelpOptions = true,
-            description = {"Time the CPU training step (loss + gradient + AdamW, fp64).",
-                    "Prints ms/step, GFLOP/s, the share of the GEMM rate, and the ratio to a peer's CSV "
-                            + "(bench/peers/torch_cpu_step.py) when --peer is given."})
+            description = {"Time the CPU training step (loss + gradient + AdamW, fp64) against a fair peer.",
+                    "Prints ms/step with its spread, GFLOP/s, the shares of ebm's GEMM rate and of the BLAS's dgemm rate "
+                            + "(--limit, from bench/peers/numpy_dgemm.py), the speed-up over the fastest torch row "
+                            + "(--peer, from bench/peers/torch_trace.py) and each row's target; bench/cpu-step.sh runs all three."})
     static final class Step implements Callable<Integer> {
         @Option(names = "--shapes", split = ",", description = "DxHxL entries (default 2x128x3,64x256x3,512x128x3).")
         List<String> shapes = new ArrayList<>();
 
-        @Option(names = "--methods", split = ",", description = "Default: exact-per-dimension,exact-row-space,hutchinson-1,denoising.")
+        @Option(names = "--methods", split = ",", description = "Default: exact-per-dimension,exact-row-space,hutchinson-1,"
+                + "sliced-1,denoising (also hutchinson-K, sliced-K, their -rademacher- forms).")
         List<String> methods = new ArrayList<>(StepBench.METHODS);
 
         @Option(names = "--batch", defaultValue = "256")
@@ -59,8 +63,14 @@ final class BenchCommand implements Runnable {
                 + "keep each row's best median (a shared host's noise comes in bursts).")
         int rounds;
 
-        @Option(names = "--peer", description = "A peer's CSV to compare with (repeatable: the fastest peer row counts).")
+        @Option(names = "--peer", description = "bench/peers/torch_trace.py's CSV (repeatable: the fastest row counts).")
         List<Path> peer = new ArrayList<>();
+
+        @Option(names = "--limit", description = "bench/peers/numpy_dgemm.py's CSV of dgemm rates (repeatable).")
+        List<Path> limit = new ArrayList<>();
+
+        @Option(names = "--gemm-shapes", description = "Print the GEMM shapes these rows issue (numpy_dgemm.py's --shapes) and exit.")
+        boolean printGemmShapes;
 
         @Option(names = "--out", description = "Folder for results.csv and report.md.")
         Path out;
@@ -70,41 +80,51 @@ final class BenchCommand implements Runnable {
             List<StepBench.Shape> list = new ArrayList<>();
             if (shapes.isEmpty()) list.addAll(StepBench.SHAPES);
             else for (String s : shapes) list.add(StepBench.Shape.parse(s));
-            for (String m : methods) {
-                if (!StepBench.METHODS.contains(m)) {
-                    throw new EbmException("unknown --methods entry '" + m + "'; allowed: " + String.join(", ", StepBench.METHODS));
-                }
-            }
-            double rate = StepBench.gemmRate(1024);
-            System.out.printf(Locale.ROOT, "GEMM rate (1024³, %d threads): %.1f GFLOP/s%n", Gemm.threads(), rate);
+            for (String m : methods) StepBench.directions(m, list.getFirst()); // an unknown method fails here, named
+            if (batch < 1) throw new EbmException("--batch must be >= 1, got " + batch);
             if (rounds < 1) throw new EbmException("--rounds must be >= 1, got " + rounds);
+            List<StepBench.GemmShape> gemms = StepBench.gemmShapes(list, methods, batch);
+            if (printGemmShapes) {
+                System.out.println(String.join(",", gemms.stream().map(Object::toString).toList()));
+                return 0;
+            }
+            // read before the run: a bad file fails in a second, not after the rows
+            List<TracePeers.Peer> peers = peer.isEmpty() ? List.of() : TracePeers.read(peer);
+            List<StepBenchReport.Limit> limits = limit.isEmpty() ? List.of() : StepBenchReport.readLimits(limit);
+            Map<StepBench.GemmShape, Double> ebmGemm = new LinkedHashMap<>();
+            for (StepBench.GemmShape g : gemms) {
+                ebmGemm.put(g, StepBench.gemmRate(g));
+                System.out.printf(Locale.ROOT, "ebm GEMM %-22s %7.1f GFLOP/s (%d threads)%n", g, ebmGemm.get(g), Gemm.threads());
+            }
+            double bandwidth = StepBench.streamBandwidth();
+            System.out.printf(Locale.ROOT, "memory bandwidth (one thread, y = a·x + y): %.1f GB/s%n", bandwidth);
+            StepBenchReport.Result probe = new StepBenchReport.Result("", batch, rounds, List.of(), ebmGemm, limits, peers, bandwidth);
+            double highest = probe.highestLimit();
             List<StepBench.Row> rows = new ArrayList<>();
             for (int round = 0; round < rounds; round++) {
                 int i = 0;
                 for (StepBench.Shape s : list) {
                     for (String m : methods) {
-                        StepBench.Row r = StepBench.run(m, s, batch, budget);
-                        System.out.printf(Locale.ROOT, "round %d  %-18s %-20s %9.2f ms/step  %7.1f GFLOP/s (%d reps)%n", round + 1,
-                                s, m, r.msPerStep(), r.gflops(), r.reps());
+                        StepBench.Row r = StepBench.run(m, s, batch, budget, highest);
+                        System.out.printf(Locale.ROOT, "round %d  %-18s %-20s %9.2f ms/step (%.2f–%.2f)  %7.1f GFLOP/s (%d reps)%s%n",
+                                round + 1, s, m, r.msPerStep(), r.msMin(), r.msMax(), r.gflops(), r.reps(),
+                                r.exceedsLimit() ? "  ABOVE EVERY MEASURED LIMIT" : "");
                         if (round == 0) rows.add(r);
                         else if (r.msPerStep() < rows.get(i).msPerStep()) rows.set(i, r);
                         i++;
                     }
                 }
             }
-            Map<String, Double> peerRows = peer.isEmpty() ? null : StepBench.readPeer(peer);
-            String table = StepBench.table(rows, rate, peerRows);
+            StepBenchReport.Result result = new StepBenchReport.Result(StepBenchReport.machine(Gemm.threads()), batch, rounds,
+                    rows, ebmGemm, limits, peers, bandwidth);
+            String report = StepBenchReport.markdown(result);
             System.out.println();
-            System.out.print(table);
+            System.out.print(report);
             if (out != null) {
                 try {
                     Files.createDirectories(out);
-                    Files.writeString(out.resolve("results.csv"), StepBench.csv(rows));
-                    Files.writeString(out.resolve("report.md"), String.format(Locale.ROOT,
-                            "# CPU step benchmark%n%nB=%d, fp64, softplus MLP, one step = loss + gradient + AdamW; median ms/step"
-                                    + " after warm-up, best of %d round(s). GEMM rate (1024³ through the same routine, %d threads):"
-                                    + " %.1f GFLOP/s.%n%n", batch, rounds, Gemm.threads(), rate)
-                            + table);
+                    Files.writeString(out.resolve("results.csv"), StepBenchReport.csv(rows));
+                    Files.writeString(out.resolve("report.md"), report);
                 } catch (IOException e) {
                     throw new EbmException("cannot write to " + out + ": " + e.getMessage());
                 }

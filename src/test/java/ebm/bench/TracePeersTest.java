@@ -215,7 +215,7 @@ class TracePeersTest {
         TracePeers.Target t = new TracePeers.Target(TracePeers.Kind.SPEEDUP, 3, 0, "overhead-bound");
         java.util.function.BiFunction<Status, Double, TracePeers.Line> line = (status, speedup) -> new TracePeers.Line(
                 new Row("exact-row-space", 8, 16, 2, 32, 1, 10, 1, 0.1, 0, 0, 0, 0, 0, 0.5, 1, List.of(), ""),
-                Double.isFinite(speedup) ? new TracePeers.Peer("exact", 8, 16, 2, 32, "torch", "eager", "cpu", "fp64", speedup, -1) : null, speedup,
+                Double.isFinite(speedup) ? new TracePeers.Peer("exact", 8, 16, 2, 32, "torch", "eager", "cpu", "fp64", speedup, -1, "", 0) : null, speedup,
                 Double.NaN, Double.NaN, t, status, "");
         String none = TracePeers.summary(List.of(line.apply(Status.NO_PEER, Double.NaN)), Settings.defaults(true));
         System.out.print(none);
