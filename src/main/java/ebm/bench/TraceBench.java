@@ -146,8 +146,12 @@ public final class TraceBench {
      * gradRelVar: mean‖g − g_exact‖²/‖g_exact‖² for unbiased estimators; for denoising mean‖g − ḡ‖²/‖g_exact‖²
      * (its spread alone), with the bias ‖ḡ − g_exact‖/‖g_exact‖ in gradRelBias.
      */
+    /**
+     * One row. msMin and msMax: the fastest and slowest timed step (the spread of the median); exceedsLimit: its
+     * GEMM FLOPs per second stayed above the GEMM rate measured in the same run after a re-timing (a measuring error).
+     */
     public record Row(String method, int dim, int hidden, int layers, int batch, double msPerStep, int reps,
-                      long peakBytes, double gflopPerStep, double lossExact, double lossMean, double lossRelVar,
+                      double msMin, double msMax, boolean exceedsLimit, long peakBytes, double gflopPerStep, double lossExact, double lossMean, double lossRelVar,
                       double gradRelVar, double gradRelBias, double fisherAtBudget, long trainSteps,
                       List<CurvePoint> curve, String skipped) {
         public boolean measured() {
@@ -278,18 +282,26 @@ public final class TraceBench {
      * handle) serves every row; each row's training steps free their device memory when the row is done.
      */
     public static List<Row> run(Settings s, Consumer<String> log) {
+        return run(s, Double.POSITIVE_INFINITY, log);
+    }
+
+    /**
+     * The grid, with every row's implied GEMM GFLOP/s checked against gemmLimit (the GEMM rate measured in the same
+     * run): a row above it is timed again, and flagged if it still is.
+     */
+    public static List<Row> run(Settings s, double gemmLimit, Consumer<String> log) {
         if (s.backend() == BackendKind.CPU) {
             warmUpEveryMethod(s);
-            return run(s, null, log);
+            return run(s, null, gemmLimit, log);
         }
         // Fails here, once, with the backend's own message (no GPU, no kernels) rather than skipping every row.
         try (CudaBackends.Runtime runtime = CudaBackends.open(s.backend(), CudaBackends.precision(s.precision()))) {
             log.accept("backend " + s.backend() + ": " + runtime.description());
-            return run(s, runtime, log);
+            return run(s, runtime, gemmLimit, log);
         }
     }
 
-    private static List<Row> run(Settings s, CudaBackends.Runtime runtime, Consumer<String> log) {
+    private static List<Row> run(Settings s, CudaBackends.Runtime runtime, double gemmLimit, Consumer<String> log) {
         List<Row> rows = new ArrayList<>();
         for (int dim : s.dims()) {
             Mlp mlp = model(dim, s.hidden(), s.layers());
@@ -300,7 +312,7 @@ public final class TraceBench {
                 log.accept(String.format("D=%d: timing only (D > %d: no dense mixture, no fp64 reference); standard "
                         + "normal batch", dim, REFERENCE_MAX_DIM));
                 for (String method : s.methods()) {
-                    Row row = runOne(s, runtime, method, mlp, init, batchX, null, null, 0, null, null);
+                    Row row = runOne(s, runtime, gemmLimit, method, mlp, init, batchX, null, null, 0, null, null);
                     rows.add(row);
                     log.accept(row.measured()
                             ? String.format("D=%-4d %-24s %9.3f ms/step  %8.1f MB", dim, method, row.msPerStep(),
@@ -321,7 +333,7 @@ public final class TraceBench {
             log.accept(String.format("D=%d: exact loss %.6g at init; exact algorithms agree (checked: %s)", dim,
                     exact.loss(), anyExact && dim <= CROSS_CHECK_MAX_DIM));
             for (String method : s.methods()) {
-                Row row = runOne(s, runtime, method, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
+                Row row = runOne(s, runtime, gemmLimit, method, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
                 rows.add(row);
                 log.accept(row.measured()
                         ? String.format("D=%-4d %-24s %9.3f ms/step  %8.1f MB  loss var %.2e  grad var %.2e  bias %.2e  "
@@ -355,25 +367,24 @@ public final class TraceBench {
      * One row. exact == null marks a timing-only row (D above {@link #REFERENCE_MAX_DIM}). A named failure of the
      * backend (out of device memory, say) skips the row with its message; the other rows still run.
      */
-    private static Row runOne(Settings s, CudaBackends.Runtime runtime, String method, Mlp mlp, double[] init,
+    private static Row runOne(Settings s, CudaBackends.Runtime runtime, double gemmLimit, String method, Mlp mlp, double[] init,
                               double[] batchX, ExactReference exact, double[] train, int nTrain, Npy.Matrix heldOut,
                               double[] trueScores) {
         double lossExact = exact == null ? Double.NaN : exact.loss();
         Objective objective = objective(method, s.sigma());
         try {
-            return measure(s, runtime, method, objective, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
+            return measure(s, runtime, gemmLimit, method, objective, mlp, init, batchX, exact, train, nTrain, heldOut, trueScores);
         } catch (EbmException e) {
             return skipped(s, method, mlp.dim(), -1, Double.NaN, lossExact, e.getMessage());
         }
     }
 
-    private static Row measure(Settings s, CudaBackends.Runtime runtime, String method, Objective objective, Mlp mlp,
+    private static Row measure(Settings s, CudaBackends.Runtime runtime, double gemmLimit, String method, Objective objective, Mlp mlp,
                                double[] init, double[] batchX, ExactReference exact, double[] train, int nTrain,
                                Npy.Matrix heldOut, double[] trueScores) {
         int dim = mlp.dim(), batch = s.batch();
         double lossExact = exact == null ? Double.NaN : exact.loss();
-        double ms;
-        int reps;
+        StepTimes times;
         MethodRunner.Cost cost;
         try (MethodRunner runner = MethodRunner.open(s, runtime, objective, mlp, init)) {
             // Validate before timing: a finite loss and gradient, and the exact methods' loss equal to the reference
@@ -393,23 +404,17 @@ public final class TraceBench {
                 return skipped(s, method, dim, cost.peakBytes(), cost.gflop(), lossExact, String.format(
                         "one step took %.1f s > %.1f s (--max-step-seconds)", stepSeconds, s.maxStepSeconds()));
             }
-            long step = 3;
-            for (long warmEnd = System.nanoTime() + (long) (s.warmupSeconds() * 1e9); System.nanoTime() < warmEnd && step < 200; step++) {
-                runner.trainStepOnSameBatch(batchX, step);
+            times = timeSteps(s, runner, batchX, 3);
+            if (times.median() > 0 && cost.gflop() / (times.median() / 1000) > gemmLimit) {
+                // faster than the GEMM rate measured in this run allows: a measuring error, so time it once more
+                times = timeSteps(s, runner, batchX, 3 + times.steps()).flaggedAbove(cost.gflop(), gemmLimit);
             }
-            List<Double> times = new ArrayList<>();
-            long timingEnd = System.nanoTime() + (long) (s.timingSeconds() * 1e9);
-            for (; times.size() < 3 || (System.nanoTime() < timingEnd && times.size() < 30); step++) {
-                long start = System.nanoTime();
-                runner.trainStepOnSameBatch(batchX, step);
-                times.add((System.nanoTime() - start) / 1e6);
-            }
-            times.sort(null);
-            ms = times.get(times.size() / 2);
-            reps = times.size();
         }
+        double ms = times.median();
+        int reps = times.reps();
         if (exact == null) {
-            return new Row(method, dim, s.hidden(), s.layers(), batch, ms, reps, cost.peakBytes(), cost.gflop(), Double.NaN,
+            return new Row(method, dim, s.hidden(), s.layers(), batch, ms, reps, times.min(), times.max(), times.exceedsLimit(),
+                    cost.peakBytes(), cost.gflop(), Double.NaN,
                     Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, List.of(), "");
         }
 
@@ -420,13 +425,39 @@ public final class TraceBench {
             err = estimatorError(method, runner::lossAndGradient, batchX, init.length, exact, draws);
         }
         Training t = train(s, runtime, objective, mlp, init, train, nTrain, heldOut, trueScores);
-        return new Row(method, dim, s.hidden(), s.layers(), batch, ms, reps, cost.peakBytes(), cost.gflop(), lossExact,
+        return new Row(method, dim, s.hidden(), s.layers(), batch, ms, reps, times.min(), times.max(), times.exceedsLimit(),
+                cost.peakBytes(), cost.gflop(), lossExact,
                 err.lossMean(), err.lossRelVar(), err.gradRelVar(), err.gradRelBias(), t.fisher(), t.steps(), t.curve(), "");
+    }
+
+    /** The timed steps of one row: median, fastest, slowest, how many, and the warm-up and timed steps taken. */
+    record StepTimes(double median, double min, double max, int reps, long steps, boolean exceedsLimit) {
+        StepTimes flaggedAbove(double gflop, double gemmLimit) {
+            return new StepTimes(median, min, max, reps, steps, gflop / (median / 1000) > gemmLimit);
+        }
+    }
+
+    /** Warm-up then timed training steps on the row's batch, from step firstStep (every step draws afresh). */
+    private static StepTimes timeSteps(Settings s, MethodRunner runner, double[] batchX, long firstStep) {
+        long step = firstStep;
+        for (long warmEnd = System.nanoTime() + (long) (s.warmupSeconds() * 1e9); System.nanoTime() < warmEnd && step < firstStep + 200; step++) {
+            runner.trainStepOnSameBatch(batchX, step);
+        }
+        List<Double> times = new ArrayList<>();
+        long timingEnd = System.nanoTime() + (long) (s.timingSeconds() * 1e9);
+        for (; times.size() < 3 || (System.nanoTime() < timingEnd && times.size() < 30); step++) {
+            long start = System.nanoTime();
+            runner.trainStepOnSameBatch(batchX, step);
+            times.add((System.nanoTime() - start) / 1e6);
+        }
+        times.sort(null);
+        return new StepTimes(times.get(times.size() / 2), times.getFirst(), times.getLast(), times.size(), step - firstStep, false);
     }
 
     private static Row skipped(Settings s, String method, int dim, long peakBytes, double gflop, double lossExact,
                                String why) {
-        return new Row(method, dim, s.hidden(), s.layers(), s.batch(), Double.NaN, 0, peakBytes, gflop, lossExact,
+        return new Row(method, dim, s.hidden(), s.layers(), s.batch(), Double.NaN, 0, Double.NaN, Double.NaN, false,
+                peakBytes, gflop, lossExact,
                 Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, List.of(), why);
     }
 

@@ -31,7 +31,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class TraceBenchReport {
     public static final String CSV_HEADER = "method,D,H,layers,batch,backend,ms_per_step,reps,peak_bytes,"
             + "gemm_gflop_per_step,loss_exact,loss_mean,loss_rel_var,grad_rel_var,grad_rel_bias,fisher_at_budget,"
-            + "train_steps,skipped";
+            + "train_steps,skipped,ms_min,ms_max,exceeds_limit";
 
     private TraceBenchReport() {}
 
@@ -89,7 +89,8 @@ public final class TraceBenchReport {
                     num(r.gflopPerStep(), "%.5f"), num(r.lossExact(), "%.10g"), num(r.lossMean(), "%.10g"),
                     num(r.lossRelVar(), "%.5g"), num(r.gradRelVar(), "%.5g"), num(r.gradRelBias(), "%.5g"),
                     num(r.fisherAtBudget(), "%.6g"), Long.toString(r.trainSteps()),
-                    r.skipped().replace(',', ';'))).append('\n');
+                    r.skipped().replace(',', ';'), num(r.msMin(), "%.4f"), num(r.msMax(), "%.4f"),
+                    Boolean.toString(r.exceedsLimit()))).append('\n');
         }
         return sb.toString();
     }
@@ -311,17 +312,20 @@ public final class TraceBenchReport {
         }
         sb.append(verdict(rows)).append('\n');
 
-        sb.append("## Cost per training step\n\n| D | method | ms/step | vs exact-row-space | GEMM GFLOP/step | GFLOP/s | share "
-                + "| memory MB |\n|---|---|---|---|---|---|---|---|\n");
+        sb.append("## Cost per training step\n\nms/step is the median of the row's timed steps, beside its fastest and "
+                + "slowest; a row whose GFLOP/s stayed above the GEMM rate measured in this run after a second timing is "
+                + "marked: that time is a measuring error, not a result.\n\n| D | method | ms/step | fastest–slowest "
+                + "| vs exact-row-space | GEMM GFLOP/step | GFLOP/s | share | memory MB |\n|---|---|---|---|---|---|---|---|---|\n");
         Map<Integer, List<Row>> byDim = byDim(rows);
         for (List<Row> atDim : byDim.values()) {
             Optional<Row> rowSpace = find(atDim, "exact-row-space");
             for (Row r : atDim) {
                 if (!r.measured()) continue;
                 double gflops = r.gflopPerStep() / (r.msPerStep() / 1000);
-                sb.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %.3f | %.1f | %.0f%% | %.1f |%n", r.dim(), r.method(),
-                        fmt(r.msPerStep()), rowSpace.map(x -> String.format(Locale.ROOT, "%.2f×", r.msPerStep() / x.msPerStep())).orElse("—"),
-                        r.gflopPerStep(), gflops, 100 * gflops / gemmRate, r.peakBytes() / 1e6));
+                sb.append(String.format(Locale.ROOT, "| %d | %s | %s | %s–%s | %s | %.3f | %.1f | %.0f%%%s | %.1f |%n", r.dim(),
+                        r.method(), fmt(r.msPerStep()), fmt(r.msMin()), fmt(r.msMax()), rowSpace.map(x -> String.format(Locale.ROOT, "%.2f×", r.msPerStep() / x.msPerStep())).orElse("—"),
+                        r.gflopPerStep(), gflops, 100 * gflops / gemmRate,
+                        r.exceedsLimit() ? " (above the measured GEMM rate: impossible)" : "", r.peakBytes() / 1e6));
             }
         }
         sb.append("\n## Estimator error against the exact objective\n\n| D | method | loss_rel_var | grad_rel_var | grad_rel_bias "

@@ -213,7 +213,7 @@ final class BenchCommand implements Runnable {
             List<TraceBench.Row> all = new ArrayList<>();
             for (TraceBench.Settings settings : grids) {
                 if (grids.size() > 1) System.out.printf(Locale.ROOT, "%n== H = %d%n", settings.hidden());
-                List<TraceBench.Row> rows = TraceBench.run(settings, System.out::println);
+                List<TraceBench.Row> rows = TraceBench.run(settings, rate, System.out::println);
                 all.addAll(rows);
                 System.out.println();
                 System.out.print(TraceBenchReport.verdict(rows));

@@ -98,7 +98,7 @@ class TraceBenchTest {
     }
 
     private static Row row(String method, int dim, double ms, double gradRelVar, double fisher) {
-        return new Row(method, dim, 128, 3, 256, ms, 10, 1000, 0.1, -1, -1, gradRelVar, gradRelVar, 0, fisher, 100,
+        return new Row(method, dim, 128, 3, 256, ms, 10, ms, ms, false, 1000, 0.1, -1, -1, gradRelVar, gradRelVar, 0, fisher, 100,
                 List.of(new CurvePoint(0, 0, 10), new CurvePoint(1, 100, fisher)), "");
     }
 
@@ -111,7 +111,7 @@ class TraceBenchTest {
                 row("denoising", 8, 0.5, 3.0, 0.9),
                 row("exact-row-space", 64, 10.0, 0, 0.3),
                 row("hutchinson-1", 64, 1.0, 20.0, 0.7),
-                new Row("exact-per-dimension", 64, 128, 3, 256, Double.NaN, 0, 0, 0, -1, Double.NaN, Double.NaN,
+                new Row("exact-per-dimension", 64, 128, 3, 256, Double.NaN, 0, Double.NaN, Double.NaN, false, 0, 0, -1, Double.NaN, Double.NaN,
                         Double.NaN, Double.NaN, Double.NaN, 0, List.of(), "one step took 9.0 s > 2.0 s"));
         String verdict = TraceBenchReport.verdict(rows);
         System.out.println(verdict);
@@ -205,6 +205,26 @@ class TraceBenchTest {
     private static TraceBench.Settings settings(int draws, int heldOut) {
         return new TraceBench.Settings(List.of(8), 16, 2, 32, List.of("exact-per-dimension", "hutchinson-1"), 0.5, draws, 0.1, 0.1,
                 2.0, 0.1, 1e-3, 100, heldOut, 8, ebm.config.BackendKind.CPU, "fp64");
+    }
+
+    @Test
+    void aRowFasterThanTheMeasuredGemmRateIsTimedAgainAndMarked() {
+        // a limit of 0 GFLOP/s: no real time is below it, so every row is re-timed and marked; +∞ marks none
+        TraceBench.Settings s = settings(2, 20).with(null, null, null, null, List.of("hutchinson-1"), 0.2, null);
+        List<TraceBench.Row> flagged = TraceBench.run(s, 0.0, line -> {});
+        List<TraceBench.Row> plain = TraceBench.run(s, Double.POSITIVE_INFINITY, line -> {});
+        for (TraceBench.Row r : flagged) {
+            System.out.printf("limit 0: %s D=%d median %.3f ms, fastest %.3f, slowest %.3f, marked %b%n", r.method(), r.dim(),
+                    r.msPerStep(), r.msMin(), r.msMax(), r.exceedsLimit());
+            assertTrue(r.exceedsLimit());
+            assertTrue(r.msMin() <= r.msPerStep() && r.msPerStep() <= r.msMax());
+        }
+        for (TraceBench.Row r : plain) assertTrue(!r.exceedsLimit(), r.toString());
+        String md = TraceBenchReport.markdown(s, flagged, 10.0, "m");
+        TestTexts.assertContains(md, "fastest–slowest", "(above the measured GEMM rate: impossible)");
+        String csv = TraceBenchReport.csv(flagged, s.backendLabel());
+        assertTrue(csv.lines().findFirst().orElseThrow().endsWith(",ms_min,ms_max,exceeds_limit"));
+        assertTrue(csv.lines().skip(1).allMatch(l -> l.endsWith(",true")), csv);
     }
 
     @Test

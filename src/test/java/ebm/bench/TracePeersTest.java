@@ -29,7 +29,7 @@ class TracePeersTest {
     private static final double GEMM_RATE = 1000; // GFLOP/s
 
     private static Row row(String method, int dim, double ms, double gflop, long peak) {
-        return new Row(method, dim, H, 3, 256, ms, 10, peak, gflop, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+        return new Row(method, dim, H, 3, 256, ms, 10, ms, ms, false, peak, gflop, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
                 Double.NaN, Double.NaN, 0, List.of(), "");
     }
 
@@ -214,7 +214,7 @@ class TracePeersTest {
     void summaryReadsForNoneOneAndMany() {
         TracePeers.Target t = new TracePeers.Target(TracePeers.Kind.SPEEDUP, 3, 0, "overhead-bound");
         java.util.function.BiFunction<Status, Double, TracePeers.Line> line = (status, speedup) -> new TracePeers.Line(
-                new Row("exact-row-space", 8, 16, 2, 32, 1, 10, 1, 0.1, 0, 0, 0, 0, 0, 0.5, 1, List.of(), ""),
+                new Row("exact-row-space", 8, 16, 2, 32, 1, 10, 1, 1, false, 1, 0.1, 0, 0, 0, 0, 0, 0.5, 1, List.of(), ""),
                 Double.isFinite(speedup) ? new TracePeers.Peer("exact", 8, 16, 2, 32, "torch", "eager", "cpu", "fp64", speedup, -1, "", 0) : null, speedup,
                 Double.NaN, Double.NaN, t, status, "");
         String none = TracePeers.summary(List.of(line.apply(Status.NO_PEER, Double.NaN)), Settings.defaults(true));
