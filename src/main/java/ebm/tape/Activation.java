@@ -1,6 +1,11 @@
 package ebm.tape;
 
 import ebm.ConfigNames;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Hidden-layer activations with their first three derivatives. σ‴ is needed to train through the Laplacian:
@@ -90,22 +95,24 @@ public enum Activation {
 
     /**
      * σ, σ′, σ″, σ‴ at z into out[0..3] with one transcendental evaluation (the hot path of every layer);
-     * agrees with {@link #derivative} to rounding.
+     * agrees with {@link #derivative} to rounding. Softplus and SiLU take e^−|z| and log(1 + e) from
+     * {@link #expNonPositive} and {@link #log1pUnit}, the same operations as the array form's lanes, so an element
+     * has the same bits whichever path computed it.
      */
     public void derivatives(double z, double[] out) {
         switch (this) {
             case SOFTPLUS -> {
-                double e = Math.exp(-Math.abs(z));
-                double s = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+                double e = expNonPositive(-Math.abs(z));
+                double r = 1 / (1 + e), s = z >= 0 ? r : e * r;
                 double p = s * (1 - s);
-                out[0] = Math.max(z, 0.0) + log1pSmall(e);
+                out[0] = Math.max(z, 0.0) + log1pUnit(e);
                 out[1] = s;
                 out[2] = p;
                 out[3] = p * (1 - 2 * s);
             }
             case SILU -> {
-                double e = Math.exp(-Math.abs(z));
-                double s = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+                double e = expNonPositive(-Math.abs(z));
+                double r = 1 / (1 + e), s = z >= 0 ? r : e * r;
                 double p = s * (1 - s);
                 out[0] = z * s;
                 out[1] = s + z * p;
@@ -118,31 +125,26 @@ public enum Activation {
         }
     }
 
-    private static final jdk.incubator.vector.VectorSpecies<Double> LANES = jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> LANES = DoubleVector.SPECIES_PREFERRED;
 
     /**
-     * σ, σ′, σ″, σ‴ of every z[i] into out[0..3][i]. For softplus and SiLU the transcendental part is scalar
-     * (Math.exp and Math.log give the same bits in every JIT tier, which the Vector API's EXP/LOG1P do not, and
-     * runs must be bitwise reproducible); the rest is plain vector arithmetic, exactly rounded in any tier.
+     * σ, σ′, σ″, σ‴ of every z[i] into out[0..3][i]. Softplus and SiLU run in vector lanes throughout, their
+     * exponential and logarithm included: polynomials of add, multiply, divide and FMA, each exactly rounded, so the
+     * bits are the same in every JIT tier and for every lane width (the Vector API's own EXP/LOG1P are not).
      */
     public void derivatives(double[] z, double[][] out) {
         int n = z.length, i = 0;
         if (this == SOFTPLUS || this == SILU) {
-            double[] e = out[3]; // scratch: exp(−|z|), overwritten with σ‴ below
-            for (int k = 0; k < n; k++) e[k] = Math.exp(-Math.abs(z[k]));
-            if (this == SOFTPLUS) {
-                for (int k = 0; k < n; k++) out[0][k] = Math.max(z[k], 0.0) + log1pSmall(e[k]);
-            }
-            var one = jdk.incubator.vector.DoubleVector.broadcast(LANES, 1.0);
-            var two = jdk.incubator.vector.DoubleVector.broadcast(LANES, 2.0);
+            DoubleVector one = DoubleVector.broadcast(LANES, 1.0), two = DoubleVector.broadcast(LANES, 2.0);
             for (; i <= n - LANES.length(); i += LANES.length()) {
-                var x = jdk.incubator.vector.DoubleVector.fromArray(LANES, z, i);
-                var ev = jdk.incubator.vector.DoubleVector.fromArray(LANES, e, i);
-                var r = one.div(one.add(ev));
-                var s = ev.mul(r).blend(r, x.compare(jdk.incubator.vector.VectorOperators.GE, 0.0));
-                var p = s.mul(one.sub(s));
-                var q = one.sub(s.mul(two)); // 1 − 2s
+                DoubleVector x = DoubleVector.fromArray(LANES, z, i);
+                DoubleVector e = expNonPositive(x.abs().neg());
+                DoubleVector r = one.div(one.add(e));
+                DoubleVector s = e.mul(r).blend(r, x.compare(VectorOperators.GE, 0.0));
+                DoubleVector p = s.mul(one.sub(s));
+                DoubleVector q = one.sub(s.mul(two)); // 1 − 2s
                 if (this == SOFTPLUS) {
+                    x.max(0.0).add(log1pUnit(e)).intoArray(out[0], i);
                     s.intoArray(out[1], i);
                     p.intoArray(out[2], i);
                     p.mul(q).intoArray(out[3], i);
@@ -161,13 +163,77 @@ public enum Activation {
         }
     }
 
-    /**
-     * log(1 + e) for e in [0, 1] to a few ulps through the intrinsic log (Goldberg's "what every computer scientist
-     * should know", theorem 4): StrictMath.log1p was a tenth of a small model's training step.
-     */
-    private static double log1pSmall(double e) {
-        double u = 1 + e;
-        return u == 1 ? e : Math.log(u) * (e / (u - 1));
+    // e^x for x ≤ 0: x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite, ln2 in two parts), e^r by its Taylor polynomial to
+    // r¹³ (truncation below 2e-17 relative), times 2ⁿ built in the exponent bits. x is clamped at log(2^−1022), where
+    // 2ⁿ stops being a normal number: below it the result is ≈ 2.2e-308 instead of a subnormal or zero.
+    private static final double LOG2E = 1.4426950408889634;
+    private static final double LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
+    private static final double SHIFTER = 0x1.8p52; // adding it rounds x·log2e to an integer kept in the low bits
+    private static final long SHIFTER_BITS = Double.doubleToRawLongBits(SHIFTER);
+    private static final double EXP_MIN = -708.3964185322641; // log(Double.MIN_NORMAL)
+    private static final double[] EXP_TAYLOR = new double[14];
+
+    static {
+        double factorial = 1;
+        for (int k = 0; k < EXP_TAYLOR.length; k++) {
+            if (k > 0) factorial *= k;
+            EXP_TAYLOR[k] = 1 / factorial;
+        }
+    }
+
+    /** e^x for x ≤ 0 to about an ulp, from exactly rounded operations only (see the constants above). */
+    static double expNonPositive(double x) {
+        double xc = Math.max(x, EXP_MIN);
+        double t = Math.fma(xc, LOG2E, SHIFTER);
+        double n = t - SHIFTER;
+        double r = Math.fma(n, -LN2_LO, Math.fma(n, -LN2_HI, xc));
+        double p = EXP_TAYLOR[EXP_TAYLOR.length - 1];
+        for (int k = EXP_TAYLOR.length - 2; k >= 0; k--) p = Math.fma(p, r, EXP_TAYLOR[k]);
+        long k = Double.doubleToRawLongBits(t) - SHIFTER_BITS;
+        return p * Double.longBitsToDouble((k + 1023) << 52);
+    }
+
+    /** The same operations as {@link #expNonPositive(double)}, lane by lane. */
+    static DoubleVector expNonPositive(DoubleVector x) {
+        DoubleVector xc = x.max(EXP_MIN);
+        DoubleVector t = xc.fma(DoubleVector.broadcast(LANES, LOG2E), DoubleVector.broadcast(LANES, SHIFTER));
+        DoubleVector n = t.sub(SHIFTER);
+        DoubleVector r = n.fma(DoubleVector.broadcast(LANES, -LN2_LO), n.fma(DoubleVector.broadcast(LANES, -LN2_HI), xc));
+        DoubleVector p = DoubleVector.broadcast(LANES, EXP_TAYLOR[EXP_TAYLOR.length - 1]);
+        for (int k = EXP_TAYLOR.length - 2; k >= 0; k--) p = p.fma(r, DoubleVector.broadcast(LANES, EXP_TAYLOR[k]));
+        LongVector k = t.reinterpretAsLongs().sub(SHIFTER_BITS);
+        return p.mul(k.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles());
+    }
+
+    // log(1 + e) for e in [0, 1]: with g = e, or g = (e − 1)/2 (exact) and ln2 added when e > √2 − 1, so that
+    // g ∈ (−0.293, 0.415]; then log(1 + g) = 2s + 2s³/3 + 2s⁵/5 + … with s = g/(2 + g), |s| ≤ 0.172, to s²⁵.
+    private static final double SQRT2_MINUS_1 = 0.41421356237309503;
+    private static final double[] ATANH_SERIES = new double[12]; // 2/3, 2/5, …, 2/25
+
+    static {
+        for (int k = 0; k < ATANH_SERIES.length; k++) ATANH_SERIES[k] = 2.0 / (2 * k + 3);
+    }
+
+    /** log(1 + e) for e in [0, 1] to about an ulp, from exactly rounded operations only. */
+    static double log1pUnit(double e) {
+        boolean halve = e > SQRT2_MINUS_1;
+        double g = halve ? (e - 1) * 0.5 : e;
+        double s = g / (2 + g), z = s * s;
+        double p = ATANH_SERIES[ATANH_SERIES.length - 1];
+        for (int k = ATANH_SERIES.length - 2; k >= 0; k--) p = Math.fma(p, z, ATANH_SERIES[k]);
+        double log = Math.fma(s * z, p, 2 * s);
+        return halve ? LN2_HI + (LN2_LO + log) : log;
+    }
+
+    /** The same operations as {@link #log1pUnit(double)}, lane by lane. */
+    static DoubleVector log1pUnit(DoubleVector e) {
+        VectorMask<Double> halve = e.compare(VectorOperators.GT, SQRT2_MINUS_1);
+        DoubleVector g = e.blend(e.sub(1.0).mul(0.5), halve);
+        DoubleVector s = g.div(g.add(2.0)), z = s.mul(s);
+        DoubleVector p = DoubleVector.broadcast(LANES, ATANH_SERIES[ATANH_SERIES.length - 1]);
+        for (int k = ATANH_SERIES.length - 2; k >= 0; k--) p = p.fma(z, DoubleVector.broadcast(LANES, ATANH_SERIES[k]));
+        DoubleVector log = s.mul(z).fma(p, s.mul(2.0));
+        return log.blend(log.add(LN2_LO).add(LN2_HI), halve);
     }
 
     private static IllegalArgumentException badOrder(int order) {
