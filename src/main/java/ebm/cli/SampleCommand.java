@@ -7,6 +7,7 @@ import ebm.backend.cuda.step.DeviceLangevin;
 import ebm.config.BackendKind;
 import ebm.config.ConfigLoader;
 import ebm.config.RunConfig;
+import ebm.data.DataSources;
 import ebm.eval.SampleMetrics;
 import ebm.io.MlpCheckpoint;
 import ebm.io.Npy;
@@ -195,7 +196,7 @@ final class SampleCommand implements Callable<Integer> {
         } else {
             int chains = n != null ? n : 1000;
             // the chains, the sampler's working copy and its score buffer
-            ebm.data.DataSources.requireDrawable("--n", chains, d, 3);
+            DataSources.requireDrawable("--n", chains, d, 3);
             x = new double[chains * d];
             double[] mean = new double[d], sd = new double[d];
             if (runData != null) {
