@@ -36,6 +36,7 @@ final class DataCommand implements Callable<Integer> {
         if (n < 1) throw new ebm.EbmException("--n must be >= 1, got " + n);
         MatrixOutput.check("--out", out);
         Density density = DataSources.byName(name, seed, SyntheticOptions.defaults(dim));
+        DataSources.requireDrawable("--n", n, density.dim(), 1);
         Npy.Matrix m = DataSources.trainSamples(density, seed, n);
         java.util.List<String> header = new java.util.ArrayList<>();
         for (int j = 1; j <= m.cols(); j++) header.add("x" + j);

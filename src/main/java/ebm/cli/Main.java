@@ -1,6 +1,7 @@
 package ebm.cli;
 
 import ebm.EbmException;
+import ebm.HeapLimits;
 import ebm.train.TrainingDiverged;
 import ebm.train.TrainingStopped;
 import java.io.PrintWriter;
@@ -11,7 +12,8 @@ import picocli.CommandLine;
 /**
  * Entry point: `ebm COMMAND ...`. User errors print one line (`ebm: ...`) and exit 2; a run that diverged prints its
  * one line and exits 3; a run stopped by a termination signal has printed how to resume and exits 128 + the signal
- * (143 for SIGTERM; the JVM sets it). Nothing else is hidden: an internal error prints its stack trace (exit 2).
+ * (143 for SIGTERM; the JVM sets it). An OutOfMemoryError prints one line with the heap and what to reduce (exit 2).
+ * Nothing else is hidden: an internal error prints its stack trace (exit 2).
  */
 @Command(name = "ebm", mixinStandardHelpOptions = true, version = "ebm 0.1.0",
         description = "Energy-based models trained by score matching.",
@@ -72,14 +74,25 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         for (Object sub : Commands.all()) cl.addSubcommand(sub);
         useCommandList(cl);
+        // picocli lets an Error out of execute(); an OutOfMemoryError goes to the handler below like an exception
+        CommandLine.IExecutionStrategy run = new CommandLine.RunLast();
+        cl.setExecutionStrategy(parse -> {
+            try {
+                return run.execute(parse);
+            } catch (OutOfMemoryError e) {
+                throw new CommandLine.ExecutionException(cl, "out of memory", e);
+            }
+        });
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
             Throwable t = ex;
-            while (!(t instanceof EbmException) && t.getCause() != null) t = t.getCause();
+            while (!(t instanceof EbmException) && !(t instanceof OutOfMemoryError) && t.getCause() != null) t = t.getCause();
             PrintWriter err = line.getErr();
             if (t instanceof TrainingStopped) {
                 return STOPPED_EXIT_CODE; // the trainer printed how to resume before the JVM was let go
             }
-            if (t instanceof EbmException) {
+            if (t instanceof OutOfMemoryError oom) {
+                err.println("ebm: " + HeapLimits.outOfMemoryLine(oom));
+            } else if (t instanceof EbmException) {
                 err.println("ebm: " + t.getMessage());
             } else {
                 err.println("ebm: internal error: " + ex);

@@ -7,6 +7,7 @@ import ebm.backend.cuda.step.DeviceLangevin;
 import ebm.config.BackendKind;
 import ebm.config.ConfigLoader;
 import ebm.config.RunConfig;
+import ebm.data.DataSources;
 import ebm.eval.SampleMetrics;
 import ebm.io.MlpCheckpoint;
 import ebm.io.Npy;
@@ -105,9 +106,11 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if ((n != null && n < 2) || steps < 1 || warmup < 0 || !(stepSize > 0) || Double.isInfinite(stepSize)) {
-            throw new EbmException("need --n >= 2, --steps >= 1, --warmup >= 0 and a finite --step-size > 0 (got "
-                    + n + ", " + steps + ", " + warmup + ", " + stepSize + ")");
+        if (n != null && n < 2) throw new EbmException("--n: need at least 2 chains, got " + n);
+        if (steps < 1) throw new EbmException("--steps: need at least 1 Langevin step, got " + steps);
+        if (warmup < 0) throw new EbmException("--warmup: must be >= 0, got " + warmup);
+        if (!(stepSize > 0) || Double.isInfinite(stepSize)) {
+            throw new EbmException("--step-size: must be a finite number > 0 (ε of x + (ε/2)s(x) + √ε ξ), got " + stepSize);
         }
         Path dir = source.dir;
         RunConfig config = null;
@@ -192,6 +195,8 @@ final class SampleCommand implements Callable<Integer> {
             initText = init.toString();
         } else {
             int chains = n != null ? n : 1000;
+            // the chains, the sampler's working copy and its score buffer
+            DataSources.requireDrawable("--n", chains, d, 3);
             x = new double[chains * d];
             double[] mean = new double[d], sd = new double[d];
             if (runData != null) {

@@ -51,8 +51,36 @@ public final class ConfigLoader {
         if (tree == null || tree.isMissingNode() || tree.isNull()) tree = JsonNodeFactory.instance.objectNode();
         if (!tree.isObject()) throw new EbmException("config " + file + " must be a YAML mapping of keys to values");
         ObjectNode root = (ObjectNode) tree;
+        resolvePaths(root, file.toAbsolutePath().getParent());
         for (String o : overrides) applyOverride(root, o);
+        resolvePaths(root, Path.of("").toAbsolutePath()); // what --set gave, against the current directory
         return fromTree(root, file.toString());
+    }
+
+    /** The config keys that hold a file path. */
+    public static final List<String> PATH_KEYS = List.of("data.path");
+
+    /**
+     * Makes each relative path of {@link #PATH_KEYS} in a config tree absolute against `base`, the folder of the file
+     * that named it (the current directory for the command line), so a run's config.yaml reads the same from any
+     * folder. Absolute paths and keys left out stay as they are.
+     */
+    public static void resolvePaths(ObjectNode root, Path base) {
+        for (String key : PATH_KEYS) {
+            String[] parts = key.split("\\.");
+            JsonNode node = root;
+            for (int i = 0; i < parts.length - 1 && node != null; i++) node = node.get(parts[i]);
+            if (!(node instanceof ObjectNode section)) continue;
+            JsonNode value = section.get(parts[parts.length - 1]);
+            if (value == null || !value.isTextual()) continue; // a wrong type is reported where the tree is parsed
+            Path path;
+            try {
+                path = Path.of(value.asText());
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new EbmException(key + ": '" + value.asText() + "' is not a valid path: " + e.getReason());
+            }
+            if (!path.isAbsolute()) section.put(parts[parts.length - 1], base.resolve(path).normalize().toString());
+        }
     }
 
     /** A YAML file as a tree; `what` ("config", "sweep") names the file's role in error messages. */

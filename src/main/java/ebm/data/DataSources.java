@@ -1,6 +1,7 @@
 package ebm.data;
 
 import ebm.EbmException;
+import ebm.HeapLimits;
 import ebm.io.Npy;
 import ebm.rng.RandomStream;
 import ebm.rng.Streams;
@@ -43,6 +44,16 @@ public final class DataSources {
             default -> throw new EbmException("unknown data source '" + name + "'; known: " + String.join(", ", NAMES)
                     + " (or a path to a .npy/.csv file)");
         };
+    }
+
+    /**
+     * Refuses to draw `n` points of dimension `dim` when their array cannot exist or `copies` of it (the
+     * standardised copy a run keeps, say) cannot fit the heap; `key` is the key or flag that set n.
+     */
+    public static void requireDrawable(String key, int n, int dim, int copies) {
+        String setting = key + " = " + n;
+        HeapLimits.requireArray(setting, n, dim, "reduce " + key);
+        HeapLimits.requireHeap(setting + " at D = " + dim, (long) n * dim * Double.BYTES * copies, "reduce " + key);
     }
 
     /** n training points: samples 0..n-1 of stream (seed, step 0, DATA). */

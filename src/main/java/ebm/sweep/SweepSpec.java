@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
 /**
  * A sweep file, expanded into its grid points. The file holds
  * <ul>
- * <li>{@code base}: an ordinary run config (a mapping, or the path of a config file relative to the sweep file);</li>
+ * <li>{@code base}: an ordinary run config (a mapping, or the path of a config file relative to the sweep file; a
+ * relative data path resolves against the file that names it);</li>
  * <li>{@code grid}: dotted config keys → lists of values (or {@code {logspace: [from, to, num]}});</li>
  * <li>{@code variants} (optional): named groups of keys set together, e.g. SGD with Nesterov momentum; a list
  * inside a variant is a grid of its own (learning rates per optimizer).</li>
@@ -98,6 +99,7 @@ public final class SweepSpec {
                 throw new EbmException(where + ": unknown key '" + key + "'; allowed: " + String.join(", ", TOP_KEYS));
             }
         }
+        Path sweepFolder = file.toAbsolutePath().getParent();
         ObjectNode base = readBase(file, root.get("base"), where);
         ConfigLoader.fromTree(base, where + ": base");
 
@@ -156,6 +158,7 @@ public final class SweepSpec {
             for (Map.Entry<String, JsonNode> s : p.settings().entrySet()) {
                 ConfigLoader.setKey(tree, s.getKey(), s.getValue().deepCopy(), where + ": key '" + s.getKey() + "'");
             }
+            ConfigLoader.resolvePaths(tree, sweepFolder); // a path the grid or a variant set, against the sweep file
             RunConfig config = ConfigLoader.fromTree(tree, where + ", run " + name);
             points.add(new Point(index, name, p.values(), config));
         }
@@ -171,6 +174,7 @@ public final class SweepSpec {
             try {
                 JsonNode tree = YAML.readTree(Files.readString(path));
                 if (tree == null || !tree.isObject()) throw new EbmException(where + ": base file " + path + " is not a YAML mapping");
+                ConfigLoader.resolvePaths((ObjectNode) tree, path.getParent()); // its data paths, against the base file
                 return (ObjectNode) tree;
             } catch (NoSuchFileException e) {
                 throw new EbmException(where + ": base config file not found: " + path);
@@ -179,6 +183,7 @@ public final class SweepSpec {
             }
         }
         if (!base.isObject()) throw new EbmException(where + ": 'base' must be a run config mapping or a config file path");
+        ConfigLoader.resolvePaths((ObjectNode) base, file.toAbsolutePath().getParent());
         return (ObjectNode) base;
     }
 

@@ -36,6 +36,9 @@ public final class DataLoader {
             density = DataSources.byName(c.name(), seed,
                     new SyntheticOptions(c.dim(), c.components(), c.condition(), c.meanScale(), c.scale()));
         }
+        // the train points, and their standardised copy the trainer keeps
+        DataSources.requireDrawable("data.n_train", c.nTrain(), density.dim(), c.standardize() ? 2 : 1);
+        DataSources.requireDrawable("data.n_val", c.nVal(), density.dim(), 1);
         Npy.Matrix train = DataSources.trainSamples(density, seed, c.nTrain());
         Npy.Matrix validation = DataSources.validationSamples(density, seed, c.nVal());
         Standardization st = c.standardize() ? Standardization.fit(train, c.name()) : null;

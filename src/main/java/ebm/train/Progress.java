@@ -1,61 +1,100 @@
 package ebm.train;
 
 import java.io.PrintStream;
+import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
- * Progress of a run: on a terminal a bar redrawn in place (steps/s, loss, ETA); otherwise plain lines, about twenty
- * per run. Evaluation results are printed as lines in both cases.
+ * Progress of a run: on a terminal a bar redrawn in place, otherwise plain lines, about twenty per run; both show the
+ * step, the batch loss, the latest held-out loss, steps/s and the ETA. Evaluation results are printed as lines in
+ * both cases. Steps/s and the ETA come from a moving window of recent steps, not the average since the start, which
+ * a slow first step (JIT warm-up, the first evaluation) or a resume would skew for the rest of the run.
  */
 final class Progress {
+    /** The window: at most this many recent steps... */
+    static final int WINDOW_STEPS = 50;
+    /** ...and at most this long, but always at least the latest step. */
+    static final long WINDOW_NANOS = 10_000_000_000L;
+
     private final PrintStream out;
     private final long total;
     private final boolean terminal;
     private final long lineEvery;
-    private final long start = System.nanoTime();
-    private long firstStep = -1;
+    private final LongSupplier clock;
+    /** The window's (step, time) marks, oldest first; the first is the start, as the step before the first update. */
+    private final ArrayDeque<long[]> marks = new ArrayDeque<>();
+    private final long start;
+    private Double latestValLoss;
     private long lastDraw;
-    private boolean barShown;
+    private int barLength; // of the bar on screen, 0 when none is
 
     Progress(PrintStream out, long total) {
+        this(out, total, System::nanoTime, System.console() != null && System.console().isTerminal() && out == System.out);
+    }
+
+    /** With a clock in nanoseconds (a fake one in tests) and whether to draw a bar. */
+    Progress(PrintStream out, long total, LongSupplier clock, boolean terminal) {
         this.out = out;
         this.total = total;
-        this.terminal = System.console() != null && System.console().isTerminal() && out == System.out;
+        this.terminal = terminal;
         this.lineEvery = Math.max(1, total / 20);
+        this.clock = clock;
+        this.start = clock.getAsLong();
     }
 
     void update(long step, double loss, Map<String, Object> eval) {
-        if (firstStep < 0) firstStep = step;
-        double elapsed = (System.nanoTime() - start) * 1e-9;
-        double rate = (step - firstStep + 1) / Math.max(elapsed, 1e-9);
-        double eta = (total - step) / rate;
+        long now = clock.getAsLong();
+        mark(step, now);
         if (eval != null) {
+            if (eval.get("val_loss") instanceof Double v) latestValLoss = v;
             clearBar();
             out.println(String.format(Locale.ROOT, "step %d/%d  loss %+.5g  val_loss %s  fisher %s", step, total, loss,
                     fmt(eval.get("val_loss")), fmt(eval.get("fisher_divergence")))
                     + (eval.containsKey("fisher_divergence_noised") ? "  fisher(p_σ) " + fmt(eval.get("fisher_divergence_noised")) : ""));
         }
         if (terminal) {
-            long now = System.nanoTime();
             if (now - lastDraw > 100_000_000L || step == total) {
                 int width = 30, filled = (int) (width * step / Math.max(1, total));
-                out.print(String.format(Locale.ROOT, "\r[%s%s] %d/%d  %.1f steps/s  loss %+.4g  ETA %s",
-                        "#".repeat(filled), ".".repeat(width - filled), step, total, rate, loss, duration(eta)));
+                String bar = "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + line(step, loss);
+                out.print("\r" + bar + " ".repeat(Math.max(0, barLength - bar.length()))); // over a longer last one
                 out.flush();
-                barShown = true;
+                barLength = bar.length();
                 lastDraw = now;
             }
         } else if (eval == null && step % lineEvery == 0) {
-            out.println(String.format(Locale.ROOT, "step %d/%d  loss %+.5g  %.1f steps/s  ETA %s", step, total, loss, rate,
-                    duration(eta)));
+            out.println(line(step, loss));
         }
     }
 
+    /** The progress line: step, batch loss, latest held-out loss, windowed steps/s and the ETA at that rate. */
+    String line(long step, double loss) {
+        double rate = stepsPerSecond();
+        return String.format(Locale.ROOT, "step %d/%d  loss %+.5g  val_loss %s  %.1f steps/s  ETA %s", step, total, loss,
+                fmt(latestValLoss), rate, duration((total - step) / rate));
+    }
+
+    /** Adds the mark of a finished step and drops marks that left the window. */
+    private void mark(long step, long now) {
+        if (marks.isEmpty()) marks.add(new long[] {step - 1, start});
+        marks.add(new long[] {step, now});
+        while (marks.size() > WINDOW_STEPS + 1 || (marks.size() > 2 && now - marks.peekFirst()[1] > WINDOW_NANOS)) {
+            marks.removeFirst();
+        }
+    }
+
+    /** Steps per second over the window (NaN before the first step). */
+    double stepsPerSecond() {
+        if (marks.size() < 2) return Double.NaN;
+        long[] first = marks.peekFirst(), last = marks.peekLast();
+        return (last[0] - first[0]) / Math.max((last[1] - first[1]) * 1e-9, 1e-9);
+    }
+
     private void clearBar() {
-        if (barShown) {
-            out.print("\r" + " ".repeat(90) + "\r");
-            barShown = false;
+        if (barLength > 0) {
+            out.print("\r" + " ".repeat(barLength) + "\r");
+            barLength = 0;
         }
     }
 

@@ -52,6 +52,7 @@ public final class Trainer {
         this.dir = dir;
         this.console = console;
         this.data = DataLoader.load(config);
+        TrainingMemory.require(config, data.dim()); // before the model's buffers exist: too large is one line, not an OOM
         this.model = Components.model(config.model(), data.dim());
         if (data.standardized() && !(model instanceof Mlp)) {
             throw new EbmException("data.standardize: only model.kind=mlp folds a standardisation into its weights");
