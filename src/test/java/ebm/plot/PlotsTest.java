@@ -128,7 +128,7 @@ class PlotsTest {
     void curvesWritesTheSameFiles() throws IOException {
         Path dir = tmp.resolve("curves");
         writeConfig(dir, "denoising");
-        Plots.curves(records(200, 50, 100), 1.85, dir);
+        Plots.curves(records(200, 50, 100), 1.85, null, dir);
         for (String png : List.of("loss.png", "fisher.png")) assertTrue(Files.size(dir.resolve(png)) > 1000, png);
     }
 }
