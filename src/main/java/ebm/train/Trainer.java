@@ -281,8 +281,11 @@ public final class Trainer {
                     double[] evaluated = carried.ema != null ? carried.ema : params;
                     lastEval = evaluate(evaluated);
                     rec.putAll(lastEval);
-                    if (carried.best.record(step, (Double) lastEval.get("val_loss"))) saveBest(evaluated, step);
-                    if (carried.best.patienceExhausted(tc.earlyStop()) && step < lastStep) {
+                    // only the evals every run has count (not the extra one where stop_after ends a run), so a
+                    // stopped and resumed run keeps the best and stops early exactly as an uninterrupted one
+                    boolean scheduledEval = step % tc.evalEvery() == 0 || step == tc.steps();
+                    if (scheduledEval && carried.best.record(step, (Double) lastEval.get("val_loss"))) saveBest(evaluated, step);
+                    if (scheduledEval && carried.best.patienceExhausted(tc.earlyStop()) && step < lastStep) {
                         earlyStopped = true;
                         checkpointStep = true; // the early stop's step is the run's last: it gets the final checkpoint
                     }
