@@ -162,6 +162,12 @@ class TrainCommandTest {
         "seed=1.5                   | 'seed' has the wrong type: got '1.5', expected an integer",
         "train.warmup=31            | train.warmup: must be <= train.steps (30), got 31",
         "train.batch_size=2001      | train.batch_size: must be <= data.n_train (2000), got 2001",
+        "train.accumulate=5         | train.accumulate: train.batch_size (64) must be divisible by train.accumulate (5)",
+        "train.accumulate=0         | train.accumulate: must be >= 1, got 0",
+        "train.ema=1                | train.ema: must be in [0.0, 1.0), got 1.0",
+        "train.ema=-0.1             | train.ema: must be in [0.0, 1.0), got -0.1",
+        "train.early_stop=-1        | train.early_stop: must be >= 0, got -1",
+        "train.schedule_steps=2     | train.warmup: must be <= train.schedule_steps (2), got 3",
         "precision=tf32             | precision: tf32 selects the GEMM mode of backend cuda or cuda-emulated; backend cpu computes in fp64"})
     void badConfigValuesAreOneLineErrorsNamingTheKey(String override, String expected) throws IOException {
         Path dir = tmp.resolve("bad");
