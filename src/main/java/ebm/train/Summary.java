@@ -36,8 +36,8 @@ final class Summary {
         rows.add(new String[] {"final batch loss", num(o.loss())});
         rows.add(new String[] {"held-out exact SM loss", num(o.valLoss())});
         if (o.bestStep() != null) {
-            rows.add(new String[] {"best held-out exact SM loss", num(o.bestValLoss()) + " at step " + o.bestStep() + " ("
-                    + Trainer.BEST + ")"});
+            rows.add(new String[] {"best held-out exact SM loss", num(o.bestValLoss()) + " at step " + o.bestStep()
+                    + (config.model().kind().equals("mlp") ? " (" + Trainer.BEST + ")" : "")});
         }
         rows.add(new String[] {"Fisher divergence ½E‖s_θ − s*‖²", num(o.fisher())});
         if (o.fisherNoised() != null) rows.add(new String[] {"Fisher divergence to p_σ", num(o.fisherNoised())});

@@ -164,13 +164,15 @@ public final class Trainer {
             }
             ticket.ifLate(lateMessage(dir, state.step()));
             RunFiles.removeTemporaries(dir, console);
-            if (newSteps != null) config = extended(dir, config, newSteps, console);
+            RunConfig recorded = config;
+            if (newSteps != null) config = extended(config, newSteps);
             Trainer t = new Trainer(config, dir, console);
             int size = t.model.layout().size();
             if (state.params().length != size) {
                 throw new EbmException(dir.resolve(RunState.FILE) + ": holds " + state.params().length
                         + " parameters, the config's model has " + size);
             }
+            if (newSteps != null) recordExtension(dir, recorded.train(), config, console); // once the data and state check out
             double[] ema = null;
             if (config.train().ema() > 0) {
                 // a state without an EMA (saved before it was kept) starts it at the resumed parameters
@@ -191,21 +193,24 @@ public final class Trainer {
         }
     }
 
-    /** The run's config with train.steps = newSteps, written to its config.yaml; says what happens to the schedule. */
-    private static RunConfig extended(Path dir, RunConfig config, int newSteps, PrintStream console) {
+    /** The run's config with train.steps = newSteps (more than its own), the schedule's horizon kept. */
+    private static RunConfig extended(RunConfig config, int newSteps) {
         TrainConfig old = config.train();
         if (newSteps <= old.steps()) {
             throw new EbmException("--steps: must be more than the run's train.steps (" + old.steps() + "), got " + newSteps
                     + "; without --steps the run continues to train.steps");
         }
-        RunConfig longer = new RunConfig(config.seed(), config.backend(), config.precision(), config.data(), config.model(),
+        return new RunConfig(config.seed(), config.backend(), config.precision(), config.data(), config.model(),
                 config.objective(), config.optimizer(), old.extendedTo(newSteps));
+    }
+
+    /** Writes the extended config to config.yaml and says what happens to the schedule. */
+    private static void recordExtension(Path dir, TrainConfig old, RunConfig longer, PrintStream console) {
         ebm.io.AtomicFile.writeString(dir.resolve(CONFIG), ConfigLoader.toYaml(longer));
         console.printf("extending %s from train.steps %d to %d; the learning-rate schedule keeps its horizon "
-                + "(train.schedule_steps %d)%s%n", dir, old.steps(), newSteps, old.scheduleSteps(),
+                + "(train.schedule_steps %d)%s%n", dir, old.steps(), longer.train().steps(), old.scheduleSteps(),
                 old.schedule().equals("cosine") ? ": the cosine rate stays at its floor, 0, after step " + old.scheduleSteps()
                         : ": the constant rate goes on");
-        return longer;
     }
 
     private static String noCheckpointYet(Path dir) {
