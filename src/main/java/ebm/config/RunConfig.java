@@ -36,7 +36,12 @@ public record RunConfig(Long seed, BackendKind backend, String precision, DataCo
         model = model == null ? new ModelConfig(null, null, null, null) : model;
         objective = objective == null ? new ObjectiveConfig(null, null, null, null, null, null, null, null) : objective;
         optimizer = optimizer == null ? OptimizerConfig.defaults() : optimizer;
-        train = train == null ? new TrainConfig(null, null, null, null, null, null, null, null) : train;
+        train = train == null ? TrainConfig.defaults() : train;
+        if (backend != BackendKind.CPU && train.accumulate() > 1) {
+            // the CUDA step is one captured graph over the whole batch (two half-batches for the noise estimate)
+            throw new ebm.EbmException("train.accumulate: " + train.accumulate() + " needs backend cpu; backend "
+                    + backend.configName() + " runs the whole batch in one step (set train.accumulate: 1)");
+        }
         if (!data.name().equals("file") && train.batchSize() > data.nTrain()) {
             throw new ebm.EbmException("train.batch_size: must be <= data.n_train (" + data.nTrain() + "), got "
                     + train.batchSize());

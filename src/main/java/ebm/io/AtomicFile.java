@@ -15,8 +15,30 @@ import java.util.concurrent.ThreadLocalRandom;
  * created like any other file (mode from the umask: Files.createTempFile would make it 0600, and the target with
  * it), which is then moved over the target.
  */
-final class AtomicFile {
+public final class AtomicFile {
     private AtomicFile() {}
+
+    /** Replaces file's content with text (UTF-8) atomically: a reader sees the old text or the new, never a part. */
+    public static void writeString(Path file, String text) {
+        Path absolute = file.toAbsolutePath();
+        Path temporary = null;
+        try {
+            temporary = createTemporary(absolute.getParent(), absolute.getFileName().toString());
+            Files.writeString(temporary, text);
+            moveOver(temporary, absolute);
+            temporary = null;
+        } catch (IOException e) {
+            throw new ebm.EbmException("cannot write " + file + ": " + e.getMessage());
+        } finally {
+            if (temporary != null) {
+                try {
+                    Files.deleteIfExists(temporary);
+                } catch (IOException ignored) {
+                    // the run's next start removes temporaries left behind
+                }
+            }
+        }
+    }
 
     /** A hidden, uniquely named empty file in {@code directory}, created with default permissions. */
     static Path createTemporary(Path directory, String targetName) throws IOException {

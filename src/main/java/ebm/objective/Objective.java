@@ -41,7 +41,15 @@ public sealed interface Objective permits ExactObjective, ProbeObjective, HutchP
 
     /** As {@link #evaluate}, also returning the gradient-noise estimate of this batch. */
     default Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad) {
-        return Losses.mean(this, model, params, x, batch, step, grad);
+        return run(model, params, x, batch, step, grad, 1);
+    }
+
+    /**
+     * As {@link #run}, the gradient accumulated over microBatches equal slices of the batch run one after another
+     * (train.accumulate): the full batch's loss, gradient and noise estimate, to rounding, with a slice's memory.
+     */
+    default Result run(EnergyModel model, double[] params, double[] x, int batch, long step, double[] grad, int microBatches) {
+        return Losses.mean(this, model, params, x, batch, step, grad, microBatches);
     }
 
     /**

@@ -72,15 +72,19 @@ public final class Plots {
     private static final String RUN_CONFIG = "config.yaml";
 
     /**
-     * loss.png (batch loss and held-out exact SM loss) and fisher.png (log scale, with the Gaussian baseline). For the
+     * loss.png (batch loss and held-out exact SM loss) and fisher.png: the true Fisher divergence (log scale, with the
+     * Gaussian baseline) where the density is known, else ({@link #heldOutLossChart}) the held-out SM loss against the
+     * moment-matched Gaussian's, which ranks models the same way (it is the Fisher divergence to the data up to a
+     * constant of the data). For the
      * denoising objectives the batch loss is drawn less its θ-free constant ({@link #lossConstant}, read from the run's
      * config.yaml in dir), which otherwise sits ~D/(2σ²) above everything and makes the curve look flat; the axis
      * title says so. metrics.jsonl keeps the loss as trained.
      */
-    public static void curves(List<Map<String, Object>> records, Double gaussianFisher, Path dir) {
+    public static void curves(List<Map<String, Object>> records, Double gaussianFisher, Double gaussianValLoss, Path dir) {
         XYChart loss = lossChart(records, lossConstant(dir));
         if (loss != null) save(loss, dir.resolve("loss.png"));
         XYChart fisher = fisherChart(records, gaussianFisher);
+        if (fisher == null) fisher = heldOutLossChart(records, gaussianValLoss);
         if (fisher != null) save(fisher, dir.resolve("fisher.png"));
     }
 
@@ -156,6 +160,26 @@ public final class Plots {
                     new double[] {gaussianFisher, gaussianFisher}).setMarker(SeriesMarkers.NONE);
         }
         return fisher;
+    }
+
+    /**
+     * fisher.png's chart where the density is unknown (file data): the model's held-out exact SM loss over the eval
+     * steps and the moment-matched Gaussian's as a constant line (linear scale: the loss may be negative). Null when no
+     * eval step has a val_loss.
+     */
+    public static XYChart heldOutLossChart(List<Map<String, Object>> records, Double gaussianValLoss) {
+        List<Double> steps = new ArrayList<>();
+        double[] v = column(records, "val_loss", steps);
+        if (v.length == 0) return null;
+        XYChart chart = chart("Held-out exact SM loss (density unknown: no true Fisher divergence)", "step",
+                "held-out SM loss = Fisher divergence to the data + a constant");
+        double[] vs = array(steps);
+        chart.addSeries("model", vs, v).setMarker(SeriesMarkers.CIRCLE);
+        if (gaussianValLoss != null && Double.isFinite(gaussianValLoss)) {
+            chart.addSeries("moment-matched Gaussian", new double[] {vs[0], vs[vs.length - 1]},
+                    new double[] {gaussianValLoss, gaussianValLoss}).setMarker(SeriesMarkers.NONE);
+        }
+        return chart;
     }
 
     private static double[] positive(double[] v) {

@@ -36,10 +36,15 @@ final class RunFolder {
     /** What happened to a run; the lower-case names are what results.csv shows. */
     enum Status {
         /** RUNNING: not finished, and another process (a shard sharing the folder) holds its run lock now. */
-        FINISHED, DIVERGED, FAILED, UNFINISHED, RUNNING, NOT_STARTED;
+        FINISHED, EARLY_STOPPED, DIVERGED, FAILED, UNFINISHED, RUNNING, NOT_STARTED;
 
         String label() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+
+        /** Done training: it reached train.steps, or train.early_stop ended it (both are results, never resumed). */
+        boolean done() {
+            return this == FINISHED || this == EARLY_STOPPED;
         }
     }
 
@@ -80,15 +85,15 @@ final class RunFolder {
         }
     }
 
-    /** The step the saved state reached, or -1 when there is no state. */
-    static long stateStep(Path runDir) {
-        return RunState.exists(runDir) ? RunState.load(runDir).step() : -1;
-    }
-
-    /** Finished means the saved state reached train.steps (then the metrics have every step too). */
+    /**
+     * Finished means the saved state reached train.steps (then the metrics have every step too); early-stopped that
+     * its state says train.early_stop ended it.
+     */
     static Status status(Path runDir, PointRecord point, int trainSteps) {
         if (point != null && "diverged".equals(point.status())) return Status.DIVERGED;
-        long step = stateStep(runDir);
+        RunState state = RunState.exists(runDir) ? RunState.load(runDir) : null;
+        long step = state == null ? -1 : state.step();
+        if (state != null && state.earlyStopped()) return Status.EARLY_STOPPED;
         if (step >= trainSteps) return Status.FINISHED;
         if (point != null && "failed".equals(point.status())) return Status.FAILED;
         if (step >= 0 || Files.exists(runDir.resolve(Trainer.METRICS))) return Status.UNFINISHED;

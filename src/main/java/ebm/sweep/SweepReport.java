@@ -68,7 +68,7 @@ public final class SweepReport {
         }
 
         boolean finished() {
-            return status == RunFolder.Status.FINISHED;
+            return status.done();
         }
     }
 

@@ -65,7 +65,7 @@ public final class SweepRunner {
         checkSameConfig(runDir, p.config());
         RunFolder.Status status = RunFolder.status(runDir, RunFolder.readPoint(runDir), p.config().train().steps());
         return switch (status) {
-            case FINISHED -> Action.SKIP_FINISHED;
+            case FINISHED, EARLY_STOPPED -> Action.SKIP_FINISHED;
             case DIVERGED -> Action.SKIP_DIVERGED;
             default -> RunState.exists(runDir) ? Action.RESUME : Action.START;
         };
@@ -242,7 +242,7 @@ public final class SweepRunner {
                 if (shared) CpuThreads.withThreads(1, body);
                 else body.run();
                 outcome = result[0];
-                status = "finished";
+                status = outcome.earlyStopped() ? "early-stopped" : "finished";
             } catch (TrainingDiverged e) {
                 message = e.getMessage();
                 status = "diverged";
@@ -269,8 +269,8 @@ public final class SweepRunner {
         int k = done.incrementAndGet();
         synchronized (out) {
             if (outcome != null) {
-                out.printf(Locale.ROOT, "  [%d/%d] %s: finished, %d steps in %.1f s, val_loss %s, fisher %s%n", k, total, p.name(),
-                        outcome.step(), outcome.seconds(), num(outcome.valLoss()), num(outcome.fisher()));
+                out.printf(Locale.ROOT, "  [%d/%d] %s: %s, %d steps in %.1f s, val_loss %s, fisher %s%n", k, total, p.name(),
+                        status, outcome.step(), outcome.seconds(), num(outcome.valLoss()), num(outcome.fisher()));
             } else {
                 out.printf("  [%d/%d] %s: %s: %s%n", k, total, p.name(), status, message);
             }

@@ -17,13 +17,16 @@ final class CpuStepBackend implements StepBackend {
     private final double[] before;
     private final double[] lastUpdate;
     private final int batch;
+    private final int microBatches;
 
-    CpuStepBackend(EnergyModel model, Objective objective, Optimizer optimizer, Double clip, int batch, double[] params) {
+    CpuStepBackend(EnergyModel model, Objective objective, Optimizer optimizer, Double clip, int batch, int microBatches,
+                   double[] params) {
         this.model = model;
         this.objective = objective;
         this.optimizer = optimizer;
         this.clip = clip;
         this.batch = batch;
+        this.microBatches = microBatches;
         this.params = params.clone();
         this.grad = new double[params.length];
         this.before = new double[params.length];
@@ -32,12 +35,12 @@ final class CpuStepBackend implements StepBackend {
 
     @Override
     public String description() {
-        return "cpu fp64, " + CpuThreads.threads() + " threads";
+        return "cpu fp64, " + CpuThreads.threads() + " threads" + (microBatches > 1 ? ", " + microBatches + " micro-batches per step" : "");
     }
 
     @Override
     public Result step(double[] x, long step, double lrScale) {
-        Objective.Result result = objective.run(model, params, x, batch, step, grad);
+        Objective.Result result = objective.run(model, params, x, batch, step, grad, microBatches);
         double gradNorm = norm(grad);
         if (!Double.isFinite(result.loss()) || !Double.isFinite(gradNorm)) {
             return new Result(result.loss(), gradNorm, null, Double.NaN, Double.NaN, Map.of()); // the trainer stops
@@ -71,6 +74,19 @@ final class CpuStepBackend implements StepBackend {
     @Override
     public void loadOptimizerState(Map<String, double[]> state) {
         optimizer.loadState(state);
+    }
+
+    @Override
+    public double[] previousUpdate() {
+        return lastUpdate.clone();
+    }
+
+    @Override
+    public void loadPreviousUpdate(double[] update) {
+        if (update.length != lastUpdate.length) {
+            throw new IllegalArgumentException(update.length + " update values for " + lastUpdate.length + " parameters");
+        }
+        System.arraycopy(update, 0, lastUpdate, 0, update.length);
     }
 
     private static double norm(double[] v) {

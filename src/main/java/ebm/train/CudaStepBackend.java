@@ -67,6 +67,16 @@ final class CudaStepBackend implements StepBackend {
     }
 
     @Override
+    public double[] previousUpdate() {
+        return step.previousUpdate();
+    }
+
+    @Override
+    public void loadPreviousUpdate(double[] update) {
+        step.loadPreviousUpdate(update);
+    }
+
+    @Override
     public void close() {
         step.close();
         runtime.close();

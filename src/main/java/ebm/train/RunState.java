@@ -14,29 +14,52 @@ import java.util.Map;
  * coordinates), the optimizer's buffers and counters, the step reached and the wall time spent. The random
  * position is the step itself: every draw is keyed by (seed, step, stream). Written atomically, in F64, so a resumed
  * run continues bitwise. The divergence detector's state (tensors divergence.*) travels with it, so a resumed run
- * decides whether it diverged exactly as an uninterrupted one; a state saved without it resumes with a fresh detector.
+ * decides whether it diverged exactly as an uninterrupted one; so do the last update and its norm (the next step's
+ * update cosine), the EMA of the parameters (train.ema), the best eval so far (best.safetensors, train.early_stop) and
+ * whether the run stopped early. A state saved without any of these (an older run) resumes with them fresh.
+ *
+ * @param previousUpdate the last step's Δθ, null when not saved (the first resumed step then has no update cosine)
+ * @param ema the EMA of the raw parameters, null when train.ema is off or it was not saved
+ * @param best the best eval's {step, val_loss, evals since} ({@link BestEval#state()}), null when not saved
  */
 public record RunState(long step, double seconds, double[] params, Map<String, double[]> optimizer,
-                       Map<String, double[]> divergence) {
+                       Map<String, double[]> divergence, double[] previousUpdate, double previousUpdateNorm, double[] ema,
+                       double[] best, boolean earlyStopped) {
     public static final String FILE = "state.safetensors";
     private static final String FORMAT = "ebm-run-state-v1";
     private static final String OPT = "optimizer.";
     private static final String DIV = DivergenceDetector.PREFIX;
+    private static final String PREVIOUS_UPDATE = "update.previous";
+    private static final String PREVIOUS_UPDATE_NORM = "update.previous_norm";
+    private static final String EMA = "ema";
+    private static final String EARLY_STOPPED = "early_stopped";
+
+    /** A state with only what every version holds (parameters, optimizer, divergence detector). */
+    public RunState(long step, double seconds, double[] params, Map<String, double[]> optimizer, Map<String, double[]> divergence) {
+        this(step, seconds, params, optimizer, divergence, null, 0, null, null, false);
+    }
 
     public void save(Path dir) {
         List<Safetensors.Tensor> tensors = new ArrayList<>();
-        tensors.add(Safetensors.Tensor.of("params", new long[] {params.length}, params));
-        for (Map.Entry<String, double[]> e : optimizer.entrySet()) {
-            tensors.add(Safetensors.Tensor.of(OPT + e.getKey(), new long[] {e.getValue().length}, e.getValue()));
+        tensors.add(vector("params", params));
+        for (Map.Entry<String, double[]> e : optimizer.entrySet()) tensors.add(vector(OPT + e.getKey(), e.getValue()));
+        for (Map.Entry<String, double[]> e : divergence.entrySet()) tensors.add(vector(DIV + e.getKey(), e.getValue()));
+        if (previousUpdate != null) {
+            tensors.add(vector(PREVIOUS_UPDATE, previousUpdate));
+            tensors.add(vector(PREVIOUS_UPDATE_NORM, new double[] {previousUpdateNorm}));
         }
-        for (Map.Entry<String, double[]> e : divergence.entrySet()) {
-            tensors.add(Safetensors.Tensor.of(DIV + e.getKey(), new long[] {e.getValue().length}, e.getValue()));
-        }
+        if (ema != null) tensors.add(vector(EMA, ema));
+        if (best != null) tensors.add(vector(BestEval.TENSOR, best));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("step", Long.toString(step));
         meta.put("seconds", Double.toString(seconds));
+        if (earlyStopped) meta.put(EARLY_STOPPED, "true");
         Safetensors.write(dir.resolve(FILE), meta, tensors, Safetensors.F64);
+    }
+
+    private static Safetensors.Tensor vector(String name, double[] values) {
+        return Safetensors.Tensor.of(name, new long[] {values.length}, values);
     }
 
     public static boolean exists(Path dir) {
@@ -59,11 +82,25 @@ public record RunState(long step, double seconds, double[] params, Map<String, d
             if (e.getKey().startsWith(OPT)) opt.put(e.getKey().substring(OPT.length()), e.getValue().data());
             if (e.getKey().startsWith(DIV)) div.put(e.getKey().substring(DIV.length()), e.getValue().data());
         }
+        double[] previousUpdate = data(c, PREVIOUS_UPDATE), previousNorm = data(c, PREVIOUS_UPDATE_NORM);
+        if (previousUpdate != null && (previousNorm == null || previousNorm.length != 1)) {
+            throw new EbmException(file + ": tensor '" + PREVIOUS_UPDATE + "' needs '" + PREVIOUS_UPDATE_NORM + "' with one value");
+        }
+        long step;
+        double seconds;
         try {
-            return new RunState(Long.parseLong(c.metadata().get("step")), Double.parseDouble(c.metadata().get("seconds")),
-                    params.data(), opt, div);
+            step = Long.parseLong(c.metadata().get("step"));
+            seconds = Double.parseDouble(c.metadata().get("seconds"));
         } catch (RuntimeException e) {
             throw new EbmException(file + ": metadata 'step'/'seconds' missing or not numbers");
         }
+        return new RunState(step, seconds, params.data(), opt, div, previousUpdate,
+                previousUpdate == null ? 0 : previousNorm[0], data(c, EMA), data(c, BestEval.TENSOR),
+                "true".equals(c.metadata().get(EARLY_STOPPED)));
+    }
+
+    private static double[] data(Safetensors.Contents c, String name) {
+        Safetensors.Tensor t = c.tensors().get(name);
+        return t == null ? null : t.data();
     }
 }

@@ -26,6 +26,12 @@ interface StepBackend extends AutoCloseable {
 
     void loadOptimizerState(Map<String, double[]> state);
 
+    /** The last step's update Δθ (zeros before the first step), saved with the run state for the update cosine. */
+    double[] previousUpdate();
+
+    /** Restores {@link #previousUpdate()} on resume. */
+    void loadPreviousUpdate(double[] update);
+
     @Override
     default void close() {}
 }

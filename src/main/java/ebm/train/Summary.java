@@ -21,11 +21,24 @@ final class Summary {
                 ? "mlp " + config.model().hidden() + " " + config.model().activation() : "quadratic"});
         rows.add(new String[] {"objective", config.objective().name()});
         rows.add(new String[] {"optimizer", config.optimizer().name() + " lr=" + config.optimizer().lr()});
-        rows.add(new String[] {"steps", Long.toString(o.step())});
+        rows.add(new String[] {"steps", Long.toString(o.step()) + (o.earlyStopped() ? " (stopped early: train.early_stop "
+                + config.train().earlyStop() + " evals without a lower held-out SM loss; of train.steps " + config.train().steps() + ")"
+                : "")});
+        if (config.train().ema() > 0) {
+            rows.add(new String[] {"evaluated and saved", "EMA of the weights, decay " + config.train().ema() + " (train.ema)"});
+        }
+        if (config.train().accumulate() > 1) {
+            rows.add(new String[] {"batch", config.train().batchSize() + " rows in " + config.train().accumulate()
+                    + " micro-batches of " + config.train().batchSize() / config.train().accumulate() + " (train.accumulate)"});
+        }
         rows.add(new String[] {"wall time", Progress.duration(o.seconds()) + String.format(Locale.ROOT, " (%.1f ms/step)",
                 1000 * o.seconds() / Math.max(1, o.step()))});
         rows.add(new String[] {"final batch loss", num(o.loss())});
         rows.add(new String[] {"held-out exact SM loss", num(o.valLoss())});
+        if (o.bestStep() != null) {
+            rows.add(new String[] {"best held-out exact SM loss", num(o.bestValLoss()) + " at step " + o.bestStep()
+                    + (config.model().kind().equals("mlp") ? " (" + Trainer.BEST + ")" : "")});
+        }
         rows.add(new String[] {"Fisher divergence ½E‖s_θ − s*‖²", num(o.fisher())});
         if (o.fisherNoised() != null) rows.add(new String[] {"Fisher divergence to p_σ", num(o.fisherNoised())});
         rows.add(new String[] {"moment-matched Gaussian's Fisher divergence", num(o.gaussianFisher())});
@@ -34,6 +47,7 @@ final class Summary {
         }
         if (o.gaussianValLoss() != null) {
             rows.add(new String[] {"moment-matched Gaussian's held-out exact SM loss", num(o.gaussianValLoss())});
+            if (o.fisher() == null && o.valLoss() != null) rows.add(new String[] {"model vs Gaussian", versusGaussian(o)});
         }
         String verdict = worseThanGaussian(o);
         if (verdict != null) rows.add(new String[] {"WARNING", verdict});
@@ -67,6 +81,17 @@ final class Summary {
                     + "Gaussian: held-out exact SM loss %.4g against the Gaussian's %.4g", o.valLoss(), o.gaussianValLoss()) : null;
         }
         return null;
+    }
+
+    /**
+     * Where the density is unknown, whether the model beats the moment-matched Gaussian by the held-out SM loss (equal
+     * to the Fisher divergence to the data up to the same constant for both, so the lower one is closer to the data).
+     */
+    static String versusGaussian(Trainer.Outcome o) {
+        boolean beats = o.valLoss() < o.gaussianValLoss();
+        return String.format(Locale.ROOT, "the model %s the moment-matched Gaussian: held-out exact SM loss %.6g %s the "
+                + "Gaussian's %.6g (lower is closer to the data)", beats ? "beats" : "does not beat", o.valLoss(),
+                beats ? "<" : ">=", o.gaussianValLoss());
     }
 
     private static String num(Double v) {

@@ -94,6 +94,11 @@ class CudaBackendTrainingTest {
 
     /** A small cuda-emulated run (30 steps, checkpoints every 10) of the objective and optimizer sections given. */
     private Runs trainWholeAndResumed(String file, int seed, String objective, String optimizer) throws IOException {
+        return trainWholeAndResumed(file, seed, objective, optimizer, 0);
+    }
+
+    /** As above, with train.ema = ema. */
+    private Runs trainWholeAndResumed(String file, int seed, String objective, String optimizer, double ema) throws IOException {
         Path cfg = tmp.resolve(file);
         Files.writeString(cfg, """
                 seed: %d
@@ -102,8 +107,8 @@ class CudaBackendTrainingTest {
                 model: {hidden: [16, 12], activation: softplus}
                 objective: %s
                 optimizer: %s
-                train: {steps: 30, batch_size: 64, eval_every: 10, checkpoint_every: 10, schedule: cosine, warmup: 3}
-                """.formatted(seed, objective, optimizer));
+                train: {steps: 30, batch_size: 64, eval_every: 10, checkpoint_every: 10, schedule: cosine, warmup: 3, ema: %s}
+                """.formatted(seed, objective, optimizer, ema));
         Path whole = tmp.resolve("whole"), parts = tmp.resolve("parts");
         assertEquals(0, Cli.run("train", cfg.toString(), "--out", whole.toString()).exitCode());
         assertEquals(0, Cli.run("train", cfg.toString(), "--out", parts.toString(), "--set", "train.stop_after=20").exitCode());
@@ -113,7 +118,7 @@ class CudaBackendTrainingTest {
 
     @Test
     void aStoppedCudaRunResumesWhereAnUninterruptedOneEnds() throws IOException {
-        Runs runs = trainWholeAndResumed("c.yaml", 5, "{name: sliced, probes: 2}", "{name: muon, lr: 0.02}");
+        Runs runs = trainWholeAndResumed("c.yaml", 5, "{name: sliced, probes: 2}", "{name: muon, lr: 0.02}", 0.9);
         Path whole = runs.whole(), parts = runs.parts();
         double[] a = Safetensors.read(whole.resolve("state.safetensors")).tensors().get("params").data();
         double[] b = Safetensors.read(parts.resolve("state.safetensors")).tensors().get("params").data();
@@ -121,8 +126,13 @@ class CudaBackendTrainingTest {
                 + "step-30 loss %.9g vs %.9g%n", a.length, a[0], b[0], losses(whole).get(29), losses(parts).get(29));
         assertArrayEquals(a, b, 0.0);
         assertEquals(losses(whole), losses(parts));
-        Map<String, Object> last = MetricsLog.read(parts.resolve("metrics.jsonl")).getLast();
-        assertEquals(30L, ((Number) last.get("step")).longValue());
+        // every metric, the first resumed step's update cosine (from the saved previous update) and the EMA's evals included
+        TrainCommandTest.assertMetricsEqual(whole, parts, 30);
+        assertTrue(MetricsLog.read(parts.resolve("metrics.jsonl")).get(20).get("update_cosine") instanceof Number);
+        assertArrayEquals(Safetensors.read(whole.resolve("state.safetensors")).tensors().get("ema").data(),
+                Safetensors.read(parts.resolve("state.safetensors")).tensors().get("ema").data(), 0.0);
+        assertArrayEquals(ebm.io.MlpCheckpoint.load(whole.resolve("best.safetensors")).params(),
+                ebm.io.MlpCheckpoint.load(parts.resolve("best.safetensors")).params(), 0.0);
     }
 
     @Test

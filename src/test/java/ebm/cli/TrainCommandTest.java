@@ -41,15 +41,21 @@ class TrainCommandTest {
         return Safetensors.read(dir.resolve("state.safetensors")).tensors().get("params").data();
     }
 
-    @ParameterizedTest(name = "{0} + {1}")
-    @CsvSource({"exact, adamw", "sliced, shampoo", "hutchinson, muon", "annealed-denoising, sgd"})
-    void aRunStoppedAndResumedEndsBitwiseWhereAnUninterruptedOneEnds(String objective, String optimizer) throws IOException {
+    /** Bitwise resume, also with the weights' EMA, gradient accumulation and early stopping's state (train.*) on. */
+    @ParameterizedTest(name = "{0} + {1} {2}")
+    @CsvSource({"exact, adamw, ''", "sliced, shampoo, ''", "hutchinson, muon, ''", "annealed-denoising, sgd, ''",
+        "exact, adamw, train.ema=0.9 train.accumulate=4 train.early_stop=5",
+        "denoising, muon, train.ema=0.5 train.accumulate=2"})
+    void aRunStoppedAndResumedEndsBitwiseWhereAnUninterruptedOneEnds(String objective, String optimizer, String sets)
+            throws IOException {
         Path cfg = config(SMALL + "objective: {name: " + objective + ", probes: 2}\noptimizer: {name: " + optimizer
-                + ", lr: 0.01" + (optimizer.equals("sgd") ? ", momentum: 0.9, nesterov: true" : "") + "}\n"
-                + (optimizer.equals("shampoo") ? "" : ""));
+                + ", lr: 0.01" + (optimizer.equals("sgd") ? ", momentum: 0.9, nesterov: true" : "") + "}\n");
+        List<String> extra = new ArrayList<>();
+        for (String set : sets.isBlank() ? new String[0] : sets.split(" ")) extra.addAll(List.of("--set", set));
         Path whole = tmp.resolve("whole"), parts = tmp.resolve("parts");
-        assertEquals(0, Cli.run("train", cfg.toString(), "--out", whole.toString()).exitCode());
-        assertEquals(0, Cli.run("train", cfg.toString(), "--out", parts.toString(), "--set", "train.stop_after=20").exitCode());
+        assertEquals(0, Cli.run(args("train", cfg.toString(), "--out", whole.toString(), extra)).exitCode());
+        extra.addAll(List.of("--set", "train.stop_after=20"));
+        assertEquals(0, Cli.run(args("train", cfg.toString(), "--out", parts.toString(), extra)).exitCode());
         assertEquals(20, MetricsLog.read(parts.resolve("metrics.jsonl")).size());
         // A crash after step 20's checkpoint leaves extra metric lines behind; resume must cut them.
         Files.writeString(parts.resolve("metrics.jsonl"), "{\"step\": 21, \"loss\": 0}\n{\"step\": 22, \"lo",
@@ -63,15 +69,44 @@ class TrainCommandTest {
             else System.setProperty("ebm.threads", threads);
         }
         double[] a = stateParams(whole), b = stateParams(parts);
-        System.out.printf("%s + %s: uninterrupted vs resumed parameters, %d values, first %.17g vs %.17g%n",
-                objective, optimizer, a.length, a[0], b[0]);
+        System.out.printf("%s + %s %s: uninterrupted vs resumed parameters, %d values, first %.17g vs %.17g%n",
+                objective, optimizer, sets, a.length, a[0], b[0]);
         assertArrayEquals(a, b, 0.0);
         assertArrayEquals(MlpCheckpoint.load(whole.resolve("checkpoint.safetensors")).params(),
                 MlpCheckpoint.load(parts.resolve("checkpoint.safetensors")).params(), 0.0);
-        List<Long> steps = new ArrayList<>();
-        for (Map<String, Object> r : MetricsLog.read(parts.resolve("metrics.jsonl"))) steps.add(((Number) r.get("step")).longValue());
-        assertEquals(30, steps.size());
-        for (int i = 0; i < 30; i++) assertEquals(i + 1, steps.get(i));
+        assertArrayEquals(MlpCheckpoint.load(whole.resolve("best.safetensors")).params(),
+                MlpCheckpoint.load(parts.resolve("best.safetensors")).params(), 0.0);
+        assertMetricsEqual(whole, parts, 30);
+        Object resumedCosine = MetricsLog.read(parts.resolve("metrics.jsonl")).get(20).get("update_cosine");
+        System.out.println("update_cosine of step 21, the first resumed step: " + resumedCosine);
+        assertTrue(resumedCosine instanceof Number, "the first resumed step has an update cosine");
+    }
+
+    private static String[] args(String command, String config, String outFlag, String out, List<String> extra) {
+        List<String> all = new ArrayList<>(List.of(command, config, outFlag, out));
+        all.addAll(extra);
+        return all.toArray(new String[0]);
+    }
+
+    /**
+     * Every metric of every step (update_cosine and the eval keys included) the same bit for bit, but the wall time;
+     * steps 1..n in order.
+     */
+    static void assertMetricsEqual(Path whole, Path parts, int n) {
+        List<Map<String, Object>> want = MetricsLog.read(whole.resolve("metrics.jsonl")), got = MetricsLog.read(parts.resolve("metrics.jsonl"));
+        assertEquals(n, want.size());
+        assertEquals(n, got.size());
+        int compared = 0;
+        for (int i = 0; i < n; i++) {
+            assertEquals(i + 1, ((Number) got.get(i).get("step")).longValue());
+            Map<String, Object> w = new java.util.LinkedHashMap<>(want.get(i)), g = new java.util.LinkedHashMap<>(got.get(i));
+            w.remove("seconds");
+            g.remove("seconds");
+            assertEquals(w, g, "step " + (i + 1) + " metrics");
+            compared += w.size();
+        }
+        System.out.printf("metrics of %d steps (%d values, seconds left out) equal between the uninterrupted and the resumed run%n",
+                n, compared);
     }
 
     @Test
@@ -127,6 +162,12 @@ class TrainCommandTest {
         "seed=1.5                   | 'seed' has the wrong type: got '1.5', expected an integer",
         "train.warmup=31            | train.warmup: must be <= train.steps (30), got 31",
         "train.batch_size=2001      | train.batch_size: must be <= data.n_train (2000), got 2001",
+        "train.accumulate=5         | train.accumulate: train.batch_size (64) must be divisible by train.accumulate (5)",
+        "train.accumulate=0         | train.accumulate: must be >= 1, got 0",
+        "train.ema=1                | train.ema: must be in [0.0, 1.0), got 1.0",
+        "train.ema=-0.1             | train.ema: must be in [0.0, 1.0), got -0.1",
+        "train.early_stop=-1        | train.early_stop: must be >= 0, got -1",
+        "train.schedule_steps=2     | train.warmup: must be <= train.schedule_steps (2), got 3",
         "precision=tf32             | precision: tf32 selects the GEMM mode of backend cuda or cuda-emulated; backend cpu computes in fp64"})
     void badConfigValuesAreOneLineErrorsNamingTheKey(String override, String expected) throws IOException {
         Path dir = tmp.resolve("bad");

@@ -124,11 +124,29 @@ class PlotsTest {
         assertNull(Plots.lossConstant(tmp.resolve("no-such-run")));
     }
 
+    /** File data has no Fisher divergence: fisher.png draws the held-out SM loss and the Gaussian's, saying so. */
+    @Test
+    void withoutAFisherDivergenceTheHeldOutLossIsDrawnAgainstTheGaussians() throws IOException {
+        List<Map<String, Object>> recs = records(300, 50, 0);
+        recs.forEach(r -> r.remove("fisher_divergence"));
+        assertNull(Plots.fisherChart(recs, null));
+        XYChart chart = Plots.heldOutLossChart(recs, -2.25);
+        System.out.println("file data fisher.png: " + chart.getTitle() + " / " + chart.getYAxisTitle() + ", series "
+                + chart.getSeriesMap().keySet());
+        assertEquals("Held-out exact SM loss (density unknown: no true Fisher divergence)", chart.getTitle());
+        assertArrayEquals(new double[] {-4, -4, -4, -4, -4, -4}, chart.getSeriesMap().get("model").getYData());
+        assertArrayEquals(new double[] {-2.25, -2.25}, chart.getSeriesMap().get("moment-matched Gaussian").getYData());
+        Path dir = tmp.resolve("file");
+        Files.createDirectories(dir);
+        Plots.curves(recs, null, -2.25, dir);
+        assertTrue(Files.size(dir.resolve("fisher.png")) > 1000);
+    }
+
     @Test
     void curvesWritesTheSameFiles() throws IOException {
         Path dir = tmp.resolve("curves");
         writeConfig(dir, "denoising");
-        Plots.curves(records(200, 50, 100), 1.85, dir);
+        Plots.curves(records(200, 50, 100), 1.85, null, dir);
         for (String png : List.of("loss.png", "fisher.png")) assertTrue(Files.size(dir.resolve(png)) > 1000, png);
     }
 }

@@ -42,7 +42,7 @@ class GaussianComparisonTest {
     }
 
     private static Trainer.Outcome outcome(Double valLoss, Double fisher, Double gaussianFisher, Double gaussianValLoss) {
-        return new Trainer.Outcome(100, 0.0, valLoss, fisher, null, gaussianFisher, gaussianValLoss, 1.0, Path.of("run"));
+        return new Trainer.Outcome(100, 0.0, valLoss, fisher, null, gaussianFisher, gaussianValLoss, 1.0, Path.of("run"), null, null, false);
     }
 
     @Test

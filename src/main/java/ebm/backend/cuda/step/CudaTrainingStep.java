@@ -383,6 +383,20 @@ public final class CudaTrainingStep implements AutoCloseable {
         launcher.writeAsFloats(params, values);
     }
 
+    /** The last step's update Δθ (what the next step's update cosine is taken against), as fp64. */
+    public double[] previousUpdate() {
+        ensureOpen();
+        launcher.synchronize();
+        return launcher.readFloatsAsDoubles(lastUpdate, size);
+    }
+
+    /** Restores the previous update (a resumed run's), so its first step's update cosine is the uninterrupted run's. */
+    public void loadPreviousUpdate(double[] values) {
+        ensureOpen();
+        if (values.length != size) throw new IllegalArgumentException(values.length + " update values for a model of " + size);
+        launcher.writeAsFloats(lastUpdate, values);
+    }
+
     /** Kernel launches of one eager step (a captured graph replays as one launch), and GEMM calls in it. */
     public long launchesPerStep() {
         return launchesPerStep;
