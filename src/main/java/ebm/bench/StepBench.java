@@ -1,6 +1,7 @@
 package ebm.bench;
 
 import ebm.EbmException;
+import ebm.linalg.CpuThreads;
 import ebm.linalg.Gemm;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
@@ -116,24 +117,61 @@ public final class StepBench {
         return gemmRate(new GemmShape(n, n, n, "NN"));
     }
 
-    /** GFLOP/s of the matrix-multiply routine at one shape: the best of several timed batches of calls (~50 ms each). */
+    /** GFLOP/s of the matrix-multiply routine at one shape, one call on all threads (the best of five batches). */
     public static double gemmRate(GemmShape g) {
-        boolean ta = g.trans().equals("TN"), tb = g.trans().equals("NT");
+        double[][] abc = operands(g);
+        return bestRate(() -> call(g, abc), 2.0 * g.m() * g.n() * g.k());
+    }
+
+    /**
+     * GFLOP/s of one of the step's products as the CPU step runs it: the batch's rows split into the chunks of a
+     * gradient evaluation ({@link Objective#cpuGradientChunkRows}), each chunk's product single-threaded and the
+     * chunks side by side on the threads. The split dimension is the one that carries the batch (m for NT, k for TN).
+     */
+    public static double stepGemmRate(GemmShape full, int batch) {
+        int[] chunkRows = Objective.cpuGradientChunkRows(batch);
+        boolean splitK = full.trans().equals("TN");
+        int perRow = (splitK ? full.k() : full.m()) / batch;
+        GemmShape[] parts = new GemmShape[chunkRows.length];
+        double[][][] buffers = new double[parts.length][][];
+        double flop = 0;
+        for (int c = 0; c < parts.length; c++) {
+            int rows = chunkRows[c] * perRow;
+            parts[c] = splitK ? new GemmShape(full.m(), full.n(), rows, "TN") : new GemmShape(rows, full.n(), full.k(), full.trans());
+            buffers[c] = operands(parts[c]);
+            flop += 2.0 * parts[c].m() * parts[c].n() * parts[c].k();
+        }
+        Runnable step = () -> CpuThreads.forEachChunk(parts.length, c -> call(parts[c], buffers[c]));
+        return bestRate(step, flop);
+    }
+
+    private static double[][] operands(GemmShape g) {
         double[] a = new double[Math.multiplyExact(g.m(), g.k())], b = new double[Math.multiplyExact(g.k(), g.n())];
-        double[] c = new double[Math.multiplyExact(g.m(), g.n())];
         new RandomStream(1, 0, 0).fillGaussian(a, 0, a.length, 0);
         new RandomStream(2, 0, 0).fillGaussian(b, 0, b.length, 0);
-        int lda = ta ? g.m() : g.k(), ldb = tb ? g.k() : g.n();
-        Runnable call = () -> Gemm.gemm(ta, tb, g.m(), g.n(), g.k(), 1, a, 0, lda, b, 0, ldb, 0, c, 0, g.n());
-        call.run();
+        return new double[][] {a, b, new double[Math.multiplyExact(g.m(), g.n())]};
+    }
+
+    private static void call(GemmShape g, double[][] abc) {
+        boolean ta = g.trans().equals("TN"), tb = g.trans().equals("NT");
+        Gemm.gemm(ta, tb, g.m(), g.n(), g.k(), 1, abc[0], 0, ta ? g.m() : g.k(), abc[1], 0, tb ? g.k() : g.n(), 0, abc[2], 0, g.n());
+    }
+
+    /**
+     * The best of five timed batches of calls, each batch about 50 ms, after 0.3 s of untimed calls (a shape's path
+     * through the routine runs interpreted until the JIT has compiled it: without the warm-up a small product read
+     * at a fifth of its rate).
+     */
+    private static double bestRate(Runnable call, double flopPerCall) {
+        for (long warmEnd = System.nanoTime() + 300_000_000L; System.nanoTime() < warmEnd; ) call.run();
         long t0 = System.nanoTime();
         call.run();
         int calls = (int) Math.max(1, Math.min(10_000, 50e6 / Math.max(1, System.nanoTime() - t0)));
-        double flop = 2.0 * g.m() * g.n() * g.k() * calls, best = 0;
+        double best = 0;
         for (int r = 0; r < 5; r++) {
             long start = System.nanoTime();
             for (int i = 0; i < calls; i++) call.run();
-            best = Math.max(best, flop / ((System.nanoTime() - start) * 1e-9) / 1e9);
+            best = Math.max(best, flopPerCall * calls / ((System.nanoTime() - start) * 1e-9) / 1e9);
         }
         return best;
     }

@@ -28,6 +28,14 @@ final class Losses {
         return Math.min(Math.max(MIN_CHUNK_ROWS, (batch + MAX_CHUNKS - 1) / MAX_CHUNKS), Math.max(1, (batch + 1) / 2));
     }
 
+    /** The rows of each chunk of a gradient evaluation of this batch (one micro-batch), in order. */
+    static int[] gradientChunkRows(int batch) {
+        int[][] chunks = chunks(0, batch, Objective.noiseSplitRows(batch), chunkRows(batch));
+        int[] rows = new int[chunks.length];
+        for (int c = 0; c < rows.length; c++) rows[c] = chunks[c][1] - chunks[c][0];
+        return rows;
+    }
+
     static Objective.Result mean(Objective objective, EnergyModel model, double[] params, double[] x, int batch, long step,
                                  double[] grad, int microBatches) {
         Tape tape = new Tape();

@@ -66,4 +66,12 @@ public sealed interface Objective permits ExactObjective, ProbeObjective, HutchP
     static int noiseSplitRows(int batch) {
         return batch < 2 ? 0 : (batch + 1) / 2;
     }
+
+    /**
+     * Rows of each chunk the CPU runs a gradient evaluation of this batch in (side by side, each single-threaded
+     * inside): the shapes of the CPU step's products follow from them.
+     */
+    static int[] cpuGradientChunkRows(int batch) {
+        return Losses.gradientChunkRows(batch);
+    }
 }

@@ -96,7 +96,10 @@ class StepBenchReportTest {
         TestTexts.assertContains(md, "missed: 1.50× < 2× (25% short); 18% < 50% of dgemm", "## What bounds the misses",
                 // GEMM floor at 1024³ (its main shape 256x256x256 was not measured): 0.445/100 = 4.45 ms; tape 50 MB at 20 GB/s = 2.5 ms
                 "take 4.45 ms (22%)", "the tape's 50.0 MB per step, written once at 20.0 GB/s, take 2.50 ms (13%)",
-                "the other 13.05 ms (65%)");
+                "the other 13.05 ms (65%)",
+                // 2× the peer allows 15 ms; 0.445 GFLOP at the highest measured rate (125) is 3.56 ms
+                "2× the peer allows 15.00 ms; the GEMMs alone at the highest rate measured in this run (125.0 GFLOP/s) "
+                        + "take 3.56 ms, so 11.44 ms are left for everything else (now 16.44 ms)");
     }
 
     @Test
@@ -109,6 +112,19 @@ class StepBenchReportTest {
         Row fine = StepBench.run("denoising", new Shape(2, 8, 1), 16, 0.01, Double.MAX_VALUE);
         assertFalse(fine.exceedsLimit());
         assertTrue(fine.msMin() <= fine.msPerStep() && fine.msPerStep() <= fine.msMax(), "the spread holds the median");
+    }
+
+    @Test
+    void theStepsProductsAreTimedInTheChunksTheStepRunsThem() {
+        int[] chunks = ebm.objective.Objective.cpuGradientChunkRows(256);
+        System.out.println("chunks of a B=256 gradient: " + java.util.Arrays.toString(chunks));
+        assertEquals(256, java.util.Arrays.stream(chunks).sum());
+        assertTrue(chunks.length >= 2, "two halves of the noise split at least");
+        for (GemmShape g : List.of(new GemmShape(256 * 2, 16, 16, "NT"), new GemmShape(16, 16, 256 * 2, "TN"))) {
+            double rate = StepBench.stepGemmRate(g, 256);
+            System.out.printf("%s as the step runs it: %.2f GFLOP/s%n", g, rate);
+            assertTrue(rate > 0 && Double.isFinite(rate));
+        }
     }
 
     @Test
