@@ -135,31 +135,45 @@ public enum Activation {
     public void derivatives(double[] z, double[][] out) {
         int n = z.length, i = 0;
         if (this == SOFTPLUS || this == SILU) {
-            DoubleVector one = DoubleVector.broadcast(LANES, 1.0), two = DoubleVector.broadcast(LANES, 2.0);
-            for (; i <= n - LANES.length(); i += LANES.length()) {
-                DoubleVector x = DoubleVector.fromArray(LANES, z, i);
-                DoubleVector e = expNonPositive(x.abs().neg());
-                DoubleVector r = one.div(one.add(e));
-                DoubleVector s = e.mul(r).blend(r, x.compare(VectorOperators.GE, 0.0));
-                DoubleVector p = s.mul(one.sub(s));
-                DoubleVector q = one.sub(s.mul(two)); // 1 − 2s
-                if (this == SOFTPLUS) {
-                    x.max(0.0).add(log1pUnit(e)).intoArray(out[0], i);
-                    s.intoArray(out[1], i);
-                    p.intoArray(out[2], i);
-                    p.mul(q).intoArray(out[3], i);
-                } else {
-                    x.mul(s).intoArray(out[0], i);
-                    s.add(x.mul(p)).intoArray(out[1], i);
-                    p.mul(two.add(x.mul(q))).intoArray(out[2], i);
-                    p.mul(q.mul(x.mul(q).add(3.0)).sub(x.mul(p).mul(2.0))).intoArray(out[3], i);
-                }
-            }
+            // three passes, each a loop with no calls inside: a vector passed to or returned from a method the JIT
+            // did not inline becomes a boxed object (the polynomials as vector-valued helpers cost a tenth of a step)
+            int end = n - n % LANES.length();
+            double[] e = out[3]; // scratch: e^−|z|, overwritten with σ‴ in the last pass
+            expOfMinusAbs(z, e, end);
+            if (this == SOFTPLUS) softplusValues(z, e, out[0], end);
+            sigmoidTerms(this == SOFTPLUS, z, e, out, end);
+            i = end;
         }
         double[] d = new double[4];
         for (; i < n; i++) {
             derivatives(z[i], d);
             for (int k = 0; k < 4; k++) out[k][i] = d[k];
+        }
+    }
+
+    /**
+     * From e = e^−|z|, the logistic s = 1/(1 + e^−z) and from it σ′, σ″, σ‴ of softplus (softplus) or σ, σ′, σ″, σ‴
+     * of SiLU into out, for i below end (a multiple of the lane count), lane by lane; e may be out[3].
+     */
+    private static void sigmoidTerms(boolean softplus, double[] z, double[] e, double[][] out, int end) {
+        DoubleVector one = V_ONE, two = V_TWO;
+        for (int i = 0; i < end; i += LANES.length()) {
+            DoubleVector x = DoubleVector.fromArray(LANES, z, i);
+            DoubleVector ev = DoubleVector.fromArray(LANES, e, i);
+            DoubleVector r = one.div(one.add(ev));
+            DoubleVector s = ev.mul(r).blend(r, x.compare(VectorOperators.GE, 0.0));
+            DoubleVector p = s.mul(one.sub(s));
+            DoubleVector q = one.sub(s.mul(two)); // 1 − 2s
+            if (softplus) {
+                s.intoArray(out[1], i);
+                p.intoArray(out[2], i);
+                p.mul(q).intoArray(out[3], i);
+            } else {
+                x.mul(s).intoArray(out[0], i);
+                s.add(x.mul(p)).intoArray(out[1], i);
+                p.mul(two.add(x.mul(q))).intoArray(out[2], i);
+                p.mul(q.mul(x.mul(q).add(3.0)).sub(x.mul(p).mul(2.0))).intoArray(out[3], i);
+            }
         }
     }
 
@@ -193,16 +207,30 @@ public enum Activation {
         return p * Double.longBitsToDouble((k + 1023) << 52);
     }
 
-    /** The same operations as {@link #expNonPositive(double)}, lane by lane. */
-    static DoubleVector expNonPositive(DoubleVector x) {
-        DoubleVector xc = x.max(EXP_MIN);
-        DoubleVector t = xc.fma(DoubleVector.broadcast(LANES, LOG2E), DoubleVector.broadcast(LANES, SHIFTER));
-        DoubleVector n = t.sub(SHIFTER);
-        DoubleVector r = n.fma(DoubleVector.broadcast(LANES, -LN2_LO), n.fma(DoubleVector.broadcast(LANES, -LN2_HI), xc));
-        DoubleVector p = DoubleVector.broadcast(LANES, EXP_TAYLOR[EXP_TAYLOR.length - 1]);
-        for (int k = EXP_TAYLOR.length - 2; k >= 0; k--) p = p.fma(r, DoubleVector.broadcast(LANES, EXP_TAYLOR[k]));
-        LongVector k = t.reinterpretAsLongs().sub(SHIFTER_BITS);
-        return p.mul(k.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles());
+    /** e[i] = {@link #expNonPositive}(−|z[i]|) for i below end (a multiple of the lane count), lane by lane. */
+    private static void expOfMinusAbs(double[] z, double[] e, int end) {
+        for (int i = 0; i < end; i += LANES.length()) {
+            DoubleVector xc = DoubleVector.fromArray(LANES, z, i).abs().neg().max(EXP_MIN);
+            DoubleVector t = xc.fma(V_LOG2E, V_SHIFTER);
+            DoubleVector n = t.sub(V_SHIFTER);
+            DoubleVector r = n.fma(V_MINUS_LN2_LO, n.fma(V_MINUS_LN2_HI, xc));
+            DoubleVector p = EXP_V[13];
+            p = p.fma(r, EXP_V[12]);
+            p = p.fma(r, EXP_V[11]);
+            p = p.fma(r, EXP_V[10]);
+            p = p.fma(r, EXP_V[9]);
+            p = p.fma(r, EXP_V[8]);
+            p = p.fma(r, EXP_V[7]);
+            p = p.fma(r, EXP_V[6]);
+            p = p.fma(r, EXP_V[5]);
+            p = p.fma(r, EXP_V[4]);
+            p = p.fma(r, EXP_V[3]);
+            p = p.fma(r, EXP_V[2]);
+            p = p.fma(r, EXP_V[1]);
+            p = p.fma(r, EXP_V[0]);
+            LongVector k = t.reinterpretAsLongs().sub(SHIFTER_BITS);
+            p.mul(k.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles()).intoArray(e, i);
+        }
     }
 
     // log(1 + e) for e in [0, 1]: with g = e, or g = (e − 1)/2 (exact) and ln2 added when e > √2 − 1, so that
@@ -225,15 +253,40 @@ public enum Activation {
         return halve ? LN2_HI + (LN2_LO + log) : log;
     }
 
-    /** The same operations as {@link #log1pUnit(double)}, lane by lane. */
-    static DoubleVector log1pUnit(DoubleVector e) {
-        VectorMask<Double> halve = e.compare(VectorOperators.GT, SQRT2_MINUS_1);
-        DoubleVector g = e.blend(e.sub(1.0).mul(0.5), halve);
-        DoubleVector s = g.div(g.add(2.0)), z = s.mul(s);
-        DoubleVector p = DoubleVector.broadcast(LANES, ATANH_SERIES[ATANH_SERIES.length - 1]);
-        for (int k = ATANH_SERIES.length - 2; k >= 0; k--) p = p.fma(z, DoubleVector.broadcast(LANES, ATANH_SERIES[k]));
-        DoubleVector log = s.mul(z).fma(p, s.mul(2.0));
-        return log.blend(log.add(LN2_LO).add(LN2_HI), halve);
+    /** y[i] = max(z[i], 0) + {@link #log1pUnit}(e[i]) for i below end (softplus), lane by lane. */
+    private static void softplusValues(double[] zs, double[] es, double[] y, int end) {
+        for (int i = 0; i < end; i += LANES.length()) {
+            DoubleVector e = DoubleVector.fromArray(LANES, es, i);
+            VectorMask<Double> halve = e.compare(VectorOperators.GT, SQRT2_MINUS_1);
+            DoubleVector g = e.blend(e.sub(1.0).mul(0.5), halve);
+            DoubleVector s = g.div(g.add(2.0)), z = s.mul(s);
+            DoubleVector p = ATANH_V[11];
+            p = p.fma(z, ATANH_V[10]);
+            p = p.fma(z, ATANH_V[9]);
+            p = p.fma(z, ATANH_V[8]);
+            p = p.fma(z, ATANH_V[7]);
+            p = p.fma(z, ATANH_V[6]);
+            p = p.fma(z, ATANH_V[5]);
+            p = p.fma(z, ATANH_V[4]);
+            p = p.fma(z, ATANH_V[3]);
+            p = p.fma(z, ATANH_V[2]);
+            p = p.fma(z, ATANH_V[1]);
+            p = p.fma(z, ATANH_V[0]);
+            DoubleVector log = s.mul(z).fma(p, s.mul(2.0));
+            DoubleVector.fromArray(LANES, zs, i).max(0.0).add(log.blend(log.add(LN2_LO).add(LN2_HI), halve)).intoArray(y, i);
+        }
+    }
+
+    private static final DoubleVector V_ONE = DoubleVector.broadcast(LANES, 1.0), V_TWO = DoubleVector.broadcast(LANES, 2.0);
+    private static final DoubleVector V_LOG2E = DoubleVector.broadcast(LANES, LOG2E), V_SHIFTER = DoubleVector.broadcast(LANES, SHIFTER);
+    private static final DoubleVector V_MINUS_LN2_HI = DoubleVector.broadcast(LANES, -LN2_HI);
+    private static final DoubleVector V_MINUS_LN2_LO = DoubleVector.broadcast(LANES, -LN2_LO);
+    private static final DoubleVector[] EXP_V = broadcastAll(EXP_TAYLOR), ATANH_V = broadcastAll(ATANH_SERIES);
+
+    private static DoubleVector[] broadcastAll(double[] values) {
+        DoubleVector[] out = new DoubleVector[values.length];
+        for (int k = 0; k < values.length; k++) out[k] = DoubleVector.broadcast(LANES, values[k]);
+        return out;
     }
 
     private static IllegalArgumentException badOrder(int order) {
