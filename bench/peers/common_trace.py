@@ -3,6 +3,7 @@ the same methods and write the same CSV: the columns, the method names, the grid
 timing loop and the row skip. Imported by both, not run itself (gpu-check's peers stage passes over *_trace.py).
 """
 
+import csv
 import statistics
 import time
 
@@ -93,3 +94,11 @@ def measure(args, time_step, peak, step, sync):
     while len(times) < 3 or (time.perf_counter() < end and len(times) < 30):
         times.append(time_step())
     return statistics.median(times), len(times), peak_bytes, kind
+
+
+def write_csv(path, columns, rows):
+    """The rows (dicts) as a CSV file with the given columns, header first."""
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns)
+        w.writeheader()
+        w.writerows(rows)

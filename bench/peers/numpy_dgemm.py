@@ -10,7 +10,6 @@ dgemm as flags (no copies). Each rate is the best of the medians of several time
 """
 
 import argparse
-import csv
 import os
 import statistics
 import sys
@@ -19,7 +18,7 @@ import time
 import numpy as np
 
 from blas import checked_blas, limit_threads
-from common_trace import ints
+from common_trace import ints, write_csv
 
 COLUMNS = ["m", "n", "k", "trans", "threads", "gflops", "blas"]
 
@@ -80,10 +79,7 @@ def main(argv):
                 g = rate(m, n, k, trans, args.seconds)
             rows.append({"m": m, "n": n, "k": k, "trans": trans, "threads": t, "gflops": f"{g:.2f}", "blas": blas})
             print(",".join(str(rows[-1][c]) for c in COLUMNS), flush=True)
-    with open(args.out, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(args.out, COLUMNS, rows)
 
 
 if __name__ == "__main__":

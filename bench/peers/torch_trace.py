@@ -34,7 +34,6 @@ which. Before timing, the exact variants are checked against each other at small
 """
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -43,7 +42,7 @@ import torch
 
 from blas import checked_blas, limit_threads
 from common_trace import (CHECK_MAX_DIM, COLUMNS, SIGMA, TOLERANCE, Skip, add_grid_args, add_timing_args, ints, measure,
-                          new_row, parse_method, resolve_grid, words)
+                          new_row, parse_method, resolve_grid, words, write_csv)
 
 
 class Mlp(torch.nn.Module):
@@ -461,10 +460,7 @@ def main(argv):
                             row["check"] = row["check"].replace(",", ";")
                             rows.append(row)
                             print(",".join(str(row[c]) for c in COLUMNS), flush=True)
-    with open(args.out, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(args.out, COLUMNS, rows)
 
 
 if __name__ == "__main__":
