@@ -21,6 +21,15 @@ public final class TestFiles {
         return file;
     }
 
+    /**
+     * A run config on the two-peak density (the tests' small runs): seed, n_train/n_val, and the model, optimizer
+     * (null: the default) and train sections as YAML flow maps.
+     */
+    public static String twoPeaks(int seed, int nTrain, int nVal, String model, String optimizer, String train) {
+        return "seed: " + seed + "\ndata: {name: two-peaks, n_train: " + nTrain + ", n_val: " + nVal + "}\nmodel: " + model
+                + "\n" + (optimizer == null ? "" : "optimizer: " + optimizer + "\n") + "train: " + train + "\n";
+    }
+
     /** A rows x cols points file of zeros but for one value at a flat index (a file with one bad entry). */
     public static Path npyWithOne(Path file, int rows, int cols, int index, double value) {
         double[] x = new double[rows * cols];

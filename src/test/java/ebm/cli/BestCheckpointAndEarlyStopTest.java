@@ -24,13 +24,8 @@ class BestCheckpointAndEarlyStopTest {
     Path tmp;
 
     /** AdamW at a rate high enough that the held-out loss stops falling within a few hundred steps. */
-    private static final String NOISY = """
-            seed: 2
-            data: {name: two-peaks, n_train: 1000, n_val: 200}
-            model: {hidden: [12, 8], activation: softplus}
-            optimizer: {name: adamw, lr: 0.05}
-            train: {steps: 400, batch_size: 32, eval_every: 5, checkpoint_every: 15, early_stop: 3}
-            """;
+    private static final String NOISY = TestFiles.twoPeaks(2, 1000, 200, "{hidden: [12, 8], activation: softplus}", "{name: adamw, lr: 0.05}",
+            "{steps: 400, batch_size: 32, eval_every: 5, checkpoint_every: 15, early_stop: 3}");
 
     private record Best(long step, double valLoss) {}
 

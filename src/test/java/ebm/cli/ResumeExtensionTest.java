@@ -26,13 +26,8 @@ class ResumeExtensionTest {
     @TempDir
     Path tmp;
 
-    private static final String SMALL = """
-            seed: 5
-            data: {name: two-peaks, n_train: 1000, n_val: 200}
-            model: {hidden: [12, 8], activation: tanh}
-            optimizer: {name: adamw, lr: 0.01}
-            train: {steps: 30, batch_size: 32, eval_every: 10, checkpoint_every: 10, warmup: 4}
-            """;
+    private static final String SMALL = TestFiles.twoPeaks(5, 1000, 200, "{hidden: [12, 8], activation: tanh}", "{name: adamw, lr: 0.01}",
+            "{steps: 30, batch_size: 32, eval_every: 10, checkpoint_every: 10, warmup: 4}");
 
     private static double[] stateParams(Path dir) {
         return Safetensors.read(dir.resolve(RunState.FILE)).tensors().get("params").data();

@@ -23,13 +23,8 @@ class RunLockTest {
     @TempDir
     Path tmp;
 
-    private static final String LONG = """
-            seed: 4
-            data: {name: two-peaks, n_train: 1000, n_val: 200}
-            model: {hidden: [16, 12]}
-            optimizer: {name: adamw, lr: 0.003}
-            train: {steps: 100000, batch_size: 64, eval_every: 50000, checkpoint_every: 100}
-            """;
+    private static final String LONG = TestFiles.twoPeaks(4, 1000, 200, "{hidden: [16, 12]}", "{name: adamw, lr: 0.003}",
+            "{steps: 100000, batch_size: 64, eval_every: 50000, checkpoint_every: 100}");
 
     private static void awaitSteps(Process p, Path dir, long steps, Path log) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);

@@ -32,21 +32,12 @@ class RunRobustnessTest {
     @TempDir
     Path tmp;
 
-    private static final String SMALL = """
-            seed: 3
-            data: {name: two-peaks, n_train: 2000, n_val: 300}
-            model: {hidden: [16, 12], activation: silu}
-            train: {steps: 30, batch_size: 64, eval_every: 10, checkpoint_every: 10, schedule: cosine, warmup: 3}
-            """;
+    private static final String SMALL = TestFiles.twoPeaks(3, 2000, 300, "{hidden: [16, 12], activation: silu}", null,
+            "{steps: 30, batch_size: 64, eval_every: 10, checkpoint_every: 10, schedule: cosine, warmup: 3}");
 
     /** tanh and an enormous SGD step: after step 1 every unit is saturated, the network is dead, its gradient exactly 0. */
-    private static final String DEAD = """
-            seed: 3
-            data: {name: two-peaks, n_train: 2000, n_val: 300}
-            model: {hidden: [16, 12], activation: tanh}
-            optimizer: {name: sgd, lr: 1e6}
-            train: {steps: 120, batch_size: 64, eval_every: 10, checkpoint_every: 10}
-            """;
+    private static final String DEAD = TestFiles.twoPeaks(3, 2000, 300, "{hidden: [16, 12], activation: tanh}", "{name: sgd, lr: 1e6}",
+            "{steps: 120, batch_size: 64, eval_every: 10, checkpoint_every: 10}");
 
     private Path config(String yaml) throws IOException {
         return TestFiles.yaml(tmp, "c", yaml);
@@ -167,13 +158,8 @@ class RunRobustnessTest {
     /** The main class in a JVM of its own, as `./ebm` starts it. */
     @Test
     void sigtermWritesACheckpointSaysHowToResumeAndTheResumeIsBitwise() throws Exception {
-        String yaml = """
-                seed: 4
-                data: {name: two-peaks, n_train: 2000, n_val: 300}
-                model: {hidden: [32, 32], activation: softplus}
-                optimizer: {name: adamw, lr: 0.003}
-                train: {steps: 5000, batch_size: 128, eval_every: 2500, checkpoint_every: 2500, schedule: cosine, warmup: 20}
-                """;
+        String yaml = TestFiles.twoPeaks(4, 2000, 300, "{hidden: [32, 32], activation: softplus}", "{name: adamw, lr: 0.003}",
+                "{steps: 5000, batch_size: 128, eval_every: 2500, checkpoint_every: 2500, schedule: cosine, warmup: 20}");
         Path cfg = config(yaml);
         Path whole = tmp.resolve("whole"), killed = tmp.resolve("killed"), log = tmp.resolve("killed.log");
         Process p = Cli.process(log, "train", cfg.toString(), "--out", killed.toString()).start();

@@ -27,13 +27,8 @@ class WeightEmaTest {
     Path tmp;
 
     private static final double DECAY = 0.8;
-    private static final String RUN = """
-            seed: 9
-            data: {name: two-peaks, n_train: 1000, n_val: 200}
-            model: {hidden: [12, 8], activation: silu}
-            optimizer: {name: adamw, lr: 0.05}
-            train: {steps: 30, batch_size: 32, eval_every: 10, checkpoint_every: 10, ema: 0.8}
-            """;
+    private static final String RUN = TestFiles.twoPeaks(9, 1000, 200, "{hidden: [12, 8], activation: silu}", "{name: adamw, lr: 0.05}",
+            "{steps: 30, batch_size: 32, eval_every: 10, checkpoint_every: 10, ema: 0.8}");
 
     private RunState stateAfter(int steps) throws IOException {
         Path dir = tmp.resolve("after" + steps);

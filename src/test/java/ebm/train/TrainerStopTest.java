@@ -27,13 +27,8 @@ class TrainerStopTest {
     @TempDir
     Path tmp;
 
-    private static final String CONFIG = """
-            seed: 5
-            data: {name: two-peaks, n_train: 1000, n_val: 200}
-            model: {hidden: [12, 12], activation: silu}
-            optimizer: {name: adamw, lr: 0.01}
-            train: {steps: 300, batch_size: 32, eval_every: 100, checkpoint_every: 100}
-            """;
+    private static final String CONFIG = TestFiles.twoPeaks(5, 1000, 200, "{hidden: [12, 12], activation: silu}", "{name: adamw, lr: 0.01}",
+            "{steps: 300, batch_size: 32, eval_every: 100, checkpoint_every: 100}");
 
     /** A console that plays the signal when the trainer reports the given step (Progress prints every 15 steps). */
     private static PrintStream signallingAt(String line, StopSignal signal, ByteArrayOutputStream sink) {
