@@ -13,6 +13,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:?usage: bench/cpu-step.sh OUT [ebm bench step options]}"
 shift
 python="${EBM_PEER_PYTHON:-/usr/bin/python3}"
+if ! missing="$("$python" -c 'import importlib.util as u; print(" ".join(m for m in ("torch", "numpy") if u.find_spec(m) is None))' 2>&1)"; then
+  echo "bench/cpu-step.sh: cannot run $python: $missing" >&2; exit 2
+fi
+if [ -n "$missing" ]; then
+  echo "bench/cpu-step.sh: $python has no $missing; install the peers with: apt-get install python3-torch python3-numpy python3-threadpoolctl libopenblas0-pthread" >&2
+  exit 2
+fi
 mkdir -p "$out"
 shapes="$("$root/ebm" bench step --gemm-shapes "$@" 2>/dev/null | tail -n 1)"
 echo "== dgemm at $shapes"

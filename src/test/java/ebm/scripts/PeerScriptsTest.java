@@ -22,4 +22,17 @@ class PeerScriptsTest {
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("OK"), r.output());
     }
+
+    @Test
+    void theCpuStepBenchSaysInOneLineWhatToInstallWhenThePeerIsMissing() {
+        // needs a python3 without torch; where python3 has torch, the missing-peer path cannot be shown
+        Script probe = Script.run(Script.ROOT, Map.of(), 30, "python3", "-c", "import torch");
+        assumeTrue(probe.exitCode() != 0, "skipped: this python3 has torch, so the missing-peer path cannot be shown");
+        Script r = Script.run(Script.ROOT, Map.of("EBM_PEER_PYTHON", "python3"), 60, "bash", "bench/cpu-step.sh",
+                System.getProperty("java.io.tmpdir") + "/cpu-step-no-peer");
+        assertEquals(2, r.exitCode(), r.output());
+        String out = r.output().strip();
+        assertEquals(1, out.lines().count(), out);
+        assertTrue(out.contains("has no torch") && out.contains("apt-get install python3-torch"), out);
+    }
 }
