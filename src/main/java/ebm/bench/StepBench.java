@@ -5,10 +5,7 @@ import ebm.linalg.CpuThreads;
 import ebm.linalg.Gemm;
 import ebm.model.Mlp;
 import ebm.model.MlpSpec;
-import ebm.model.TraceAlgorithm;
-import ebm.objective.ExactObjective;
 import ebm.objective.Objective;
-import ebm.objective.ProbeObjective;
 import ebm.optim.AdamWOptions;
 import ebm.optim.Optimizer;
 import ebm.optim.Optimizers;
@@ -87,11 +84,7 @@ public final class StepBench {
 
     /** Directions per sample the step pushes through the hidden layers (its GEMMs are (B·r) × H by H × H). */
     public static int directions(String method, Shape shape) {
-        return switch (objective(method)) {
-            case ExactObjective e -> e.trace() == TraceAlgorithm.ROW_SPACE ? Math.min(shape.dim(), shape.hidden()) : shape.dim();
-            case ProbeObjective p -> p.probes();
-            default -> 1;
-        };
+        return objective(method).directionsPerSample(shape.dim(), shape.hidden());
     }
 
     /**

@@ -44,11 +44,15 @@ public final class StepBenchReport {
             return blasGemm.stream().filter(l -> l.shape().equals(g)).findFirst();
         }
 
-        /** The highest rate measured at any shape by either routine: no step's GEMMs can run faster. */
-        public double highestLimit() {
-            double best = ebmGemm.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
-            return Math.max(best, blasGemm.stream().mapToDouble(Limit::gflops).max().orElse(0));
+        double highestLimit() {
+            return StepBenchReport.highestLimit(ebmGemm, blasGemm);
         }
+    }
+
+    /** The highest rate measured at any shape by either routine: no step's GEMMs can run faster. */
+    public static double highestLimit(Map<GemmShape, Double> ebmGemm, List<Limit> blasGemm) {
+        double best = ebmGemm.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
+        return Math.max(best, blasGemm.stream().mapToDouble(Limit::gflops).max().orElse(0));
     }
 
     /** The peer's dgemm rates (numpy_dgemm.py's CSV), the fastest thread count per shape. */
@@ -58,12 +62,7 @@ public final class StepBenchReport {
             List<String> lines = PeerCsv.lines(file);
             if (lines.isEmpty()) throw new EbmException(file + ": empty dgemm CSV");
             List<String> header = Arrays.asList(lines.getFirst().strip().split(",", -1));
-            int[] col = new int[6];
-            String[] need = {"m", "n", "k", "trans", "threads", "gflops"};
-            for (int i = 0; i < need.length; i++) {
-                col[i] = header.indexOf(need[i]);
-                if (col[i] < 0) throw new EbmException(file + ": dgemm CSV has no column '" + need[i] + "' (needs m, n, k, trans, threads, gflops)");
-            }
+            int[] col = PeerCsv.columns(file, lines.getFirst(), List.of("m", "n", "k", "trans", "threads", "gflops"), "dgemm");
             int blas = header.indexOf("blas");
             for (int n = 1; n < lines.size(); n++) {
                 if (lines.get(n).isBlank()) continue;

@@ -46,14 +46,7 @@ public final class TracePeers {
             List<String> lines = PeerCsv.lines(file);
             if (lines.isEmpty() || lines.getFirst().isBlank()) throw new EbmException(file + ": empty peer CSV");
             List<String> header = Arrays.asList(lines.getFirst().strip().split(",", -1));
-            int[] col = new int[REQUIRED.size()];
-            for (int i = 0; i < col.length; i++) {
-                col[i] = header.indexOf(REQUIRED.get(i));
-                if (col[i] < 0) {
-                    throw new EbmException(file + ": peer CSV has no column '" + REQUIRED.get(i) + "' (needs "
-                            + String.join(", ", REQUIRED) + ")");
-                }
-            }
+            int[] col = PeerCsv.columns(file, lines.getFirst(), REQUIRED, "peer");
             int peak = header.indexOf("peak_bytes"), skipped = header.indexOf("skipped"), blas = header.indexOf("blas"),
                     threads = header.indexOf("threads");
             for (int n = 1; n < lines.size(); n++) {

@@ -99,8 +99,7 @@ final class BenchCommand implements Runnable {
             }
             double bandwidth = StepBench.streamBandwidth();
             System.out.printf(Locale.ROOT, "memory bandwidth (one thread, y = a·x + y): %.1f GB/s%n", bandwidth);
-            StepBenchReport.Result probe = new StepBenchReport.Result("", batch, rounds, List.of(), ebmGemm, limits, peers, bandwidth);
-            double highest = probe.highestLimit();
+            double highest = StepBenchReport.highestLimit(ebmGemm, limits);
             List<StepBench.Row> rows = new ArrayList<>();
             for (int round = 0; round < rounds; round++) {
                 int i = 0;

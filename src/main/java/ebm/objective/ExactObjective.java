@@ -13,6 +13,12 @@ public record ExactObjective(TraceAlgorithm trace) implements Objective {
         return "exact";
     }
 
+    /** D for the per-dimension trace; the row-space one (and auto, which picks it when D > H₁) carries min(D, H₁). */
+    @Override
+    public int directionsPerSample(int dim, int firstWidth) {
+        return trace == TraceAlgorithm.PER_DIMENSION ? dim : Math.min(dim, firstWidth);
+    }
+
     @Override
     public <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
         return LossInputs.points(x);

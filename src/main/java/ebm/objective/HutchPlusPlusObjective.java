@@ -14,6 +14,12 @@ import ebm.tape.Tensor;
  * g = K − 2s probes projected by (I − QQᵀ). With K < 3 it is plain Hutchinson.
  */
 public record HutchPlusPlusObjective(int probes, ProbeDistribution distribution, long seed) implements Objective {
+    /** Its sketch and its remaining probes, K directions per sample in all. */
+    @Override
+    public int directionsPerSample(int dim, int firstWidth) {
+        return probes;
+    }
+
 
     public HutchPlusPlusObjective {
         LossInputs.requireProbes(probes);

@@ -63,6 +63,15 @@ public sealed interface Objective permits ExactObjective, ProbeObjective, HutchP
      * Rows of the first half-batch of the gradient-noise estimate, a property of the batch alone: ⌈B/2⌉ (0 when the
      * batch has one sample). Every backend splits the same way, so their estimates agree.
      */
+    /**
+     * Directions per sample this objective pushes through the hidden layers (its second-order work), for an input
+     * dimension and first hidden width: what a step's products, (B·r) × H by H × H, and its tape scale with. 1 for
+     * the objectives that need the input gradient only.
+     */
+    default int directionsPerSample(int dim, int firstWidth) {
+        return 1;
+    }
+
     static int noiseSplitRows(int batch) {
         return batch < 2 ? 0 : (batch + 1) / 2;
     }

@@ -11,6 +11,11 @@ public sealed interface ProbeObjective extends Objective permits HutchinsonObjec
     ProbeDistribution distribution();
 
     @Override
+    default int directionsPerSample(int dim, int firstWidth) {
+        return probes();
+    }
+
+    @Override
     default <T extends Tensor> LossInputs<T> inputs(Ops<T> ops, Draws<T> draws, BoundEnergy<T> frozen, T x) {
         return LossInputs.probed(draws, distribution(), x, probes());
     }

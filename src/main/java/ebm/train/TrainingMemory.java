@@ -86,19 +86,10 @@ public final class TrainingMemory {
         if (config.backend() == BackendKind.CPU && mlp) {
             long units = 0;
             for (int width : hidden) units += width;
-            activationBytes = saturatingBytes(units, TAPE_VALUES_PER_UNIT, directions(config, dim, hidden[0]) + 1,
-                    config.train().batchSize());
+            int directions = Components.objective(config.objective(), config.seed()).directionsPerSample(dim, hidden[0]);
+            activationBytes = saturatingBytes(units, TAPE_VALUES_PER_UNIT, directions + 1L, config.train().batchSize());
         }
         return new Estimate(parameters, copies, parameterBytes, activationBytes);
-    }
-
-    /** How many directions the objective carries through the network per sample (its second-order work). */
-    private static long directions(RunConfig config, int dim, int firstWidth) {
-        return switch (config.objective().name()) {
-            case "exact" -> config.objective().trace().equals("per-dimension") ? dim : Math.min(dim, firstWidth);
-            case "hutchinson", "sliced", "hutch++" -> config.objective().probes();
-            default -> 1; // the denoising objectives need the input gradient only
-        };
     }
 
     /** The product of the counts × 8 bytes, Long.MAX_VALUE when that overflows (a size no heap holds). */

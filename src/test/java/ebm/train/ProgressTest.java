@@ -28,20 +28,22 @@ class ProgressTest {
     private final ByteArrayOutputStream printed = new ByteArrayOutputStream();
     private final PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
 
+    /** Steps from..to, each taking millis on the clock. */
+    private static void steps(Progress p, FakeClock clock, long from, long to, long millis) {
+        for (long step = from; step <= to; step++) {
+            clock.advanceMillis(millis);
+            p.update(step, 0.5, null);
+        }
+    }
+
     @Test
     void aSlowWarmUpIsForgottenOnceFiftyFastStepsFollow() {
         FakeClock clock = new FakeClock();
         Progress p = new Progress(out, 1110, clock, false);
-        for (long step = 1; step <= 10; step++) { // warm-up: 1 s a step
-            clock.advanceMillis(1000);
-            p.update(step, 0.5, null);
-        }
+        steps(p, clock, 1, 10, 1000); // warm-up: 1 s a step
         System.out.println("after the warm-up: " + p.stepsPerSecond() + " steps/s, expected 1");
         assertEquals(1.0, p.stepsPerSecond(), 1e-12);
-        for (long step = 11; step <= 110; step++) { // then 10 ms a step
-            clock.advanceMillis(10);
-            p.update(step, 0.5, null);
-        }
+        steps(p, clock, 11, 110, 10); // then 10 ms a step
         // the average since the start would be 110 steps / 11 s = 10 steps/s and an ETA of 100 s
         System.out.println("after 100 fast steps: " + p.stepsPerSecond() + " steps/s, expected 100; " + p.line(110, 0.5));
         assertEquals(100.0, p.stepsPerSecond(), 1e-9);
@@ -57,10 +59,7 @@ class ProgressTest {
             p.update(step, 0.5, null);
             assertEquals(0.05, p.stepsPerSecond(), 1e-12, "step " + step);
         }
-        for (long step = 6; step <= 8; step++) { // then 1 s a step: the marks of steps 5..8 are within 10 s
-            clock.advanceMillis(1000);
-            p.update(step, 0.5, null);
-        }
+        steps(p, clock, 6, 8, 1000); // then 1 s a step: the marks of steps 5..8 are within 10 s
         System.out.println("steps of 20 s then 3 of 1 s: " + p.stepsPerSecond() + " steps/s, expected 1 (since start: 8/103)");
         assertEquals(1.0, p.stepsPerSecond(), 1e-12);
         TestTexts.assertContains(p.line(8, 0.5), "1.0 steps/s", "ETA 1m32s");
